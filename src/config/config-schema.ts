@@ -1,0 +1,93 @@
+// The one schema of infergate.yaml: shapes, ranges and the defaults taken from defaults.ts.
+
+import { z } from 'zod';
+import { DEFAULTS } from './defaults';
+
+const port = z.number().int().min(0).max(65_535);
+const positiveInt = z.number().int().positive();
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be 1-63 lowercase letters, digits, ".", "_" or "-"');
+
+/** Header names an upstream credential may set: lowercase HTTP/2 field names. */
+const headerName = z.string().regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a lowercase header name');
+
+const grpcListener = z
+  .object({
+    host: z.string().min(1).default(DEFAULTS.listeners.grpc.host),
+    port: port.default(DEFAULTS.listeners.grpc.port),
+    maxMessageBytes: positiveInt.default(DEFAULTS.listeners.grpc.maxMessageBytes),
+    maxConcurrentStreams: positiveInt.default(DEFAULTS.listeners.grpc.maxConcurrentStreams),
+  })
+  .strict();
+
+const adminListener = z
+  .object({
+    host: z.string().min(1).default(DEFAULTS.listeners.admin.host),
+    port: port.default(DEFAULTS.listeners.admin.port),
+  })
+  .strict();
+
+const upstreamTls = z
+  .object({
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    serverName: z.string().min(1).optional(),
+  })
+  .strict();
+
+const upstreamCredentials = z
+  .object({
+    bearerToken: z.string().min(1).optional(),
+    bearerTokenFile: z.string().min(1).optional(),
+    headers: z.record(headerName, z.string()).default({}),
+  })
+  .strict();
+
+const upstream = z
+  .object({
+    name,
+    address: z.string().min(1),
+    tls: upstreamTls.optional(),
+    credentials: upstreamCredentials.optional(),
+    connections: positiveInt.max(64).default(DEFAULTS.upstream.connections),
+    connectTimeoutMs: positiveInt.default(DEFAULTS.upstream.connectTimeoutMs),
+  })
+  .strict();
+
+const route = z
+  .object({
+    name,
+    models: z.array(z.string().min(1)).default([]),
+    default: z.boolean().default(false),
+    upstream: name,
+  })
+  .strict();
+
+/** The whole configuration file as written; cross-field rules live in validate-config.ts. */
+export const configFileSchema = z
+  .object({
+    listeners: z
+      .object({
+        grpc: grpcListener.default(() => grpcListener.parse({})),
+        admin: adminListener.default(() => adminListener.parse({})),
+      })
+      .strict()
+      .default(() => ({ grpc: grpcListener.parse({}), admin: adminListener.parse({}) })),
+    upstreams: z.array(upstream).min(1, 'at least one upstream is required'),
+    routes: z.array(route).default([]),
+    drainTimeoutMs: positiveInt.default(DEFAULTS.drainTimeoutMs),
+    log: z
+      .object({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default(DEFAULTS.log.level),
+      })
+      .strict()
+      .default({ level: DEFAULTS.log.level }),
+  })
+  .strict();
+
+/** The configuration file after schema validation and defaults, before cross-field checks. */
+export type ConfigFile = z.infer<typeof configFileSchema>;

@@ -1,0 +1,107 @@
+// The registry of every error code infergate raises: one place, documented, never reused.
+
+/** gRPC status codes (google.rpc.Code) that infergate answers with. */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+export type GrpcStatusCode = (typeof GrpcStatus)[keyof typeof GrpcStatus];
+
+/** How one error code is answered, in each protocol, and what it means. */
+export interface ErrorCodeSpec {
+  readonly httpStatus: number;
+  readonly grpcStatus: GrpcStatusCode;
+  readonly description: string;
+}
+
+/**
+ * Every code infergate raises. A code is never renamed or reused for another meaning: operators
+ * alert on them and audit records keep them for years.
+ */
+export const ERROR_CODES = {
+  ERR_CONFIG_INVALID: {
+    httpStatus: 500,
+    grpcStatus: GrpcStatus.INTERNAL,
+    description: 'the configuration file failed validation; the gateway does not start',
+  },
+  ERR_CONFIG_UNREADABLE: {
+    httpStatus: 500,
+    grpcStatus: GrpcStatus.INTERNAL,
+    description: 'the configuration file or a file it names could not be read or parsed',
+  },
+  ERR_USAGE: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    description: 'a command-line flag or argument is unknown or malformed',
+  },
+  ERR_MALFORMED_MESSAGE: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    description: 'a message is not valid protobuf, or its framing is broken',
+  },
+  ERR_MALFORMED_HEADER: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    description: 'a request header such as grpc-timeout or content-type has an invalid value',
+  },
+  ERR_MESSAGE_TOO_LARGE: {
+    httpStatus: 413,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    description: 'a message is larger than the listener allows',
+  },
+  ERR_UNSUPPORTED_ENCODING: {
+    httpStatus: 415,
+    grpcStatus: GrpcStatus.UNIMPLEMENTED,
+    description: 'a compressed message uses an encoding infergate cannot read',
+  },
+  ERR_UNKNOWN_METHOD: {
+    httpStatus: 404,
+    grpcStatus: GrpcStatus.UNIMPLEMENTED,
+    description: 'the called gRPC method is not part of a service infergate relays',
+  },
+  ERR_ROUTE_NOT_FOUND: {
+    httpStatus: 404,
+    grpcStatus: GrpcStatus.NOT_FOUND,
+    description: 'no route matches the model the request names',
+  },
+  ERR_UPSTREAM_UNAVAILABLE: {
+    httpStatus: 503,
+    grpcStatus: GrpcStatus.UNAVAILABLE,
+    description: 'the upstream could not be reached or dropped the connection',
+  },
+  ERR_UPSTREAM_PROTOCOL: {
+    httpStatus: 502,
+    grpcStatus: GrpcStatus.INTERNAL,
+    description: 'the upstream answered with something that is not valid for the protocol',
+  },
+  ERR_DEADLINE_EXCEEDED: {
+    httpStatus: 504,
+    grpcStatus: GrpcStatus.DEADLINE_EXCEEDED,
+    description: 'the deadline the caller set passed before the upstream answered',
+  },
+  ERR_SHUTTING_DOWN: {
+    httpStatus: 503,
+    grpcStatus: GrpcStatus.UNAVAILABLE,
+    description: 'the gateway is draining and accepts no new exchanges',
+  },
+  ERR_FILTER_EXCEPTION: {
+    httpStatus: 500,
+    grpcStatus: GrpcStatus.INTERNAL,
+    description: 'a filter threw; this is a bug in infergate and is logged at error',
+  },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+/** A stable error code, as found in logs, local replies and audit records. */
+export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,57 @@
+// The access-log filter: one line per exchange with who went where and how it ended.
+
+import type { Logger } from '../../observe/logger';
+import type { Exchange } from '../../pipeline/exchange';
+import type { ExchangeMessage, Filter, FilterFactory } from '../../pipeline/filter';
+
+/**
+ * Logs each finished exchange at info: ids, route, upstream, status, durations and byte
+ * counts. Never payload text, headers or credentials: those are the audit log's business,
+ * masked and signed; an access log is read by many more people.
+ */
+class AccessLogFilter implements Filter {
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly log: Logger,
+  ) {}
+
+  onExchangeComplete(): void {
+    const exchange = this.exchange;
+    const ended = exchange.endedAt ?? performance.now();
+    const upstreamMs =
+      exchange.upstreamHeadersAt === undefined ? undefined : round(exchange.upstreamHeadersAt - exchange.startedAt);
+    this.log.info(
+      {
+        exchangeId: exchange.id,
+        listener: exchange.listener,
+        protocol: exchange.protocol,
+        operation: exchange.operation,
+        model: exchange.model,
+        route: exchange.route,
+        upstream: exchange.upstream,
+        remoteAddress: exchange.remoteAddress,
+        status: exchange.status,
+        detail: exchange.detail || undefined,
+        durationMs: round(ended - exchange.startedAt),
+        upstreamHeadersMs: upstreamMs,
+        requestBytes: exchange.requestBytes,
+        responseBytes: exchange.responseBytes,
+        requestMessages: exchange.requestMessages,
+        responseMessages: exchange.responseMessages,
+      },
+      'access',
+    );
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** Builds the access-log filter; `log` is the logger access lines go to. */
+export function accessLogFilterFactory<M extends ExchangeMessage>(log: Logger): FilterFactory<M> {
+  return {
+    name: 'access-log',
+    create: (exchange) => new AccessLogFilter(exchange, log),
+  };
+}

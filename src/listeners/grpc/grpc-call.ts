@@ -1,0 +1,370 @@
+// One downstream gRPC call through the proxy: route, filter, forward, relay the answer.
+
+import {
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import { checkEncoding, readPayload } from '../../codecs/grpc-compression';
+import { encodeGrpcFrame, GrpcFrameDecoder } from '../../codecs/grpc-frame-decoder';
+import type { GrpcMessage } from '../../codecs/grpc-message';
+import { encodeStreamInferError } from '../../codecs/protobuf-wire-writer';
+import { decodeInferRequest } from '../../codecs/kserve-request-codec';
+import { readModelTarget, type RpcSpec } from '../../codecs/kserve-rpc';
+import { GrpcStatus } from '../../errors/error-codes';
+import { isProxyError } from '../../errors/proxy-error';
+import { Exchange } from '../../pipeline/exchange';
+import { FilterChain } from '../../pipeline/filter-chain';
+import { LocalReply } from '../../pipeline/local-reply';
+import type { GrpcListenerContext } from './grpc-listener-context';
+import {
+  parseGrpcTimeout,
+  relayedResponseHeaders,
+  statusTrailers,
+  upstreamRequestHeaders,
+} from './grpc-metadata';
+import { UpstreamLeg, type LegEvents } from './grpc-upstream-leg';
+
+const FILTER_EXCEPTION = LocalReply.of(
+  'ERR_FILTER_EXCEPTION',
+  'internal error in infergate',
+  'filter_exception',
+);
+
+const RESPONSE_HEADERS: OutgoingHttpHeaders = {
+  ':status': 200,
+  'content-type': 'application/grpc',
+};
+
+/**
+ * Drives one call. Requests are routed message by message (each ModelStreamInfer request by
+ * its own model), pass the request path of the chain, and go to one upstream leg per upstream.
+ * Responses of every leg pass the response path and are interleaved at message boundaries. The
+ * call ends with exactly one status: the upstream's trailers relayed as they came, or a local
+ * reply. Cancellation travels both ways as RST_STREAM CANCEL.
+ */
+export class GrpcCall implements LegEvents {
+  private readonly exchange: Exchange;
+  private readonly chain: FilterChain<GrpcMessage>;
+  private readonly decoder: GrpcFrameDecoder;
+  private readonly legs = new Map<string, UpstreamLeg>();
+  private readonly encoding: string | undefined;
+  private deadlineAt: number | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private responseStarted = false;
+  private requestEnded = false;
+  private finished = false;
+  private lastOutcome: { trailers: OutgoingHttpHeaders; status: number } | undefined;
+  private pendingTrailers: OutgoingHttpHeaders | undefined;
+
+  constructor(
+    private readonly context: GrpcListenerContext,
+    private readonly stream: ServerHttp2Stream,
+    private readonly headers: IncomingHttpHeaders,
+    private readonly method: RpcSpec,
+  ) {
+    this.exchange = new Exchange({
+      id: context.nextId(),
+      listener: context.listenerName,
+      protocol: 'grpc',
+      operation: method.name,
+      requestHeaders: headers,
+      remoteAddress: stream.session?.socket?.remoteAddress,
+      logger: context.logger,
+    });
+    this.decoder = new GrpcFrameDecoder(context.maxMessageBytes);
+    this.encoding = headerValue(headers['grpc-encoding']);
+    this.chain = new FilterChain(this.exchange, context.filters, {
+      forwardRequest: (message) => this.forwardRequest(message),
+      forwardResponse: (message) => this.forwardResponse(message),
+      reply: (reply) => this.reply(reply),
+    });
+  }
+
+  /** Starts the call: checks its headers, runs the request-headers hooks, then reads. */
+  start(): void {
+    this.stream.on('close', () => this.onDownstreamClosed());
+    this.stream.on('error', (err) => this.exchange.log.debug({ err }, 'downstream stream error'));
+    this.stream.on('wantTrailers', () => this.stream.sendTrailers(this.pendingTrailers ?? {}));
+    try {
+      checkEncoding(this.encoding);
+      this.startDeadline(parseGrpcTimeout(this.headers['grpc-timeout']));
+    } catch (err) {
+      return this.fail(err);
+    }
+
+    this.stream.pause();
+    this.settle(this.chain.onRequestHeaders(this.headers), () => this.read());
+  }
+
+  private read(): void {
+    this.stream.on('data', (chunk: Buffer) => this.onRequestData(chunk));
+    this.stream.on('end', () => this.onRequestEnd());
+    this.stream.resume();
+  }
+
+  private onRequestData(chunk: Buffer): void {
+    if (this.finished) return;
+    this.exchange.requestBytes += chunk.length;
+    try {
+      this.decoder.push(chunk, (frame, compressed) => this.onRequestFrame(frame, compressed));
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Routes one request message and hands it to the chain; throws ProxyError on bad input. */
+  private onRequestFrame(frame: Buffer, compressed: boolean): void {
+    if (this.finished) return;
+    this.exchange.requestMessages++;
+    const payload = readPayload(frame, compressed, this.encoding, this.context.maxMessageBytes);
+    const target = readModelTarget(this.method, payload);
+    const model = target?.model || undefined;
+    const route = model === undefined ? this.context.router.defaultRoute : this.context.router.match(model);
+    if (route === undefined) return this.noRoute(payload, model);
+
+    this.noteRoute(model, route.name, route.upstream);
+    this.chain.requestMessage({ frame, compressed, model, upstream: route.upstream });
+  }
+
+  private noteRoute(model: string | undefined, route: string, upstream: string): void {
+    if (this.exchange.route !== undefined) return;
+    this.exchange.model = model;
+    this.exchange.route = route;
+    this.exchange.upstream = upstream;
+  }
+
+  /**
+   * No route for the model. A stream answers that one request with an in-stream error and stays
+   * open, as Triton does for an unknown model; any other call ends with NOT_FOUND.
+   */
+  private noRoute(payload: Buffer, model: string | undefined): void {
+    const message =
+      model === undefined
+        ? `no default route for ${this.method.name}`
+        : `no route for model "${model}"`;
+    if (!this.method.clientStreaming) {
+      return this.reply(LocalReply.of('ERR_ROUTE_NOT_FOUND', message, 'route_not_found'));
+    }
+
+    this.exchange.log.debug({ model }, 'no route for stream request');
+    const facts = { modelName: model ?? '', modelVersion: '', id: decodeInferRequest(payload).id };
+    const frame = encodeGrpcFrame(encodeStreamInferError(message, facts));
+    this.startResponse(RESPONSE_HEADERS);
+    this.chain.responseMessage({ frame, compressed: false, model, upstream: undefined });
+  }
+
+  private forwardRequest(message: GrpcMessage): void {
+    if (this.finished) return;
+    const leg = this.legs.get(message.upstream!) ?? this.openLeg(message.upstream!);
+    if (leg === undefined) return;
+    if (!leg.write(message.frame)) {
+      this.stream.pause();
+      leg.stream.once('drain', () => this.stream.resume());
+    }
+  }
+
+  private openLeg(upstreamName: string): UpstreamLeg | undefined {
+    const pool = this.context.pools.get(upstreamName)!;
+    const remainingMs = this.deadlineAt === undefined ? undefined : this.deadlineAt - performance.now();
+    const headers = upstreamRequestHeaders(this.headers, this.method.path, pool.upstream, remainingMs);
+    try {
+      const leg = new UpstreamLeg(pool, headers, this.context.maxMessageBytes, this);
+      this.legs.set(upstreamName, leg);
+      return leg;
+    } catch (err) {
+      this.exchange.log.warn({ err, upstream: upstreamName }, 'upstream stream could not open');
+      const message = `upstream "${upstreamName}" is unavailable`;
+      this.reply(LocalReply.of('ERR_UPSTREAM_UNAVAILABLE', message, 'upstream_unavailable'));
+      return undefined;
+    }
+  }
+
+  private onRequestEnd(): void {
+    this.requestEnded = true;
+    if (this.finished) return;
+    if (this.decoder.midMessage) {
+      const reply = LocalReply.of('ERR_MALFORMED_MESSAGE', 'request ended inside a message', 'truncated_message');
+      return this.reply(reply);
+    }
+    this.settle(this.chain.onRequestEnd(), () => this.endLegs());
+  }
+
+  private endLegs(): void {
+    if (this.exchange.requestMessages === 0 && !this.method.clientStreaming) {
+      const reply = LocalReply.of('ERR_MALFORMED_MESSAGE', 'call carried no request message', 'no_request_message');
+      return this.reply(reply);
+    }
+    for (const leg of this.legs.values()) leg.end();
+    this.finishIfDone();
+  }
+
+  onLegHeaders(_leg: UpstreamLeg, headers: IncomingHttpHeaders): void {
+    this.exchange.upstreamHeadersAt ??= performance.now();
+    if (this.responseStarted) return;
+    const relayed = { ...RESPONSE_HEADERS, ...relayedResponseHeaders(headers) };
+    this.pauseLegs();
+    this.settle(this.chain.onResponseHeaders(relayed), () => {
+      this.startResponse(relayed);
+      this.resumeLegs();
+    });
+  }
+
+  onLegData(_leg: UpstreamLeg, bytes: number): void {
+    this.exchange.responseBytes += bytes;
+  }
+
+  onLegFrame(leg: UpstreamLeg, frame: Buffer, compressed: boolean): void {
+    if (this.finished) return;
+    this.exchange.responseMessages++;
+    this.chain.responseMessage({ frame, compressed, model: undefined, upstream: leg.upstreamName });
+  }
+
+  private forwardResponse(message: GrpcMessage): void {
+    if (this.finished) return;
+    this.startResponse(RESPONSE_HEADERS);
+    if (!this.stream.write(message.frame)) {
+      this.pauseLegs();
+      this.stream.once('drain', () => this.resumeLegs());
+    }
+  }
+
+  onLegError(leg: UpstreamLeg, err: unknown): void {
+    if (isProxyError(err)) {
+      // The upstream broke gRPC framing or sent an oversized message: end the call with it.
+      leg.cancel();
+      return this.fail(err);
+    }
+    this.exchange.log.debug({ err, upstream: leg.upstreamName }, 'upstream stream error');
+  }
+
+  onLegClosed(leg: UpstreamLeg): void {
+    if (this.legs.get(leg.upstreamName) === leg) this.legs.delete(leg.upstreamName);
+    if (this.finished) return;
+    const outcome = leg.outcome();
+    if (outcome.status !== GrpcStatus.OK) {
+      if (outcome.status === GrpcStatus.UNAVAILABLE) this.exchange.detail ||= 'upstream_unavailable';
+      return this.finish(outcome.trailers, outcome.status);
+    }
+    this.lastOutcome = outcome;
+    this.finishIfDone();
+  }
+
+  /** Ends the call once the client is done sending (or cannot send more) and no leg is open. */
+  private finishIfDone(): void {
+    const clientDone = this.requestEnded || !this.method.clientStreaming;
+    if (!clientDone || this.legs.size > 0 || this.finished) return;
+    const outcome = this.lastOutcome ?? { trailers: statusTrailers(GrpcStatus.OK, ''), status: GrpcStatus.OK };
+    this.finish(outcome.trailers, outcome.status);
+  }
+
+  private fail(err: unknown): void {
+    if (isProxyError(err)) {
+      return this.reply(new LocalReply(err, err.code.slice(4).toLowerCase()));
+    }
+    this.exchange.log.error({ err }, 'unexpected error in grpc call');
+    this.reply(FILTER_EXCEPTION);
+  }
+
+  /** Answers the call with a local reply and cancels whatever is still open upstream. */
+  private reply(reply: LocalReply): void {
+    if (this.finished) return;
+    this.exchange.detail = reply.detail;
+    this.exchange.log.debug({ code: reply.error.code, detail: reply.detail }, 'local reply');
+    const status = reply.error.grpcStatus;
+    this.finish(statusTrailers(status, reply.error.message), status);
+  }
+
+  /**
+   * Ends the call with its one status, after the response-trailers hooks had their say (a hook
+   * may replace the status with a local reply, or hold it until its work is durable).
+   */
+  private finish(trailers: OutgoingHttpHeaders, status: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.exchange.status = status;
+    clearTimeout(this.deadlineTimer);
+    for (const leg of this.legs.values()) leg.cancel();
+    if (this.stream.destroyed || this.stream.closed) return;
+
+    const result = this.chain.onResponseTrailers(trailers);
+    if (result === undefined) return this.sendStatus(trailers);
+    if (result instanceof LocalReply) return this.sendStatus(this.replaceStatus(result));
+    result.then(
+      (settled) => this.sendStatus(settled instanceof LocalReply ? this.replaceStatus(settled) : trailers),
+      (err: unknown) => {
+        this.exchange.log.error({ err }, 'filter threw on response trailers');
+        this.sendStatus(this.replaceStatus(FILTER_EXCEPTION));
+      },
+    );
+  }
+
+  private replaceStatus(reply: LocalReply): OutgoingHttpHeaders {
+    this.exchange.status = reply.error.grpcStatus;
+    this.exchange.detail = reply.detail;
+    return statusTrailers(reply.error.grpcStatus, reply.error.message);
+  }
+
+  /** Sends the status: Trailers-Only when no response has started yet. */
+  private sendStatus(trailers: OutgoingHttpHeaders): void {
+    if (this.stream.destroyed || this.stream.closed) return;
+    if (!this.responseStarted) {
+      this.responseStarted = true;
+      this.stream.respond({ ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
+      return;
+    }
+    this.pendingTrailers = trailers;
+    this.stream.end();
+  }
+
+  private startResponse(headers: OutgoingHttpHeaders): void {
+    if (this.responseStarted || this.stream.destroyed) return;
+    this.responseStarted = true;
+    this.stream.respond(headers, { waitForTrailers: true });
+  }
+
+  private startDeadline(timeoutMs: number | undefined): void {
+    if (timeoutMs === undefined) return;
+    this.deadlineAt = performance.now() + timeoutMs;
+    this.deadlineTimer = setTimeout(() => {
+      const message = `deadline of ${timeoutMs} ms exceeded`;
+      this.reply(LocalReply.of('ERR_DEADLINE_EXCEEDED', message, 'deadline_exceeded'));
+    }, timeoutMs);
+  }
+
+  private onDownstreamClosed(): void {
+    clearTimeout(this.deadlineTimer);
+    if (!this.finished) {
+      // The client reset the stream or its connection dropped: the upstream must stop too.
+      this.finished = true;
+      this.exchange.status = GrpcStatus.CANCELLED;
+      this.exchange.detail = 'downstream_cancelled';
+      for (const leg of this.legs.values()) leg.cancel();
+    }
+    this.exchange.endedAt = performance.now();
+    this.chain.complete();
+  }
+
+  private pauseLegs(): void {
+    for (const leg of this.legs.values()) leg.stream.pause();
+  }
+
+  private resumeLegs(): void {
+    for (const leg of this.legs.values()) leg.stream.resume();
+  }
+
+  /** Runs `next` after a hook result: at once when synchronous, or once its promise settles. */
+  private settle(result: void | LocalReply | Promise<void | LocalReply>, next: () => void): void {
+    if (result === undefined) return next();
+    if (result instanceof LocalReply) return this.reply(result);
+    result.then(
+      (settled) => (settled instanceof LocalReply ? this.reply(settled) : next()),
+      (err: unknown) => this.fail(err),
+    );
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+

@@ -1,0 +1,95 @@
+// The gRPC listener: accepts HTTP/2, checks each call's method and hands it to a GrpcCall.
+
+import http2, {
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { GrpcStatus } from '../../errors/error-codes';
+import { HTTP2_SESSION_SETTINGS, HTTP2_SESSION_WINDOW_BYTES } from '../../upstream/http2-settings';
+import { GrpcCall } from './grpc-call';
+import type { GrpcListenerContext } from './grpc-listener-context';
+import { findGrpcMethod } from './grpc-methods';
+import { statusTrailers } from './grpc-metadata';
+
+/** Where and how the listener accepts. */
+export interface GrpcListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxConcurrentStreams: number;
+}
+
+/**
+ * A cleartext HTTP/2 server for the KServe v2 and health services. Calls it cannot relay are
+ * answered here: a wrong content type with HTTP 415 (gRPC over HTTP/2, "Requests"), an
+ * unknown method with UNIMPLEMENTED, as a gRPC server would.
+ */
+export class GrpcListener {
+  private readonly server: Http2Server;
+  private readonly sessions = new Set<Http2Session>();
+
+  constructor(
+    private readonly options: GrpcListenerOptions,
+    private readonly context: GrpcListenerContext,
+  ) {
+    this.server = http2.createServer({
+      settings: { ...HTTP2_SESSION_SETTINGS, maxConcurrentStreams: options.maxConcurrentStreams },
+    });
+    this.server.on('session', (session) => this.onSession(session));
+    this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
+    this.server.on('sessionError', (err) => context.logger.debug({ err }, 'grpc session error'));
+  }
+
+  /** Binds the port; resolves with the address actually bound. */
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting, sends GOAWAY so clients move elsewhere, lets calls in flight finish, and
+   * destroys what is left after `drainTimeoutMs`.
+   */
+  async close(drainTimeoutMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const session of this.sessions) session.close();
+    const timer = setTimeout(() => {
+      for (const session of this.sessions) session.destroy();
+    }, drainTimeoutMs);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  private onSession(session: Http2Session): void {
+    this.sessions.add(session);
+    session.once('close', () => this.sessions.delete(session));
+    session.once('connect', () => session.setLocalWindowSize(HTTP2_SESSION_WINDOW_BYTES));
+    if (!session.connecting) session.setLocalWindowSize(HTTP2_SESSION_WINDOW_BYTES);
+  }
+
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    const contentType = headers['content-type'] ?? '';
+    if (headers[':method'] !== 'POST' || !contentType.startsWith('application/grpc')) {
+      stream.respond({ ':status': 415 }, { endStream: true });
+      return;
+    }
+    const path = headers[':path'] ?? '';
+    const method = findGrpcMethod(path);
+    if (method === undefined || (contentType !== 'application/grpc' && contentType !== 'application/grpc+proto')) {
+      const message = method === undefined ? `unknown method ${path.slice(0, 128)}` : `content type ${contentType} is not supported`;
+      const status = method === undefined ? GrpcStatus.UNIMPLEMENTED : GrpcStatus.INVALID_ARGUMENT;
+      const trailers = statusTrailers(status, message);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...trailers }, { endStream: true });
+      return;
+    }
+
+    new GrpcCall(this.context, stream, headers, method).start();
+  }
+}
