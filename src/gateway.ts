@@ -1,6 +1,8 @@
 // The gateway: builds listeners, routes and upstream pools from a config and runs them.
 
+import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from './config/gateway-config';
+import { ProxyError } from './errors/proxy-error';
 import type { GrpcMessage } from './codecs/grpc-message';
 import { accessLogFilterFactory } from './filters/access-log/access-log-filter';
 import { AdminListener } from './listeners/admin-listener';
@@ -85,20 +87,36 @@ async function bindAll(
   config: GatewayConfig,
   pools: Map<string, Http2SessionPool>,
 ): Promise<GatewayAddresses> {
-  const bound: { close(): Promise<void> }[] = [];
+  let grpcAddress: AddressInfo | undefined;
   try {
-    const grpcAddress = await grpc.listen();
-    bound.push({ close: () => grpc.close(0) });
-    const adminAddress = await admin.listen();
+    grpcAddress = await listenOrExplain('grpc', config.listeners.grpc, () => grpc.listen());
+    const adminAddress = await listenOrExplain('admin', config.listeners.admin, () =>
+      admin.listen(),
+    );
     return { grpc: formatAddress(grpcAddress), admin: formatAddress(adminAddress) };
   } catch (err) {
-    await Promise.all(bound.map((listener) => listener.close()));
+    if (grpcAddress !== undefined) await grpc.close(0);
     for (const pool of pools.values()) pool.close(true);
-    void config;
     throw err;
   }
 }
 
-function formatAddress(address: { address: string; port: number; family: string }): string {
-  return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+async function listenOrExplain(
+  name: string,
+  where: { host: string; port: number },
+  listen: () => Promise<AddressInfo>,
+): Promise<AddressInfo> {
+  try {
+    return await listen();
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? 'error';
+    const message = `${name} listener cannot bind ${where.host}:${where.port} (${reason})`;
+    throw new ProxyError('ERR_LISTEN_FAILED', message, { cause: err });
+  }
+}
+
+function formatAddress(address: AddressInfo): string {
+  return address.family === 'IPv6'
+    ? `[${address.address}]:${address.port}`
+    : `${address.address}:${address.port}`;
 }

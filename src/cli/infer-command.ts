@@ -52,7 +52,10 @@ Options:
     }
     const address = flags.address ?? `127.0.0.1:${DEFAULTS.listeners.grpc.port}`;
     const { GRPCInferenceService } = loadKserveDefinition();
-    const client = new GRPCInferenceService(address, grpc.credentials.createInsecure()) as KserveClient;
+    const client = new GRPCInferenceService(
+      address,
+      grpc.credentials.createInsecure(),
+    ) as KserveClient;
     const request = inferRequest(flags.model ?? 'demo-chat', flags.prompt ?? 'Hello');
     const deadline = Date.now() + (parseCount('timeout-ms', flags['timeout-ms']) ?? 30_000);
     try {
@@ -70,29 +73,52 @@ function inferRequest(model: string, prompt: string) {
     model_name: model,
     id: 'infergate-cli',
     inputs: [
-      { name: 'text_input', datatype: 'BYTES', shape: ['1'], contents: { bytes_contents: [Buffer.from(prompt)] } },
+      {
+        name: 'text_input',
+        datatype: 'BYTES',
+        shape: ['1'],
+        contents: { bytes_contents: [Buffer.from(prompt)] },
+      },
     ],
   };
 }
 
-function unaryInfer(client: KserveClient, request: object, deadline: number, io: CliIo): Promise<void> {
+function unaryInfer(
+  client: KserveClient,
+  request: object,
+  deadline: number,
+  io: CliIo,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    client.ModelInfer!(request, { deadline }, (err: grpc.ServiceError | null, response: InferResponse) => {
-      if (err !== null) return reject(callFailed(err));
-      io.stdout.write(`${outputText(response)}\n`);
-      resolve();
-    });
+    client.ModelInfer!(
+      request,
+      { deadline },
+      (err: grpc.ServiceError | null, response: InferResponse) => {
+        if (err !== null) return reject(callFailed(err));
+        io.stdout.write(`${outputText(response)}\n`);
+        resolve();
+      },
+    );
   });
 }
 
-function streamInfer(client: KserveClient, request: object, deadline: number, io: CliIo): Promise<void> {
+function streamInfer(
+  client: KserveClient,
+  request: object,
+  deadline: number,
+  io: CliIo,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const call = client.ModelStreamInfer!({ deadline }) as grpc.ClientDuplexStream<object, {
-      error_message: string;
-      infer_response: InferResponse | null;
-    }>;
+    const call = client.ModelStreamInfer!({ deadline }) as grpc.ClientDuplexStream<
+      object,
+      {
+        error_message: string;
+        infer_response: InferResponse | null;
+      }
+    >;
     call.on('data', (message) => {
-      if (message.error_message !== '') return reject(new ProxyError('ERR_USAGE', message.error_message));
+      if (message.error_message !== '')
+        return reject(new ProxyError('ERR_USAGE', message.error_message));
       const response = message.infer_response!;
       io.stdout.write(outputText(response));
       if (response.parameters.triton_final_response?.bool_param !== false) call.end();
@@ -112,7 +138,11 @@ function outputText(response: InferResponse): string {
   if (index < 0) return '';
   const typed = response.outputs[index]!.contents?.bytes_contents;
   const raw = response.raw_output_contents[index];
-  const elements = typed?.length ? typed : raw === undefined ? [] : (decodeBytesElements(raw) ?? []);
+  const elements = typed?.length
+    ? typed
+    : raw === undefined
+      ? []
+      : (decodeBytesElements(raw) ?? []);
   return elements.map((element) => Buffer.from(element).toString('utf8')).join('');
 }
 

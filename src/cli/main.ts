@@ -63,7 +63,9 @@ function reportError(err: unknown, command: CliCommand, io: CliIo): number {
   }
   if (isProxyError(err)) {
     io.stderr.write(`infergate ${command.name}: ${err.message} (${err.code})\n`);
-    return err.code === 'ERR_USAGE' || err.code.startsWith('ERR_CONFIG') ? EXIT_USAGE : EXIT_FAILURE;
+    return err.code === 'ERR_USAGE' || err.code.startsWith('ERR_CONFIG')
+      ? EXIT_USAGE
+      : EXIT_FAILURE;
   }
   const message = err instanceof Error ? err.message : String(err);
   io.stderr.write(`infergate ${command.name}: ${message}\n`);
@@ -71,6 +73,8 @@ function reportError(err: unknown, command: CliCommand, io: CliIo): number {
 }
 
 function readVersion(): string {
-  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+  const manifest = JSON.parse(
+    readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'),
+  );
   return String(manifest.version);
 }

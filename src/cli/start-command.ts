@@ -72,19 +72,32 @@ the listener's name and its actual address.`,
           : upstreamConfig(upstreams, env, overrides);
       return serve(config, createRootLogger(config.log.level));
     }
-    const delay = parseCount('demo-token-delay-ms', flags['demo-token-delay-ms']) ?? DEMO_TOKEN_DELAY_MS;
+    const delay =
+      parseCount('demo-token-delay-ms', flags['demo-token-delay-ms']) ?? DEMO_TOKEN_DELAY_MS;
     return serveEmbeddedDefault(env, overrides, delay);
   },
 };
 
-function upstreamConfig(urls: readonly string[], env: Environment, overrides: ConfigOverrides): GatewayConfig {
+function upstreamConfig(
+  urls: readonly string[],
+  env: Environment,
+  overrides: ConfigOverrides,
+): GatewayConfig {
   if (urls.length > 1) {
-    throw new ProxyError('ERR_USAGE', '--upstream takes one gRPC model server; use --config for more');
+    throw new ProxyError(
+      'ERR_USAGE',
+      '--upstream takes one gRPC model server; use --config for more',
+    );
   }
-  return buildConfig({ upstreams: [{ name: DEFAULT_UPSTREAM_NAME, address: urls[0] }] }, env, overrides, {
-    source: '--upstream',
-    baseDir: process.cwd(),
-  });
+  return buildConfig(
+    { upstreams: [{ name: DEFAULT_UPSTREAM_NAME, address: urls[0] }] },
+    env,
+    overrides,
+    {
+      source: '--upstream',
+      baseDir: process.cwd(),
+    },
+  );
 }
 
 async function serveEmbeddedDefault(
@@ -93,7 +106,11 @@ async function serveEmbeddedDefault(
   tokenDelayMs: number,
 ): Promise<number> {
   // Validate before starting anything, so a bad flag never leaves a demo server running.
-  const probe = buildConfig({ upstreams: [{ name: 'demo', address: 'grpc://127.0.0.1:1' }] }, env, overrides);
+  const probe = buildConfig(
+    { upstreams: [{ name: 'demo', address: 'grpc://127.0.0.1:1' }] },
+    env,
+    overrides,
+  );
   const logger = createRootLogger(probe.log.level);
   const demo = await startDemoServer({ tokenDelayMs, logger: logger.child({ component: 'demo' }) });
   const address = `grpc://${demo.address}`;

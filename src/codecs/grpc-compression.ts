@@ -33,6 +33,7 @@ export function readPayload(
   if (encoding === undefined || encoding === 'identity') {
     throw new ProxyError('ERR_MALFORMED_MESSAGE', 'compressed message without a grpc-encoding');
   }
+  checkEncoding(encoding);
 
   const options = { maxOutputLength: maxMessageBytes };
   try {

@@ -17,7 +17,9 @@ export interface InferMessageLayout {
   /**
    * Whether raw entries go only to tensors carrying neither shared memory nor typed contents.
    * Triton's request parser hands raw entry k to the k-th such input, not to inputs[k]; its
-   * responses carry one raw entry per output, in lockstep.
+   * responses carry one raw entry per output, in lockstep. Security: the attribution must be
+   * the upstream's, or a prompt sent in a raw entry the gateway files under another (non-BYTES)
+   * tensor would reach the model unmasked.
    */
   readonly rawSkipsNonRawTensors: boolean;
 }
@@ -41,7 +43,7 @@ export class InferMessageScan {
   readonly tensors: InferTensorFacts[] = [];
   readonly requestedOutputs: string[] = [];
   readonly texts: TextSpan[] = [];
-  /** For each raw entry in wire order, the index in `tensors` of the tensor it belongs to. */
+  /** Entry k is the index in `tensors` of the tensor that raw entry k belongs to. */
   private readonly rawOwners: number[] = [];
   private rawEntries = 0;
   private rawSeen = 0;

@@ -3,6 +3,10 @@
 import type { InferRequestFacts } from './kserve-infer-facts';
 import { InferMessageScan, walkInferFields, walkRawContents } from './kserve-infer-message';
 
+// Limitation: raw entries are attributed as Triton attributes them. KServe's Python server hands
+// entry i to inputs[i] even when an input names a shared-memory region, so against such an
+// upstream a request mixing shared-memory inputs with raw BYTES inputs can carry text in an entry
+// the gateway does not read as text.
 const REQUEST_LAYOUT = {
   rawField: 7,
   requestedOutputField: 6,

@@ -10,7 +10,9 @@ const name = z
   .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be 1-63 lowercase letters, digits, ".", "_" or "-"');
 
 /** Header names an upstream credential may set: lowercase HTTP/2 field names. */
-const headerName = z.string().regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a lowercase header name');
+const headerName = z
+  .string()
+  .regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a lowercase header name');
 
 const grpcListener = z
   .object({
@@ -45,7 +47,8 @@ const upstreamCredentials = z
   })
   .strict();
 
-const upstream = z
+/** One entry of `upstreams`. */
+export const upstreamSchema = z
   .object({
     name,
     address: z.string().min(1),
@@ -56,7 +59,8 @@ const upstream = z
   })
   .strict();
 
-const route = z
+/** One entry of `routes`. */
+export const routeSchema = z
   .object({
     name,
     models: z.array(z.string().min(1)).default([]),
@@ -65,18 +69,21 @@ const route = z
   })
   .strict();
 
+/** The `listeners` section. */
+export const listenersSchema = z
+  .object({
+    grpc: grpcListener.default(() => grpcListener.parse({})),
+    admin: adminListener.default(() => adminListener.parse({})),
+  })
+  .strict()
+  .default(() => ({ grpc: grpcListener.parse({}), admin: adminListener.parse({}) }));
+
 /** The whole configuration file as written; cross-field rules live in validate-config.ts. */
 export const configFileSchema = z
   .object({
-    listeners: z
-      .object({
-        grpc: grpcListener.default(() => grpcListener.parse({})),
-        admin: adminListener.default(() => adminListener.parse({})),
-      })
-      .strict()
-      .default(() => ({ grpc: grpcListener.parse({}), admin: adminListener.parse({}) })),
-    upstreams: z.array(upstream).min(1, 'at least one upstream is required'),
-    routes: z.array(route).default([]),
+    listeners: listenersSchema,
+    upstreams: z.array(upstreamSchema).min(1, 'at least one upstream is required'),
+    routes: z.array(routeSchema).default([]),
     drainTimeoutMs: positiveInt.default(DEFAULTS.drainTimeoutMs),
     log: z
       .object({
@@ -91,3 +98,14 @@ export const configFileSchema = z
 
 /** The configuration file after schema validation and defaults, before cross-field checks. */
 export type ConfigFile = z.infer<typeof configFileSchema>;
+
+/**
+ * What cross-field checks run on: a ConfigFile, or, when the schema rejected parts of the
+ * document, the parts it accepted (rejected entries are holes, so paths keep their indexes).
+ */
+export type CheckableConfig = Omit<ConfigFile, 'upstreams' | 'routes'> & {
+  readonly upstreams: readonly (ConfigFile['upstreams'][number] | undefined)[];
+  readonly routes: readonly (ConfigFile['routes'][number] | undefined)[];
+  /** Every upstream name the document declares, including those of rejected entries. */
+  readonly upstreamNames: ReadonlySet<string>;
+};

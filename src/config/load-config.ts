@@ -2,9 +2,17 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { ProxyError } from '../errors/proxy-error';
-import { configFileSchema } from './config-schema';
+import {
+  configFileSchema,
+  listenersSchema,
+  routeSchema,
+  upstreamSchema,
+  type CheckableConfig,
+  type ConfigFile,
+} from './config-schema';
+import { DEFAULTS } from './defaults';
 import { ConfigError, formatPath, type ConfigIssue } from './config-error';
 import type { Environment } from './environment';
 import { deepFreeze, type GatewayConfig } from './gateway-config';
@@ -42,18 +50,45 @@ export function buildConfig(
   origin: { source: string; baseDir: string } = { source: '(built in)', baseDir: process.cwd() },
 ): GatewayConfig {
   const issues: ConfigIssue[] = [];
-  const substituted = substituteEnv(raw, [], env, issues);
-  const parsed = configFileSchema.safeParse(applyOverrides(substituted, overrides, env));
+  const document = applyOverrides(substituteEnv(raw, [], env, issues), overrides, env);
+  const parsed = configFileSchema.safeParse(document);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       issues.push({ path: formatPath(issue.path), reason: issue.message });
     }
-    throw new ConfigError(issues, origin.source);
   }
 
-  const config = resolveConfig(parsed.data, origin.baseDir, issues);
+  const checkable = parsed.success ? withNames(parsed.data) : salvage(document);
+  const config = resolveConfig(checkable, origin.baseDir, issues);
   if (issues.length > 0) throw new ConfigError(issues, origin.source);
   return deepFreeze(config);
+}
+
+function withNames(file: ConfigFile): CheckableConfig {
+  return { ...file, upstreamNames: new Set(file.upstreams.map((upstream) => upstream.name)) };
+}
+
+/**
+ * The parts of a rejected document the schema accepts on their own, so the cross-field checks
+ * still run and every problem is reported in one pass, not the schema's first.
+ */
+function salvage(document: unknown): CheckableConfig {
+  const root = isRecord(document) ? document : {};
+  const entries = (key: string) => (Array.isArray(root[key]) ? (root[key] as unknown[]) : []);
+  const upstreams = entries('upstreams');
+  const names = upstreams.map((entry) => (isRecord(entry) ? entry.name : undefined));
+  return {
+    listeners: listenersSchema.safeParse(root.listeners).data ?? listenersSchema.parse(undefined),
+    upstreams: upstreams.map((entry) => upstreamSchema.safeParse(entry).data),
+    routes: entries('routes').map((entry) => routeSchema.safeParse(entry).data),
+    upstreamNames: new Set(names.filter((name): name is string => typeof name === 'string')),
+    drainTimeoutMs: DEFAULTS.drainTimeoutMs,
+    log: { level: DEFAULTS.log.level },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function readText(path: string): string {
@@ -61,15 +96,18 @@ function readText(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ProxyError('ERR_CONFIG_UNREADABLE', `cannot read ${path} (${reason})`, { cause: error });
+    throw new ProxyError('ERR_CONFIG_UNREADABLE', `cannot read ${path} (${reason})`, {
+      cause: error,
+    });
   }
 }
 
 function parseYaml(text: string, path: string): unknown {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true });
   const first = document.errors[0];
   if (first !== undefined) {
-    const [line, column] = first.linePos?.[0] ? [first.linePos[0].line, first.linePos[0].col] : [0, 0];
+    const { line, col: column } = lineCounter.linePos(first.pos[0]);
     throw new ProxyError(
       'ERR_CONFIG_UNREADABLE',
       `${path}:${line}:${column} is not valid YAML (${first.code})`,
@@ -93,10 +131,11 @@ function substituteEnv(
       if (found === undefined) {
         issues.push({ path: formatPath(path), reason: `environment variable ${name} is not set` });
       }
-      return found ?? '';
+      return found ?? `\${env:${name}}`;
     });
   }
-  if (Array.isArray(value)) return value.map((item, index) => substituteEnv(item, [...path, index], env, issues));
+  if (Array.isArray(value))
+    return value.map((item, index) => substituteEnv(item, [...path, index], env, issues));
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value).map(([key, child]) => [
       key,

@@ -2,22 +2,35 @@
 
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { ConfigFile } from './config-schema';
+import type { CheckableConfig, ConfigFile } from './config-schema';
 import type { ConfigIssue } from './config-error';
-import type { GatewayConfig, RouteConfig, UpstreamConfig, UpstreamTlsConfig } from './gateway-config';
+import type {
+  GatewayConfig,
+  RouteConfig,
+  UpstreamConfig,
+  UpstreamTlsConfig,
+} from './gateway-config';
 import { compileModelPattern } from '../pipeline/model-pattern';
 
 type Upstream = ConfigFile['upstreams'][number];
+type Route = ConfigFile['routes'][number];
 
 /**
  * Checks what one field cannot check alone and reads the files the configuration names,
  * relative to `baseDir`. Problems are appended to `issues`; the result is only meaningful
  * when no issue was added.
  */
-export function resolveConfig(file: ConfigFile, baseDir: string, issues: ConfigIssue[]): GatewayConfig {
-  const upstreams = file.upstreams.map((upstream, index) =>
-    resolveUpstream(upstream, `upstreams[${index}]`, baseDir, issues),
-  );
+export function resolveConfig(
+  file: CheckableConfig,
+  baseDir: string,
+  issues: ConfigIssue[],
+): GatewayConfig {
+  const upstreams: UpstreamConfig[] = [];
+  file.upstreams.forEach((upstream, index) => {
+    if (upstream !== undefined) {
+      upstreams.push(resolveUpstream(upstream, `upstreams[${index}]`, baseDir, issues));
+    }
+  });
   checkUniqueNames(file.upstreams, 'upstreams', issues);
   checkUniqueNames(file.routes, 'routes', issues);
   const routes = resolveRoutes(file, issues);
@@ -149,25 +162,36 @@ function readConfigFile(
   }
 }
 
-function resolveRoutes(file: ConfigFile, issues: ConfigIssue[]): RouteConfig[] {
-  const upstreamNames = new Set(file.upstreams.map((upstream) => upstream.name));
-  file.routes.forEach((route, index) => checkRoute(route, `routes[${index}]`, upstreamNames, issues));
-  const defaults = file.routes.filter((route) => route.default);
+function resolveRoutes(file: CheckableConfig, issues: ConfigIssue[]): RouteConfig[] {
+  const routes: Route[] = [];
+  file.routes.forEach((route, index) => {
+    if (route === undefined) return;
+    checkRoute(route, `routes[${index}]`, file.upstreamNames, issues);
+    routes.push(route);
+  });
+  const defaults = routes.filter((route) => route.default);
   if (defaults.length > 1) {
-    issues.push({ path: 'routes', reason: `${defaults.length} routes are marked default; at most one may be` });
+    issues.push({
+      path: 'routes',
+      reason: `${defaults.length} routes are marked default; at most one may be`,
+    });
   }
-  if (file.routes.length === 0 && file.upstreams.length === 1) {
+  const only = file.upstreams.length === 1 ? file.upstreams[0] : undefined;
+  if (file.routes.length === 0 && only !== undefined) {
     // One upstream and no routes: everything goes there, the shape `--upstream` builds.
-    return [{ name: 'default', models: [], default: true, upstream: file.upstreams[0]!.name }];
+    return [{ name: 'default', models: [], default: true, upstream: only.name }];
   }
-  if (file.routes.length === 0) {
-    issues.push({ path: 'routes', reason: 'several upstreams need routes that say which models go where' });
+  if (file.routes.length === 0 && file.upstreams.length > 1) {
+    issues.push({
+      path: 'routes',
+      reason: 'several upstreams need routes that say which models go where',
+    });
   }
-  return file.routes;
+  return routes;
 }
 
 function checkRoute(
-  route: ConfigFile['routes'][number],
+  route: Route,
   path: string,
   upstreamNames: ReadonlySet<string>,
   issues: ConfigIssue[],
@@ -176,7 +200,10 @@ function checkRoute(
     issues.push({ path: `${path}.upstream`, reason: `no upstream is named "${route.upstream}"` });
   }
   if (!route.default && route.models.length === 0) {
-    issues.push({ path: `${path}.models`, reason: 'a route that is not the default needs model patterns' });
+    issues.push({
+      path: `${path}.models`,
+      reason: 'a route that is not the default needs model patterns',
+    });
   }
   route.models.forEach((pattern, index) => {
     const problem = compileModelPattern(pattern).problem;
@@ -184,9 +211,14 @@ function checkRoute(
   });
 }
 
-function checkUniqueNames(items: readonly { name: string }[], path: string, issues: ConfigIssue[]): void {
+function checkUniqueNames(
+  items: readonly ({ name: string } | undefined)[],
+  path: string,
+  issues: ConfigIssue[],
+): void {
   const seen = new Set<string>();
   items.forEach((item, index) => {
+    if (item === undefined) return;
     if (seen.has(item.name)) {
       issues.push({ path: `${path}[${index}].name`, reason: `"${item.name}" is used twice` });
     }
@@ -194,9 +226,12 @@ function checkUniqueNames(items: readonly { name: string }[], path: string, issu
   });
 }
 
-function checkListenerPorts(file: ConfigFile, issues: ConfigIssue[]): void {
+function checkListenerPorts(file: CheckableConfig, issues: ConfigIssue[]): void {
   const { grpc, admin } = file.listeners;
   if (grpc.port !== 0 && grpc.port === admin.port && grpc.host === admin.host) {
-    issues.push({ path: 'listeners.admin.port', reason: `port ${admin.port} is already the grpc listener's` });
+    issues.push({
+      path: 'listeners.admin.port',
+      reason: `port ${admin.port} is already the grpc listener's`,
+    });
   }
 }

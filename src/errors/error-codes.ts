@@ -41,6 +41,11 @@ export const ERROR_CODES = {
     grpcStatus: GrpcStatus.INTERNAL,
     description: 'the configuration file or a file it names could not be read or parsed',
   },
+  ERR_LISTEN_FAILED: {
+    httpStatus: 500,
+    grpcStatus: GrpcStatus.INTERNAL,
+    description: 'a listener could not bind its address; the gateway does not start',
+  },
   ERR_USAGE: {
     httpStatus: 400,
     grpcStatus: GrpcStatus.INVALID_ARGUMENT,
@@ -65,6 +70,11 @@ export const ERROR_CODES = {
     httpStatus: 415,
     grpcStatus: GrpcStatus.UNIMPLEMENTED,
     description: 'a compressed message uses an encoding infergate cannot read',
+  },
+  ERR_CARDINALITY_VIOLATION: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.UNIMPLEMENTED,
+    description: 'a unary or server-streaming call carried no request message or more than one',
   },
   ERR_UNKNOWN_METHOD: {
     httpStatus: 404,

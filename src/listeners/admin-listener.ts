@@ -50,20 +50,32 @@ export class AdminListener {
   private handle(request: IncomingMessage, response: ServerResponse): void {
     const path = (request.url ?? '/').split('?', 1)[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return send(response, 405, { error: { message: 'only GET and HEAD are served', type: 'method_not_allowed' } });
+      const body = {
+        error: { message: 'only GET and HEAD are served', type: 'method_not_allowed' },
+      };
+      // RFC 9110 §15.5.6: a 405 names the methods the resource does support.
+      return send(response, 405, body, { allow: 'GET, HEAD' });
     }
     if (path === '/healthz') return send(response, 200, { status: 'ok' });
     if (path === '/readyz') {
       const reason = this.options.notReadyReason();
       return send(response, reason === undefined ? 200 : 503, { status: reason ?? 'ready' });
     }
-    send(response, 404, { error: { message: `no admin endpoint at ${path?.slice(0, 64)}`, type: 'not_found' } });
+    send(response, 404, {
+      error: { message: `no admin endpoint at ${path?.slice(0, 64)}`, type: 'not_found' },
+    });
   }
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
+function send(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
+    ...headers,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',

@@ -110,7 +110,13 @@ export class FilterChain<M extends ExchangeMessage = ExchangeMessage> {
   }
 
   private lane(filters: Filter<M>[], hook: MessageHook, sink: (message: M) => void): Lane<M> {
-    return { filters: filters.filter((f) => f[hook] !== undefined), hook, sink, busy: false, queue: [] };
+    return {
+      filters: filters.filter((f) => f[hook] !== undefined),
+      hook,
+      sink,
+      busy: false,
+      queue: [],
+    };
   }
 
   private resume(lane: Lane<M>, message: M, filterIndex: number): void {
@@ -138,11 +144,17 @@ export class FilterChain<M extends ExchangeMessage = ExchangeMessage> {
     lane.sink(message);
   }
 
-  private await(lane: Lane<M>, pending: Promise<void | LocalReply>, message: M, next: number): void {
+  private await(
+    lane: Lane<M>,
+    pending: Promise<void | LocalReply>,
+    message: M,
+    next: number,
+  ): void {
     lane.busy = true;
     pending.then(
       (result) => {
         if (result instanceof LocalReply) return this.sinks.reply(result);
+        lane.busy = false;
         this.runLane(lane, message, next);
         this.drain(lane);
       },
@@ -150,8 +162,8 @@ export class FilterChain<M extends ExchangeMessage = ExchangeMessage> {
     );
   }
 
+  /** Runs queued messages until the queue is empty or a filter makes the lane wait again. */
   private drain(lane: Lane<M>): void {
-    lane.busy = false;
     while (!lane.busy) {
       const queued = lane.queue.shift();
       if (queued === undefined) return;
@@ -167,7 +179,11 @@ export class FilterChain<M extends ExchangeMessage = ExchangeMessage> {
     }
   }
 
-  private runHeaders(hook: HeadersHook, filters: readonly Filter<M>[], value: unknown): HeadersResult {
+  private runHeaders(
+    hook: HeadersHook,
+    filters: readonly Filter<M>[],
+    value: unknown,
+  ): HeadersResult {
     for (let i = 0; i < filters.length; i++) {
       const result = this.callHeadersHook(filters[i]!, hook, value);
       if (result === undefined) continue;

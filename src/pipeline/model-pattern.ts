@@ -18,11 +18,10 @@ export function compileModelPattern(source: string): ModelPattern {
     return { source, matches: (model) => model === source, problem: undefined };
   }
 
-  const body = source
-    .split('')
+  const body = [...source]
     .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : escapeRegExp(char)))
     .join('');
-  const regex = new RegExp(`^${body}$`, 's');
+  const regex = new RegExp(`^${body}$`, 'su');
   return { source, matches: (model) => regex.test(model), problem: undefined };
 }
 

@@ -67,7 +67,12 @@ test('applies every default to a document that names only an upstream', () => {
 
   assert.deepEqual(config, {
     listeners: {
-      grpc: { host: '0.0.0.0', port: 9001, maxMessageBytes: 64 * 1024 * 1024, maxConcurrentStreams: 1000 },
+      grpc: {
+        host: '0.0.0.0',
+        port: 9001,
+        maxMessageBytes: 64 * 1024 * 1024,
+        maxConcurrentStreams: 1000,
+      },
       admin: { host: '127.0.0.1', port: 9090 },
     },
     upstreams: [
@@ -252,7 +257,10 @@ test('rejects a route that is not the default and names no models', () => {
 test('rejects grpc and admin listeners on the same host and port', () => {
   const document = {
     ...oneUpstream(),
-    listeners: { grpc: { host: '127.0.0.1', port: 9500 }, admin: { host: '127.0.0.1', port: 9500 } },
+    listeners: {
+      grpc: { host: '127.0.0.1', port: 9500 },
+      admin: { host: '127.0.0.1', port: 9500 },
+    },
   };
 
   const error = configErrorOf(() => buildConfig(document, env()));
@@ -268,7 +276,10 @@ test('replaces ${env:NAME} references from the injected environment', () => {
       {
         name: 'models',
         address: 'grpcs://${env:MODEL_HOST}:${env:MODEL_PORT}',
-        credentials: { bearerToken: '${env:MODEL_TOKEN}', headers: { 'x-team': 'team-${env:TEAM}' } },
+        credentials: {
+          bearerToken: '${env:MODEL_TOKEN}',
+          headers: { 'x-team': 'team-${env:TEAM}' },
+        },
       },
     ],
   };
@@ -374,7 +385,9 @@ test('reads bearerTokenFile relative to the config file and trims it', (t) => {
   const config = loadConfigFile(file, env());
 
   assert.notEqual(process.cwd(), dir);
-  assert.deepEqual(config.upstreams[0]!.credentialHeaders, { authorization: 'Bearer file-token-42' });
+  assert.deepEqual(config.upstreams[0]!.credentialHeaders, {
+    authorization: 'Bearer file-token-42',
+  });
 });
 
 test('reports an unreadable bearerTokenFile and a token given twice', (t) => {
@@ -557,7 +570,9 @@ test('prefers the logLevel override to INFERGATE_LOG_LEVEL', () => {
 });
 
 test('reports an unknown INFERGATE_LOG_LEVEL as a problem of log.level', () => {
-  const error = configErrorOf(() => buildConfig(oneUpstream(), env({ INFERGATE_LOG_LEVEL: 'loud' })));
+  const error = configErrorOf(() =>
+    buildConfig(oneUpstream(), env({ INFERGATE_LOG_LEVEL: 'loud' })),
+  );
 
   assert.deepEqual(error.issues, [
     {

@@ -13,7 +13,14 @@ import { startRawUpstream } from '../fixtures/raw-upstream';
 function infer(model: string, text = 'hello') {
   return {
     model_name: model,
-    inputs: [{ name: 'text_input', datatype: 'BYTES', shape: ['1'], contents: { bytes_contents: [Buffer.from(text)] } }],
+    inputs: [
+      {
+        name: 'text_input',
+        datatype: 'BYTES',
+        shape: ['1'],
+        contents: { bytes_contents: [Buffer.from(text)] },
+      },
+    ],
   };
 }
 
@@ -94,7 +101,11 @@ test('answers INVALID_ARGUMENT to a message that is not protobuf', async (t) => 
 test('answers RESOURCE_EXHAUSTED to a message above the listener limit', async (t) => {
   const { grpcAddress } = await gatewayWithRawUpstream(t, { maxMessageBytes: 1024 });
 
-  const outcome = await callUnary(kserveClient(t, grpcAddress), 'ModelInfer', infer('echo', 'x'.repeat(4096)));
+  const outcome = await callUnary(
+    kserveClient(t, grpcAddress),
+    'ModelInfer',
+    infer('echo', 'x'.repeat(4096)),
+  );
 
   assert.equal(outcome.error?.code, grpc.status.RESOURCE_EXHAUSTED);
   assert.match(outcome.error!.details, /exceeds the limit of 1024 bytes/);
@@ -106,8 +117,12 @@ test('answers UNIMPLEMENTED to a method outside the relayed services', async (t)
   t.after(() => client.close());
 
   const error = await new Promise<grpc.ServiceError>((resolve) =>
-    client.makeUnaryRequest('/other.Service/Method', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (err) =>
-      resolve(err!),
+    client.makeUnaryRequest(
+      '/other.Service/Method',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.alloc(0),
+      (err) => resolve(err!),
     ),
   );
 
@@ -138,15 +153,25 @@ test('relays metadata, drops client credentials and adds the upstream credential
 
   const call = await upstream.nextCall();
   await call.ended;
-  call.stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'x-served-by': 'a' }, { waitForTrailers: true });
+  call.stream.respond(
+    { ':status': 200, 'content-type': 'application/grpc', 'x-served-by': 'a' },
+    { waitForTrailers: true },
+  );
   call.stream.on('wantTrailers', () =>
-    call.stream.sendTrailers({ 'grpc-status': '9', 'grpc-message': 'model busy', 'x-retry-in': '5' }),
+    call.stream.sendTrailers({
+      'grpc-status': '9',
+      'grpc-message': 'model busy',
+      'x-retry-in': '5',
+    }),
   );
   call.stream.end();
   const outcome = await pending;
 
   assert.equal(call.headers['x-tenant'], 'acme');
-  assert.equal(Buffer.from(String(call.headers['trace-bin']), 'base64').toString('hex'), '000102ff');
+  assert.equal(
+    Buffer.from(String(call.headers['trace-bin']), 'base64').toString('hex'),
+    '000102ff',
+  );
   assert.equal(call.headers.authorization, 'Bearer upstream-secret');
   assert.equal(call.headers['x-team'], 'search');
   assert.equal(call.headers.te, 'trailers');
@@ -158,9 +183,15 @@ test('relays metadata, drops client credentials and adds the upstream credential
 
 test('propagates the deadline upstream and answers DEADLINE_EXCEEDED when it passes', async (t) => {
   const { grpcAddress, upstream } = await gatewayWithRawUpstream(t);
-  const pending = callUnary(kserveClient(t, grpcAddress), 'ModelInfer', infer('echo'), new grpc.Metadata(), {
-    deadline: Date.now() + 300,
-  });
+  const pending = callUnary(
+    kserveClient(t, grpcAddress),
+    'ModelInfer',
+    infer('echo'),
+    new grpc.Metadata(),
+    {
+      deadline: Date.now() + 300,
+    },
+  );
 
   const call = await upstream.nextCall();
   const outcome = await pending;
@@ -191,7 +222,8 @@ test('an upstream answering garbage framing gets the client an error status', as
   call.stream.write(Buffer.from([7, 0, 0, 0, 1, 0]));
   const outcome = await pending;
 
-  assert.equal(outcome.error?.code, grpc.status.INVALID_ARGUMENT);
+  assert.equal(outcome.error?.code, grpc.status.INTERNAL);
+  assert.equal(outcome.error?.details, 'upstream "model-a" sent a malformed gRPC frame');
   assert.equal(await call.closed, http2.constants.NGHTTP2_CANCEL);
 });
 

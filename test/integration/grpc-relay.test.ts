@@ -49,7 +49,10 @@ const UNARY_SAMPLES: readonly [string, Record<string, unknown>][] = [
   ['SystemSharedMemoryRegister', { name: 'region', key: '/shm-key', offset: '0', byte_size: '64' }],
   ['SystemSharedMemoryStatus', { name: '' }],
   ['SystemSharedMemoryUnregister', { name: 'region' }],
-  ['CudaSharedMemoryRegister', { name: 'gpu', raw_handle: Buffer.from([1, 2, 3]), device_id: '0', byte_size: '64' }],
+  [
+    'CudaSharedMemoryRegister',
+    { name: 'gpu', raw_handle: Buffer.from([1, 2, 3]), device_id: '0', byte_size: '64' },
+  ],
   ['CudaSharedMemoryStatus', { name: '' }],
   ['CudaSharedMemoryUnregister', { name: 'gpu' }],
   ['TraceSetting', { settings: { trace_level: { value: ['TIMESTAMPS'] } }, model_name: '' }],
@@ -91,7 +94,11 @@ test('streams a decoupled model token by token with the final flag on the last r
   const call = client.ModelStreamInfer() as grpc.ClientDuplexStream<unknown, StreamResponse>;
   const result = collectStream(call);
 
-  call.write(textInfer('demo-chat', 'tell me a story', { parameters: { demo_tokens: { int64_param: '300' } } }));
+  call.write(
+    textInfer('demo-chat', 'tell me a story', {
+      parameters: { demo_tokens: { int64_param: '300' } },
+    }),
+  );
   call.end();
   const { messages, status } = await result;
 
@@ -99,7 +106,9 @@ test('streams a decoupled model token by token with the final flag on the last r
   assert.equal(messages.length, 300);
   const finals = messages.map((m) => m.infer_response.parameters.triton_final_response?.bool_param);
   assert.deepEqual(finals, [...Array(299).fill(false), true]);
-  assert.ok(messages.every((m) => m.error_message === '' && m.infer_response.id === 'req-demo-chat'));
+  assert.ok(
+    messages.every((m) => m.error_message === '' && m.infer_response.id === 'req-demo-chat'),
+  );
 });
 
 test('routes each stream request by its own model and interleaves their responses', async (t) => {
@@ -116,13 +125,23 @@ test('routes each stream request by its own model and interleaves their response
       { name: 'rest', default: true, upstream: 'chat' },
     ],
   });
-  const chatRequests = nextEvent<[string, Buffer]>(chat.events, 'request', (rpc) => rpc === 'ModelStreamInfer');
-  const echoRequests = nextEvent<[string, Buffer]>(echo.events, 'request', (rpc) => rpc === 'ModelStreamInfer');
+  const chatRequests = nextEvent<[string, Buffer]>(
+    chat.events,
+    'request',
+    (rpc) => rpc === 'ModelStreamInfer',
+  );
+  const echoRequests = nextEvent<[string, Buffer]>(
+    echo.events,
+    'request',
+    (rpc) => rpc === 'ModelStreamInfer',
+  );
   const client = kserveClient(t, grpcAddress);
   const call = client.ModelStreamInfer() as grpc.ClientDuplexStream<unknown, StreamResponse>;
   const result = collectStream(call);
 
-  call.write(textInfer('demo-chat', 'first', { parameters: { demo_tokens: { int64_param: '20' } } }));
+  call.write(
+    textInfer('demo-chat', 'first', { parameters: { demo_tokens: { int64_param: '20' } } }),
+  );
   call.write(textInfer('echo', 'second'));
   call.end();
   const { messages, status } = await result;
@@ -145,7 +164,9 @@ test('a cancelled client stream cancels the upstream stream', async (t) => {
   const cancelled = nextEvent<[string]>(demo.events, 'cancelled');
   const firstToken = new Promise((resolve) => call.once('data', resolve));
 
-  call.write(textInfer('demo-chat', 'a long answer', { parameters: { demo_tokens: { int64_param: '50' } } }));
+  call.write(
+    textInfer('demo-chat', 'a long answer', { parameters: { demo_tokens: { int64_param: '50' } } }),
+  );
   await firstToken;
   call.cancel();
 

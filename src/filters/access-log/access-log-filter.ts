@@ -19,7 +19,9 @@ class AccessLogFilter implements Filter {
     const exchange = this.exchange;
     const ended = exchange.endedAt ?? performance.now();
     const upstreamMs =
-      exchange.upstreamHeadersAt === undefined ? undefined : round(exchange.upstreamHeadersAt - exchange.startedAt);
+      exchange.upstreamHeadersAt === undefined
+        ? undefined
+        : round(exchange.upstreamHeadersAt - exchange.startedAt);
     this.log.info(
       {
         exchangeId: exchange.id,

@@ -48,6 +48,8 @@ export class GrpcCall implements LegEvents {
   private readonly chain: FilterChain<GrpcMessage>;
   private readonly decoder: GrpcFrameDecoder;
   private readonly legs = new Map<string, UpstreamLeg>();
+  private readonly upstreamFull = new Set<UpstreamLeg>();
+  private downstreamFull = false;
   private readonly encoding: string | undefined;
   private deadlineAt: number | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -93,8 +95,10 @@ export class GrpcCall implements LegEvents {
       return this.fail(err);
     }
 
+    const result = this.chain.onRequestHeaders(this.headers);
+    if (result === undefined) return this.read();
     this.stream.pause();
-    this.settle(this.chain.onRequestHeaders(this.headers), () => this.read());
+    this.settle(result, () => this.read());
   }
 
   private read(): void {
@@ -116,11 +120,17 @@ export class GrpcCall implements LegEvents {
   /** Routes one request message and hands it to the chain; throws ProxyError on bad input. */
   private onRequestFrame(frame: Buffer, compressed: boolean): void {
     if (this.finished) return;
-    this.exchange.requestMessages++;
+    if (++this.exchange.requestMessages > 1 && !this.method.clientStreaming) {
+      const message = `${this.method.name} takes exactly one request message`;
+      return this.reply(
+        LocalReply.of('ERR_CARDINALITY_VIOLATION', message, 'cardinality_violation'),
+      );
+    }
     const payload = readPayload(frame, compressed, this.encoding, this.context.maxMessageBytes);
     const target = readModelTarget(this.method, payload);
     const model = target?.model || undefined;
-    const route = model === undefined ? this.context.router.defaultRoute : this.context.router.match(model);
+    const route =
+      model === undefined ? this.context.router.defaultRoute : this.context.router.match(model);
     if (route === undefined) return this.noRoute(payload, model);
 
     this.noteRoute(model, route.name, route.upstream);
@@ -158,16 +168,27 @@ export class GrpcCall implements LegEvents {
     if (this.finished) return;
     const leg = this.legs.get(message.upstream!) ?? this.openLeg(message.upstream!);
     if (leg === undefined) return;
-    if (!leg.write(message.frame)) {
+    if (!leg.write(message.frame) && !this.upstreamFull.has(leg)) {
+      // Backpressure: stop reading the client until this upstream stream drains.
+      this.upstreamFull.add(leg);
       this.stream.pause();
-      leg.stream.once('drain', () => this.stream.resume());
+      leg.stream.once('drain', () => {
+        this.upstreamFull.delete(leg);
+        if (this.upstreamFull.size === 0) this.stream.resume();
+      });
     }
   }
 
   private openLeg(upstreamName: string): UpstreamLeg | undefined {
     const pool = this.context.pools.get(upstreamName)!;
-    const remainingMs = this.deadlineAt === undefined ? undefined : this.deadlineAt - performance.now();
-    const headers = upstreamRequestHeaders(this.headers, this.method.path, pool.upstream, remainingMs);
+    const remainingMs =
+      this.deadlineAt === undefined ? undefined : this.deadlineAt - performance.now();
+    const headers = upstreamRequestHeaders(
+      this.headers,
+      this.method.path,
+      pool.upstream,
+      remainingMs,
+    );
     try {
       const leg = new UpstreamLeg(pool, headers, this.context.maxMessageBytes, this);
       this.legs.set(upstreamName, leg);
@@ -184,7 +205,11 @@ export class GrpcCall implements LegEvents {
     this.requestEnded = true;
     if (this.finished) return;
     if (this.decoder.midMessage) {
-      const reply = LocalReply.of('ERR_MALFORMED_MESSAGE', 'request ended inside a message', 'truncated_message');
+      const reply = LocalReply.of(
+        'ERR_MALFORMED_MESSAGE',
+        'request ended inside a message',
+        'truncated_message',
+      );
       return this.reply(reply);
     }
     this.settle(this.chain.onRequestEnd(), () => this.endLegs());
@@ -192,8 +217,10 @@ export class GrpcCall implements LegEvents {
 
   private endLegs(): void {
     if (this.exchange.requestMessages === 0 && !this.method.clientStreaming) {
-      const reply = LocalReply.of('ERR_MALFORMED_MESSAGE', 'call carried no request message', 'no_request_message');
-      return this.reply(reply);
+      const message = `${this.method.name} takes exactly one request message`;
+      return this.reply(
+        LocalReply.of('ERR_CARDINALITY_VIOLATION', message, 'cardinality_violation'),
+      );
     }
     for (const leg of this.legs.values()) leg.end();
     this.finishIfDone();
@@ -203,8 +230,10 @@ export class GrpcCall implements LegEvents {
     this.exchange.upstreamHeadersAt ??= performance.now();
     if (this.responseStarted) return;
     const relayed = { ...RESPONSE_HEADERS, ...relayedResponseHeaders(headers) };
+    const result = this.chain.onResponseHeaders(relayed);
+    if (result === undefined) return this.startResponse(relayed);
     this.pauseLegs();
-    this.settle(this.chain.onResponseHeaders(relayed), () => {
+    this.settle(result, () => {
       this.startResponse(relayed);
       this.resumeLegs();
     });
@@ -223,9 +252,14 @@ export class GrpcCall implements LegEvents {
   private forwardResponse(message: GrpcMessage): void {
     if (this.finished) return;
     this.startResponse(RESPONSE_HEADERS);
-    if (!this.stream.write(message.frame)) {
+    if (!this.stream.write(message.frame) && !this.downstreamFull) {
+      // Backpressure: stop reading the upstreams until the client takes what was written.
+      this.downstreamFull = true;
       this.pauseLegs();
-      this.stream.once('drain', () => this.resumeLegs());
+      this.stream.once('drain', () => {
+        this.downstreamFull = false;
+        this.resumeLegs();
+      });
     }
   }
 
@@ -243,7 +277,8 @@ export class GrpcCall implements LegEvents {
     if (this.finished) return;
     const outcome = leg.outcome();
     if (outcome.status !== GrpcStatus.OK) {
-      if (outcome.status === GrpcStatus.UNAVAILABLE) this.exchange.detail ||= 'upstream_unavailable';
+      if (outcome.status === GrpcStatus.UNAVAILABLE)
+        this.exchange.detail ||= 'upstream_unavailable';
       return this.finish(outcome.trailers, outcome.status);
     }
     this.lastOutcome = outcome;
@@ -254,7 +289,10 @@ export class GrpcCall implements LegEvents {
   private finishIfDone(): void {
     const clientDone = this.requestEnded || !this.method.clientStreaming;
     if (!clientDone || this.legs.size > 0 || this.finished) return;
-    const outcome = this.lastOutcome ?? { trailers: statusTrailers(GrpcStatus.OK, ''), status: GrpcStatus.OK };
+    const outcome = this.lastOutcome ?? {
+      trailers: statusTrailers(GrpcStatus.OK, ''),
+      status: GrpcStatus.OK,
+    };
     this.finish(outcome.trailers, outcome.status);
   }
 
@@ -291,7 +329,8 @@ export class GrpcCall implements LegEvents {
     if (result === undefined) return this.sendStatus(trailers);
     if (result instanceof LocalReply) return this.sendStatus(this.replaceStatus(result));
     result.then(
-      (settled) => this.sendStatus(settled instanceof LocalReply ? this.replaceStatus(settled) : trailers),
+      (settled) =>
+        this.sendStatus(settled instanceof LocalReply ? this.replaceStatus(settled) : trailers),
       (err: unknown) => {
         this.exchange.log.error({ err }, 'filter threw on response trailers');
         this.sendStatus(this.replaceStatus(FILTER_EXCEPTION));
@@ -367,4 +406,3 @@ export class GrpcCall implements LegEvents {
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
-

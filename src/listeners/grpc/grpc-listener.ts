@@ -82,11 +82,20 @@ export class GrpcListener {
     }
     const path = headers[':path'] ?? '';
     const method = findGrpcMethod(path);
-    if (method === undefined || (contentType !== 'application/grpc' && contentType !== 'application/grpc+proto')) {
-      const message = method === undefined ? `unknown method ${path.slice(0, 128)}` : `content type ${contentType} is not supported`;
+    if (
+      method === undefined ||
+      (contentType !== 'application/grpc' && contentType !== 'application/grpc+proto')
+    ) {
+      const message =
+        method === undefined
+          ? `unknown method ${path.slice(0, 128)}`
+          : `content type ${contentType} is not supported`;
       const status = method === undefined ? GrpcStatus.UNIMPLEMENTED : GrpcStatus.INVALID_ARGUMENT;
       const trailers = statusTrailers(status, message);
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...trailers }, { endStream: true });
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc', ...trailers },
+        { endStream: true },
+      );
       return;
     }
 

@@ -11,6 +11,7 @@ import { ProxyError } from '../../errors/proxy-error';
  */
 const DROPPED_REQUEST_HEADERS = new Set([
   'connection',
+  'http2-settings',
   'proxy-connection',
   'keep-alive',
   'transfer-encoding',
@@ -26,6 +27,7 @@ const DROPPED_REQUEST_HEADERS = new Set([
 
 const DROPPED_RESPONSE_HEADERS = new Set([
   'connection',
+  'http2-settings',
   'proxy-connection',
   'keep-alive',
   'transfer-encoding',
@@ -80,7 +82,10 @@ export function parseGrpcTimeout(value: string | string[] | undefined): number |
   const text = Array.isArray(value) ? value[0]! : value;
   const match = /^(\d{1,8})([HMSmun])$/.exec(text);
   if (match === null) {
-    throw new ProxyError('ERR_MALFORMED_HEADER', `grpc-timeout "${text.slice(0, 16)}" is malformed`);
+    throw new ProxyError(
+      'ERR_MALFORMED_HEADER',
+      `grpc-timeout "${text.slice(0, 16)}" is malformed`,
+    );
   }
   return Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!;
 }
@@ -101,7 +106,10 @@ export function encodeGrpcMessage(message: string): string {
   const bytes = Buffer.from(message, 'utf8');
   let out = '';
   for (const byte of bytes) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }

@@ -1,12 +1,17 @@
 // One upstream stream of a downstream call: a unary call has one, a ModelStreamInfer stream
 // one per upstream its requests are routed to.
 
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import {
+  constants,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
 import { GrpcFrameDecoder } from '../../codecs/grpc-frame-decoder';
 import { GrpcStatus } from '../../errors/error-codes';
+import { isProxyError, ProxyError } from '../../errors/proxy-error';
 import type { Http2SessionPool } from '../../upstream/http2-session-pool';
 import { relayedResponseHeaders, statusTrailers } from './grpc-metadata';
-import type { OutgoingHttpHeaders } from 'node:http2';
 
 /** What the call hears from a leg. */
 export interface LegEvents {
@@ -106,7 +111,10 @@ export class UpstreamLeg {
     }
     if (!this.headersSeen && this.failure !== undefined) {
       const message = `upstream "${this.upstreamName}" is unavailable`;
-      return { trailers: statusTrailers(GrpcStatus.UNAVAILABLE, message), status: GrpcStatus.UNAVAILABLE };
+      return {
+        trailers: statusTrailers(GrpcStatus.UNAVAILABLE, message),
+        status: GrpcStatus.UNAVAILABLE,
+      };
     }
     const status = statusForReset(this.stream.rstCode ?? constants.NGHTTP2_INTERNAL_ERROR);
     const message = `upstream "${this.upstreamName}" ended the stream without a status`;
@@ -135,10 +143,18 @@ export class UpstreamLeg {
   private onData(chunk: Buffer): void {
     this.events.onLegData(this, chunk.length);
     try {
-      this.decoder.push(chunk, (frame, compressed) => this.events.onLegFrame(this, frame, compressed));
+      this.decoder.push(chunk, (frame, compressed) =>
+        this.events.onLegFrame(this, frame, compressed),
+      );
     } catch (err) {
-      this.failure = err;
-      this.events.onLegError(this, err);
+      // An oversized message keeps its RESOURCE_EXHAUSTED; broken framing is the upstream's
+      // fault, not the client's, so it must not surface as INVALID_ARGUMENT.
+      const tooLarge = isProxyError(err) && err.code === 'ERR_MESSAGE_TOO_LARGE';
+      const message = `upstream "${this.upstreamName}" sent a malformed gRPC frame`;
+      this.failure = tooLarge
+        ? err
+        : new ProxyError('ERR_UPSTREAM_PROTOCOL', message, { cause: err });
+      this.events.onLegError(this, this.failure);
     }
   }
 }

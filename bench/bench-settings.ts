@@ -1,0 +1,124 @@
+// The benchmark's settings: defaults, the --quick preset, and command-line parsing.
+
+import { parseArgs } from 'node:util';
+
+/** How long and how hard one benchmark run drives each target. */
+export interface BenchSettings {
+  /** Measured rounds per target and scenario; rounds alternate direct, infergate, ... */
+  readonly rounds: number;
+  /** Length of one measured round. */
+  readonly durationMs: number;
+  /** Length of the unrecorded warm-up round each target gets before a scenario's rounds. */
+  readonly warmupMs: number;
+  /** grpc-js channels (separate HTTP/2 connections) per target; workers share them round-robin. */
+  readonly channels: number;
+  /** Log level handed to the gateway; `info` keeps its per-exchange access line, as deployed. */
+  readonly gatewayLogLevel: string;
+  readonly quick: boolean;
+}
+
+/** What the command line asked for: settings to run with, or help to print. */
+export type BenchCommand =
+  { readonly help: true } | { readonly help: false; settings: BenchSettings };
+
+/** Thrown for a bad flag or value; the entry point prints it with the usage and exits 2. */
+export class BenchUsageError extends Error {}
+
+const FULL_SETTINGS: BenchSettings = {
+  rounds: 3,
+  durationMs: 5_000,
+  warmupMs: 2_000,
+  channels: 4,
+  gatewayLogLevel: 'info',
+  quick: false,
+};
+
+/** Sized so that the four scenarios finish in about one minute on a small machine. */
+const QUICK_SETTINGS: BenchSettings = {
+  ...FULL_SETTINGS,
+  rounds: 2,
+  durationMs: 2_000,
+  warmupMs: 1_000,
+  quick: true,
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const FLAGS = {
+  quick: { type: 'boolean' },
+  rounds: { type: 'string' },
+  'duration-ms': { type: 'string' },
+  'warmup-ms': { type: 'string' },
+  channels: { type: 'string' },
+  'gateway-log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The text `--help` prints. */
+export const BENCH_USAGE = `Usage: npm run bench -- [options]
+       node dist/bench/run.js [options]
+
+Measures what infergate costs on the gRPC path: the same grpc-js client drives the bundled
+demo model server directly and through infergate, in alternating rounds of one run.
+
+Scenarios:
+  unary  ModelInfer, model "echo", 1 KiB BYTES input, closed loop at concurrency 1 and 32
+  stream ModelStreamInfer, model "demo-chat", 256 tokens per request, concurrency 1 and 16
+
+Options:
+      --quick                   about one minute: ${QUICK_SETTINGS.rounds} rounds of ${QUICK_SETTINGS.durationMs} ms
+      --rounds N                measured rounds per target, scenario (default ${FULL_SETTINGS.rounds})
+      --duration-ms N           length of one round (default ${FULL_SETTINGS.durationMs})
+      --warmup-ms N             unrecorded warm-up round per target, 0 for none
+                                (default ${FULL_SETTINGS.warmupMs})
+      --channels N              connections (grpc-js channels) per target (default ${FULL_SETTINGS.channels})
+      --gateway-log-level LEVEL the gateway's log level (default ${FULL_SETTINGS.gatewayLogLevel})
+  -h, --help                    show this help
+
+Flags given with --quick override its values. Progress goes to stderr, the table to stdout,
+every figure to bench/results/grpc-<timestamp>.json. Exit codes: 0 done without errors,
+1 a target failed to start or a call failed, 2 bad usage.`;
+
+/** Reads an integer flag of at least `min` (0 or 1); undefined when absent. */
+function integerFlag(flag: string, value: string | undefined, min = 1): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min) {
+    throw new BenchUsageError(`--${flag} "${value}" is not an integer of at least ${min}`);
+  }
+  return Number(value);
+}
+
+function logLevel(value: string | undefined): string | undefined {
+  if (value !== undefined && !LOG_LEVELS.includes(value)) {
+    throw new BenchUsageError(
+      `--gateway-log-level "${value}" is not one of ${LOG_LEVELS.join(', ')}`,
+    );
+  }
+  return value;
+}
+
+function parseFlags(args: readonly string[]) {
+  try {
+    return parseArgs({ args: [...args], options: FLAGS, strict: true, allowPositionals: false })
+      .values;
+  } catch (err) {
+    throw new BenchUsageError((err as Error).message.split('\n', 1)[0]);
+  }
+}
+
+/** Parses the command line; throws BenchUsageError on an unknown flag or a bad value. */
+export function parseBenchArgs(args: readonly string[]): BenchCommand {
+  const flags = parseFlags(args);
+  if (flags.help === true) return { help: true };
+
+  const base = flags.quick === true ? QUICK_SETTINGS : FULL_SETTINGS;
+  const settings: BenchSettings = {
+    ...base,
+    rounds: integerFlag('rounds', flags.rounds) ?? base.rounds,
+    durationMs: integerFlag('duration-ms', flags['duration-ms']) ?? base.durationMs,
+    warmupMs: integerFlag('warmup-ms', flags['warmup-ms'], 0) ?? base.warmupMs,
+    channels: integerFlag('channels', flags.channels) ?? base.channels,
+    gatewayLogLevel: logLevel(flags['gateway-log-level']) ?? base.gatewayLogLevel,
+  };
+  return { help: false, settings };
+}

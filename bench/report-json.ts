@@ -1,0 +1,103 @@
+// The JSON results file: every figure, the settings, and a description of the machine.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TARGET_NAMES, type ScenarioResult, type TargetResult } from './alternating-rounds';
+import type { BenchSettings } from './bench-settings';
+import { compareFigures, cpuPercent, distributions, errorTotals } from './comparison';
+import { STREAM_TOKENS } from './stream-scenario';
+import { UNARY_PAYLOAD_BYTES } from './unary-scenario';
+
+/** bench/results/ in the repository, from the compiled location dist/bench/. */
+const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
+
+/** Bumped whenever a field changes meaning, so old result files can still be told apart. */
+const RESULTS_FORMAT_VERSION = 1;
+
+/** When and how the run went, besides the per-scenario results. */
+export interface RunFacts {
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly settings: BenchSettings;
+  /** The child processes' command lines, as run. */
+  readonly commands: Record<string, readonly string[]>;
+}
+
+/** The machine the run measured, as far as Node can tell; the load average is at the end. */
+function describeMachine() {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cpuCount: cpus.length,
+    availableParallelism: os.availableParallelism(),
+    totalMemoryBytes: os.totalmem(),
+    loadAverageAtEnd: os.loadavg(),
+    nodeVersion: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    osRelease: os.release(),
+  };
+}
+
+function targetJson(target: TargetResult) {
+  const { completed, errors, elapsedMs, firstError } = target.samples;
+  return {
+    completed,
+    errors,
+    elapsedMs,
+    firstError: firstError ?? null,
+    distributionsMs: distributions(target),
+    cpuMs: target.cpuMs ?? null,
+    cpuPercent: cpuPercent(target),
+    rounds: target.rounds,
+  };
+}
+
+function scenarioJson(result: ScenarioResult) {
+  const { scenario, targets } = result;
+  const perTarget = Object.fromEntries(
+    TARGET_NAMES.map((name) => [name, targetJson(targets[name])]),
+  );
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    concurrency: scenario.concurrency,
+    figures: compareFigures(result),
+    targets: perTarget,
+  };
+}
+
+/** The ISO 8601 basic form (20250101T120000Z): sortable, and no ':' to trouble file systems. */
+function fileTimestamp(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * Writes bench/results/grpc-<timestamp>.json (creating the folder) and returns its path.
+ * Throws when the file cannot be written. NaN figures (no samples) are written as null.
+ */
+export function writeResults(facts: RunFacts, results: readonly ScenarioResult[]): string {
+  const document = {
+    formatVersion: RESULTS_FORMAT_VERSION,
+    benchmark: 'infergate-grpc',
+    startedAt: facts.startedAt.toISOString(),
+    finishedAt: facts.finishedAt.toISOString(),
+    settings: {
+      ...facts.settings,
+      unaryPayloadBytes: UNARY_PAYLOAD_BYTES,
+      streamTokens: STREAM_TOKENS,
+    },
+    commands: facts.commands,
+    machine: describeMachine(),
+    errors: errorTotals(results),
+    scenarios: results.map(scenarioJson),
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `grpc-${fileTimestamp(facts.startedAt)}.json`);
+  writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
+  return file;
+}

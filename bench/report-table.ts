@@ -1,0 +1,83 @@
+// The terminal table: per scenario and figure, direct, through infergate, added time, ratio.
+
+import { TARGET_NAMES, type ScenarioResult, type TargetResult } from './alternating-rounds';
+import type { BenchSettings } from './bench-settings';
+import { compareFigures, cpuPercent, errorTotals, type FigureComparison } from './comparison';
+
+const LABEL_WIDTH = 30;
+const VALUE_WIDTH = 12;
+
+/** Process roles in the order the CPU row lists them. */
+const CPU_ROLES = ['client', 'demo', 'gateway'];
+
+function formatNumber(value: number | undefined, digits: number): string {
+  return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
+}
+
+function row(label: string, cells: readonly string[]): string {
+  const values = cells.map((cell) => cell.padStart(VALUE_WIDTH)).join('');
+  return `  ${label.padEnd(LABEL_WIDTH)}${values}`;
+}
+
+function figureRow(figure: FigureComparison): string {
+  const digits = figure.kind === 'throughput' ? 1 : 3;
+  const sign = figure.added !== undefined && figure.added >= 0 ? '+' : '';
+  const added = figure.added === undefined ? '' : sign + formatNumber(figure.added, digits);
+  return row(`${figure.label} (${figure.unit})`, [
+    formatNumber(figure.direct, digits),
+    formatNumber(figure.infergate, digits),
+    added,
+    `${formatNumber(figure.ratio, 2)}x`,
+  ]);
+}
+
+/** `client/demo/gateway` CPU as whole percent of one core, `-` where unknown. */
+function cpuCell(target: TargetResult): string {
+  const percent = cpuPercent(target);
+  return CPU_ROLES.map((role) => formatNumber(percent[role], 0)).join('/');
+}
+
+function scenarioBlock(result: ScenarioResult): string[] {
+  const { targets } = result;
+  return [
+    result.scenario.title,
+    ...compareFigures(result).map(figureRow),
+    row(
+      'errors',
+      TARGET_NAMES.map((name) => String(targets[name].samples.errors)),
+    ),
+    row(
+      'cpu % client/demo/gateway',
+      TARGET_NAMES.map((name) => cpuCell(targets[name])),
+    ),
+    '',
+  ];
+}
+
+/** One line per target that had errors, quoting the first, so the count has a cause. */
+function firstErrors(results: readonly ScenarioResult[]): string[] {
+  return results.flatMap(({ scenario, targets }) =>
+    TARGET_NAMES.filter((name) => targets[name].samples.firstError !== undefined).map(
+      (name) => `  ${scenario.id} ${name}: first error: ${targets[name].samples.firstError}`,
+    ),
+  );
+}
+
+/**
+ * The whole table as printed on stdout. Ratios are infergate / direct: below 1x for
+ * throughput is capacity lost, above 1x for a latency is time added.
+ */
+export function formatTable(settings: BenchSettings, results: readonly ScenarioResult[]): string {
+  const totals = errorTotals(results);
+  const warmup = settings.warmupMs > 0 ? ` after a ${settings.warmupMs} ms warm-up` : '';
+  const header =
+    `infergate gRPC benchmark: ${settings.rounds} rounds x ${settings.durationMs} ms per ` +
+    `target${warmup}, ${settings.channels} channels per target`;
+  const footer =
+    `errors: ${totals.direct + totals.infergate} ` +
+    `(direct ${totals.direct}, infergate ${totals.infergate}); ` +
+    'cpu % is of one core over the measured rounds';
+  const headings = row('', ['direct', 'infergate', 'added', 'ratio']);
+  const blocks = results.flatMap(scenarioBlock);
+  return [header, '', headings, ...blocks, footer, ...firstErrors(results)].join('\n');
+}

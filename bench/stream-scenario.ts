@@ -1,0 +1,132 @@
+// Scenario B: ModelStreamInfer on the decoupled `demo-chat` model, one request per stream.
+
+import * as grpc from '@grpc/grpc-js';
+import type { ModelInferRequest, ModelStreamInferResponse } from '../src/demo/kserve-messages';
+import type { InferenceClient } from './inference-client';
+import { ratePerSecond, summarize } from './stats';
+import { runClosedLoop, type RoundSamples, type Scenario, type ScenarioCall } from './scenario';
+
+/** Token responses asked of each request through the `demo_tokens` parameter. */
+export const STREAM_TOKENS = 256;
+
+/** A stream taking this long counts as an error instead of stalling the round. */
+const STREAM_DEADLINE_MS = 30_000;
+
+const FIRST_TOKEN = 'firstTokenMs';
+const TOKEN_GAP = 'tokenGapMs';
+
+/** The one request written on each stream. */
+function chatRequest(tokens: number): ModelInferRequest {
+  return {
+    model_name: 'demo-chat',
+    id: 'bench-stream',
+    parameters: { demo_tokens: { int64_param: String(tokens) } },
+    inputs: [
+      {
+        name: 'text_input',
+        datatype: 'BYTES',
+        shape: [1],
+        contents: { bytes_contents: [Buffer.from('benchmark prompt')] },
+      },
+    ],
+  };
+}
+
+/** What one stream saw, kept apart until it ends so a failed stream leaves no samples. */
+class StreamObservation {
+  private lastMs: number;
+  readonly gapsMs: number[] = [];
+  firstTokenMs: number | undefined;
+  responses = 0;
+  finalSeen = false;
+  error: string | undefined;
+
+  constructor(private readonly openedMs: number) {
+    this.lastMs = openedMs;
+  }
+
+  /** Records one response's arrival; returns true when it is the final one. */
+  onResponse(message: ModelStreamInferResponse): boolean {
+    const nowMs = performance.now();
+    if (this.responses === 0) this.firstTokenMs = nowMs - this.openedMs;
+    else this.gapsMs.push(nowMs - this.lastMs);
+    this.lastMs = nowMs;
+    this.responses += 1;
+
+    if (message.error_message !== '') this.error ??= `stream error: ${message.error_message}`;
+    const final = message.infer_response?.parameters?.triton_final_response?.bool_param === true;
+    this.finalSeen ||= final;
+    return final;
+  }
+
+  /** Why the stream did not go as planned once it ended with `status`; undefined if it did. */
+  verdict(status: grpc.StatusObject, expected: number): string | undefined {
+    if (status.code !== grpc.status.OK)
+      return `ModelStreamInfer: ${grpc.status[status.code]} ${status.details}`;
+    if (this.error !== undefined) return this.error;
+    if (!this.finalSeen) return 'stream ended without a final response';
+    return this.responses === expected ? undefined : `got ${this.responses} of ${expected} tokens`;
+  }
+}
+
+/** Moves a successful stream's samples into the round's series. */
+function record(samples: RoundSamples, observation: StreamObservation): void {
+  samples.completed += 1;
+  samples.series[FIRST_TOKEN]!.push(observation.firstTokenMs!);
+  const gaps = samples.series[TOKEN_GAP]!;
+  for (const gap of observation.gapsMs) gaps.push(gap);
+}
+
+/**
+ * One stream: open, write the request, read until the final response, half-close, then wait
+ * for the status. The first-token time runs from opening the stream.
+ */
+function streamOnce(request: ModelInferRequest, tokens: number): ScenarioCall {
+  return (client: InferenceClient, samples: RoundSamples) =>
+    new Promise((resolve) => {
+      const observation = new StreamObservation(performance.now());
+      const options = { deadline: Date.now() + STREAM_DEADLINE_MS };
+      const call = client.ModelStreamInfer(new grpc.Metadata(), options);
+      call.on('data', (message: ModelStreamInferResponse) => {
+        if (observation.onResponse(message)) call.end();
+      });
+      // The failure also arrives as a non-OK 'status', which decides the outcome.
+      call.on('error', () => undefined);
+      call.on('status', (status: grpc.StatusObject) => {
+        const error = observation.verdict(status, tokens);
+        if (error === undefined) record(samples, observation);
+        resolve(error);
+      });
+      call.write(request);
+    });
+}
+
+/** ModelStreamInfer `demo-chat`, 256 tokens per request, at `concurrency` streams in flight. */
+export function streamScenario(concurrency: number): Scenario {
+  const call = streamOnce(chatRequest(STREAM_TOKENS), STREAM_TOKENS);
+  return {
+    id: `stream-c${concurrency}`,
+    title: `ModelStreamInfer demo-chat ${STREAM_TOKENS} tokens, c=${concurrency}`,
+    concurrency,
+    figures: [
+      { key: 'streamRate', label: 'streams', kind: 'throughput', unit: 'streams/s' },
+      { key: 'firstTokenP50', label: 'first token p50', kind: 'latency', unit: 'ms' },
+      { key: 'firstTokenP99', label: 'first token p99', kind: 'latency', unit: 'ms' },
+      { key: 'tokenGapP50', label: 'token gap p50', kind: 'latency', unit: 'ms' },
+      { key: 'tokenGapP99', label: 'token gap p99', kind: 'latency', unit: 'ms' },
+    ],
+    runRound: (clients, durationMs) =>
+      runClosedLoop(clients, concurrency, durationMs, [FIRST_TOKEN, TOKEN_GAP], call),
+    measure: (samples) => {
+      const firstToken = summarize(samples.series[FIRST_TOKEN] ?? []);
+      const gap = summarize(samples.series[TOKEN_GAP] ?? []);
+      return {
+        streamRate: ratePerSecond(samples.completed, samples.elapsedMs),
+        firstTokenP50: firstToken.p50,
+        firstTokenP99: firstToken.p99,
+        tokenGapP50: gap.p50,
+        tokenGapP99: gap.p99,
+      };
+    },
+  };
+}

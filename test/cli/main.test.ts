@@ -1,0 +1,295 @@
+// The infergate command line: usage, help, errors and exit codes, and one real process run.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { Writable } from 'node:stream';
+import { test, type TestContext } from 'node:test';
+import type { CliIo } from '../../src/cli/cli-command';
+import { main } from '../../src/cli/main';
+
+/** stdout and stderr that keep what a command writes. */
+function captureIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const sink = (into: string[]) =>
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        into.push(chunk.toString('utf8'));
+        callback();
+      },
+    });
+  const io: CliIo = { stdout: sink(out), stderr: sink(err) };
+  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
+}
+
+/** Runs the command line in this process and returns its exit code and output. */
+async function run(...args: string[]) {
+  const captured = captureIo();
+  const code = await main(args, captured.io);
+  return { code, stdout: captured.stdout(), stderr: captured.stderr() };
+}
+
+/** The repository root: the nearest folder above this file with a package.json. */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    assert.notEqual(parent, dir, 'no package.json above the test');
+    dir = parent;
+  }
+  return dir;
+}
+
+/** A temp dir for config files, removed after the test. */
+function tempDir(t: TestContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'infergate-cli-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** GETs a URL without connection reuse; resolves with status and body. */
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      })
+      .on('error', reject);
+  });
+}
+
+const START_FLAGS = [
+  '-c',
+  '--config',
+  '--upstream',
+  '--grpc-port',
+  '--admin-port',
+  '--log-level',
+  '--demo-token-delay-ms',
+  '-h',
+  '--help',
+];
+const DEMO_SERVER_FLAGS = ['--host', '--port', '--token-delay-ms', '--log-level', '-h', '--help'];
+
+test('prints usage and exits 2 when given no arguments', async () => {
+  const result = await run();
+
+  assert.equal(result.code, 2);
+  assert.ok(result.stdout.startsWith('Usage: infergate <command> [options]\n'), result.stdout);
+  assert.equal(result.stderr, '');
+});
+
+test('lists every command with --help and exits 0', async () => {
+  for (const flag of ['--help', '-h', 'help']) {
+    const result = await run(flag);
+
+    assert.equal(result.code, 0, flag);
+    assert.match(result.stdout, /^ {2}start {9}run the gateway$/m);
+    assert.match(
+      result.stdout,
+      /^ {2}demo-server {3}run the bundled demo model server \(KServe v2 gRPC\) on its own$/m,
+    );
+    assert.equal(result.stderr, '');
+  }
+});
+
+test('describes every flag of start with start --help', async () => {
+  const result = await run('start', '--help');
+
+  assert.equal(result.code, 0);
+  assert.ok(result.stdout.startsWith('Usage: infergate start [options]\n'), result.stdout);
+  for (const flag of START_FLAGS) {
+    assert.match(result.stdout, new RegExp(`(^|[ ,])${flag}\\b`, 'm'), flag);
+  }
+  assert.equal(result.stderr, '');
+});
+
+test('describes every flag of demo-server with demo-server --help', async () => {
+  const result = await run('demo-server', '-h');
+
+  assert.equal(result.code, 0);
+  assert.ok(result.stdout.startsWith('Usage: infergate demo-server [options]\n'), result.stdout);
+  for (const flag of DEMO_SERVER_FLAGS) {
+    assert.match(result.stdout, new RegExp(`(^|[ ,])${flag}\\b`, 'm'), flag);
+  }
+});
+
+test("prints package.json's version with --version and -v", async () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8'));
+
+  const long = await run('--version');
+  const short = await run('-v');
+
+  assert.equal(long.code, 0);
+  assert.equal(long.stdout, `${manifest.version}\n`);
+  assert.equal(short.stdout, `${manifest.version}\n`);
+});
+
+test('rejects an unknown command with usage on stderr and exit 2', async () => {
+  const result = await run('frobnicate', '--now');
+
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, '');
+  assert.ok(
+    result.stderr.startsWith('infergate: unknown command "frobnicate"\n\nUsage: infergate'),
+    result.stderr,
+  );
+});
+
+test('rejects an unknown flag of start as ERR_USAGE with exit 2', async () => {
+  const result = await run('start', '--bogus');
+
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^infergate start: Unknown option '--bogus'.* \(ERR_USAGE\)\n$/);
+});
+
+test('rejects a stray argument of start as ERR_USAGE with exit 2', async () => {
+  const result = await run('start', 'extra');
+
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /'extra'.* \(ERR_USAGE\)\n$/);
+});
+
+test('rejects a port above 65535 with exit 2', async () => {
+  const result = await run('start', '--grpc-port', '70000');
+
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.stderr,
+    'infergate start: --grpc-port "70000" is not a port from 0 to 65535 (ERR_USAGE)\n',
+  );
+});
+
+test('rejects a port that is not a number with exit 2', async () => {
+  const result = await run('demo-server', '--port', '80a');
+
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.stderr,
+    'infergate demo-server: --port "80a" is not a port from 0 to 65535 (ERR_USAGE)\n',
+  );
+});
+
+test('rejects --config together with --upstream with exit 2', async () => {
+  const result = await run('start', '--config', 'x.yaml', '--upstream', 'grpc://127.0.0.1:8001');
+
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.stderr,
+    'infergate start: --upstream and --config cannot be combined (ERR_USAGE)\n',
+  );
+});
+
+test('rejects a bad --upstream address as a configuration problem with exit 2', async () => {
+  const result = await run('start', '--upstream', 'http://127.0.0.1:8001');
+
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.stderr,
+    'infergate start: configuration --upstream has 1 problem(s):\n' +
+      '  upstreams[0].address: scheme "http:" is not supported; use grpc:// or grpcs://\n',
+  );
+});
+
+test('lists every problem of a config file on stderr with exit 2', async (t) => {
+  const file = path.join(tempDir(t), 'infergate.yaml');
+  fs.writeFileSync(
+    file,
+    `upstreams:
+  - name: models
+    address: http://127.0.0.1:8001
+  - name: models
+    address: grpc://127.0.0.1:8002
+routes:
+  - name: llama
+    models: ['llama-*']
+    upstream: nowhere
+`,
+  );
+
+  const result = await run('start', '--config', file);
+
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, '');
+  assert.equal(
+    result.stderr,
+    `infergate start: configuration ${file} has 3 problem(s):\n` +
+      '  upstreams[0].address: scheme "http:" is not supported; use grpc:// or grpcs://\n' +
+      '  upstreams[1].name: "models" is used twice\n' +
+      '  routes[0].upstream: no upstream is named "nowhere"\n',
+  );
+});
+
+test('reports a missing config file with its path and exit 2', async (t) => {
+  const file = path.join(tempDir(t), 'absent.yaml');
+
+  const result = await run('start', '--config', file);
+
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.stderr,
+    `infergate start: cannot read ${file} (ENOENT) (ERR_CONFIG_UNREADABLE)\n`,
+  );
+});
+
+test(
+  'runs the embedded default until SIGTERM, ready on the admin port',
+  { timeout: 30_000 },
+  async (t) => {
+    const environment: NodeJS.ProcessEnv = { ...process.env, INFERGATE_LOG_LEVEL: 'info' };
+    delete environment.INFERGATE_CONFIG;
+    const child = spawn(
+      process.execPath,
+      ['bin/infergate.js', 'start', '--grpc-port', '0', '--admin-port', '0'],
+      { cwd: repoRoot(), env: environment, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    t.after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('close', (code) => resolve(code)),
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const lines: Record<string, unknown>[] = [];
+    const listening = new Promise<Record<string, unknown>[]>((resolve) => {
+      readline.createInterface({ input: child.stdout }).on('line', (text) => {
+        lines.push(JSON.parse(text) as Record<string, unknown>);
+        const bound = lines.filter((line) => line.msg === 'listening');
+        if (bound.length === 2) resolve(bound);
+      });
+    });
+
+    const bound = await Promise.race([
+      listening,
+      exited.then((code) => assert.fail(`exited early with ${code}: ${stderr}`)),
+    ]);
+    assert.deepEqual(
+      bound.map((line) => line.listener),
+      ['grpc', 'admin'],
+    );
+    for (const line of bound) assert.match(String(line.address), /^[\d.]+:\d+$/);
+    const admin = String(bound[1]!.address);
+    const ready = await get(`http://${admin}/readyz`);
+    child.kill('SIGTERM');
+    const code = await exited;
+
+    assert.equal(ready.status, 200);
+    assert.deepEqual(JSON.parse(ready.body), { status: 'ready' });
+    assert.equal(code, 0);
+    assert.ok(
+      lines.some((line) => line.msg === 'stopped'),
+      JSON.stringify(lines.map((line) => line.msg)),
+    );
+    assert.equal(stderr, '');
+  },
+);
