@@ -2,6 +2,7 @@
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenOn } from './listen-on';
 import type { Logger } from '../observe/logger';
 
 /** Where the admin listener accepts, and how it learns whether the gateway takes traffic. */
@@ -30,13 +31,7 @@ export class AdminListener {
 
   /** Binds the port; resolves with the address actually bound. */
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, this.options.port, this.options.host);
   }
 
   /** Stops accepting and closes idle connections; requests in flight finish. */

@@ -5,24 +5,13 @@ import { test } from 'node:test';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { checkEncoding, readPayload } from '../../src/codecs/grpc-compression';
 import { encodeGrpcFrame } from '../../src/codecs/grpc-frame-decoder';
-import { ProxyError } from '../../src/errors/proxy-error';
+import { proxyErrorOf } from '../fixtures/proxy-errors';
 
 const MIB = 1024 * 1024;
 
 /** A plain payload with some structure, as a model request would have. */
 function plainPayload(): Buffer {
   return Buffer.from('{"inputs":[{"name":"text_input","data":["hello, model"]}]}'.repeat(20));
-}
-
-/** Runs `fn`, which must throw a ProxyError, and returns it. */
-function proxyErrorOf(fn: () => unknown): ProxyError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ProxyError, `expected ProxyError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a ProxyError');
 }
 
 test('reads a gzip-compressed message', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeGrpcFrame, GrpcFrameDecoder } from '../../src/codecs/grpc-frame-decoder';
-import { ProxyError } from '../../src/errors/proxy-error';
+import { proxyErrorOf } from '../fixtures/proxy-errors';
 
 /** One decoded message as the sink saw it. */
 interface Decoded {
@@ -37,17 +37,6 @@ function sampleStream() {
   ];
   const expected = frames.map((frame) => ({ frame, compressed: frame[0] === 1 }));
   return { stream: Buffer.concat(frames), expected };
-}
-
-/** Runs `fn`, which must throw a ProxyError, and returns it. */
-function proxyErrorOf(fn: () => void): ProxyError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ProxyError, `expected ProxyError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a ProxyError');
 }
 
 test('hands on several messages of one chunk as views of that chunk', () => {

@@ -6,8 +6,8 @@ import { describe, test } from 'node:test';
 import type { InferRequestFacts, TextSpan } from '../../src/codecs/kserve-infer-facts';
 import { decodeInferRequest } from '../../src/codecs/kserve-request-codec';
 import { encodeMessage, type WireField } from '../../src/codecs/protobuf-wire-writer';
-import { isProxyError } from '../../src/errors/proxy-error';
 import { encodeWith, kserveType, loadKserveRoot, toLongBits } from './kserve-fixtures';
+import { assertProxyError } from '../fixtures/proxy-errors';
 
 /** Raw BYTES layout: 4-byte little-endian length, then the bytes, per element. */
 function rawBytes(elements: readonly string[]): Buffer {
@@ -34,12 +34,7 @@ function params(entries: Record<string, unknown>): Record<string, unknown> {
 }
 
 function assertMalformed(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isProxyError(err));
-    assert.equal(err.code, 'ERR_MALFORMED_MESSAGE');
-    assert.match(err.message, pattern);
-    return true;
-  });
+  assertProxyError(fn, 'ERR_MALFORMED_MESSAGE', pattern);
 }
 
 describe('decodeInferRequest', () => {

@@ -10,19 +10,14 @@ import {
   WireType,
 } from '../../src/codecs/protobuf-wire-reader';
 import { encodeMessage } from '../../src/codecs/protobuf-wire-writer';
-import { isProxyError } from '../../src/errors/proxy-error';
+import { assertProxyError } from '../fixtures/proxy-errors';
 
 function readerOf(bytes: readonly number[]): ProtobufWireReader {
   return new ProtobufWireReader(Buffer.from(bytes));
 }
 
 function assertMalformed(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isProxyError(err));
-    assert.equal(err.code, 'ERR_MALFORMED_MESSAGE');
-    assert.match(err.message, pattern);
-    return true;
-  });
+  assertProxyError(fn, 'ERR_MALFORMED_MESSAGE', pattern);
 }
 
 describe('tags', () => {

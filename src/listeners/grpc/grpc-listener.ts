@@ -7,6 +7,7 @@ import http2, {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { listenOn } from '../listen-on';
 import { GrpcStatus } from '../../errors/error-codes';
 import { HTTP2_SESSION_SETTINGS, HTTP2_SESSION_WINDOW_BYTES } from '../../upstream/http2-settings';
 import { GrpcCall } from './grpc-call';
@@ -44,13 +45,7 @@ export class GrpcListener {
 
   /** Binds the port; resolves with the address actually bound. */
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, this.options.port, this.options.host);
   }
 
   /**

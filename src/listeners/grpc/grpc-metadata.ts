@@ -9,13 +9,17 @@ import { ProxyError } from '../../errors/proxy-error';
  * forbidden in HTTP/2 (RFC 9113 §8.2.2); `te` is set anew. Credentials are dropped so a
  * client's key never reaches a model server, which sees only the upstream's own credentials.
  */
-const DROPPED_REQUEST_HEADERS = new Set([
+const HOP_BY_HOP_HEADERS = [
   'connection',
   'http2-settings',
   'proxy-connection',
   'keep-alive',
   'transfer-encoding',
   'upgrade',
+];
+
+const DROPPED_REQUEST_HEADERS = new Set([
+  ...HOP_BY_HOP_HEADERS,
   'te',
   'host',
   'grpc-timeout',
@@ -25,14 +29,7 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'x-api-key',
 ]);
 
-const DROPPED_RESPONSE_HEADERS = new Set([
-  'connection',
-  'http2-settings',
-  'proxy-connection',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-]);
+const DROPPED_RESPONSE_HEADERS = new Set(HOP_BY_HOP_HEADERS);
 
 /** The request headers for the upstream: relayed metadata, a fresh deadline, its credentials. */
 export function upstreamRequestHeaders(

@@ -6,7 +6,6 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { UpstreamConfig } from '../../../src/config/gateway-config';
-import { ProxyError } from '../../../src/errors/proxy-error';
 import {
   decodeGrpcMessage,
   encodeGrpcMessage,
@@ -16,6 +15,7 @@ import {
   statusTrailers,
   upstreamRequestHeaders,
 } from '../../../src/listeners/grpc/grpc-metadata';
+import { proxyErrorOf } from '../../fixtures/proxy-errors';
 
 const INFER_PATH = '/inference.GRPCInferenceService/ModelInfer';
 
@@ -46,17 +46,6 @@ function clientHeaders(extra: IncomingHttpHeaders = {}): IncomingHttpHeaders {
     te: 'trailers',
     ...extra,
   };
-}
-
-/** Runs `fn`, which must throw a ProxyError, and returns it. */
-function proxyErrorOf(fn: () => unknown): ProxyError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ProxyError, `expected ProxyError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a ProxyError');
 }
 
 test('relays custom metadata and drops hop-by-hop, credential and pseudo headers', () => {
