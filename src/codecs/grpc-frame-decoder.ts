@@ -15,7 +15,8 @@ export type FrameSink = (frame: Buffer, compressed: boolean) => void;
  * split across chunks is copied once into a buffer of its exact size.
  */
 export class GrpcFrameDecoder {
-  private readonly header = Buffer.alloc(GRPC_PREFIX_BYTES);
+  /** Holds a prefix split across chunks; allocated the first time one is. */
+  private header: Buffer | undefined;
   private headerFill = 0;
   private partial: Buffer | undefined;
   private partialFill = 0;
@@ -61,6 +62,7 @@ export class GrpcFrameDecoder {
   }
 
   private startHeader(chunk: Buffer, offset: number): void {
+    this.header ??= Buffer.allocUnsafe(GRPC_PREFIX_BYTES);
     this.headerFill = chunk.copy(this.header, 0, offset);
   }
 
@@ -73,13 +75,14 @@ export class GrpcFrameDecoder {
   private continuePartial(chunk: Buffer, sink: FrameSink): number {
     let offset = 0;
     if (this.partial === undefined) {
-      offset = chunk.copy(this.header, this.headerFill, 0, GRPC_PREFIX_BYTES - this.headerFill);
+      const header = this.header!;
+      offset = chunk.copy(header, this.headerFill, 0, GRPC_PREFIX_BYTES - this.headerFill);
       this.headerFill += offset;
       if (this.headerFill < GRPC_PREFIX_BYTES) return offset;
-      const length = this.checkPrefix(this.header, 0);
+      const length = this.checkPrefix(header, 0);
       this.headerFill = 0;
       this.partial = Buffer.allocUnsafe(GRPC_PREFIX_BYTES + length);
-      this.partialFill = this.header.copy(this.partial);
+      this.partialFill = header.copy(this.partial);
     }
 
     const copied = chunk.copy(this.partial, this.partialFill, offset);

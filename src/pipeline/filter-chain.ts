@@ -39,6 +39,8 @@ interface Lane<M extends ExchangeMessage> {
  */
 export class FilterChain<M extends ExchangeMessage = ExchangeMessage> {
   private readonly filters: Filter<M>[] = [];
+  /** The filters in response-path order. */
+  private readonly reversed: Filter<M>[];
   private readonly requestLane: Lane<M>;
   private readonly responseLane: Lane<M>;
   private ended = false;
@@ -49,9 +51,9 @@ export class FilterChain<M extends ExchangeMessage = ExchangeMessage> {
     private readonly sinks: ChainSinks<M>,
   ) {
     for (const factory of factories) this.addFilter(factory);
-    const reversed = [...this.filters].reverse();
+    this.reversed = [...this.filters].reverse();
     this.requestLane = this.lane(this.filters, 'onRequestMessage', sinks.forwardRequest);
-    this.responseLane = this.lane(reversed, 'onResponseMessage', sinks.forwardResponse);
+    this.responseLane = this.lane(this.reversed, 'onResponseMessage', sinks.forwardResponse);
   }
 
   /** True when some filter inspects response messages; otherwise bytes may pass unparsed. */
@@ -68,11 +70,11 @@ export class FilterChain<M extends ExchangeMessage = ExchangeMessage> {
   }
 
   onResponseHeaders(headers: OutgoingHttpHeaders): HeadersResult {
-    return this.runHeaders('onResponseHeaders', [...this.filters].reverse(), headers);
+    return this.runHeaders('onResponseHeaders', this.reversed, headers);
   }
 
   onResponseTrailers(trailers: OutgoingHttpHeaders): HeadersResult {
-    return this.runHeaders('onResponseTrailers', [...this.filters].reverse(), trailers);
+    return this.runHeaders('onResponseTrailers', this.reversed, trailers);
   }
 
   /** Runs a request message through the filters, then to the upstream sink. */

@@ -168,6 +168,10 @@ export class GrpcCall implements LegEvents {
     if (this.finished) return;
     const leg = this.legs.get(message.upstream!) ?? this.openLeg(message.upstream!);
     if (leg === undefined) return;
+    if (!this.method.clientStreaming) {
+      // The one request message is the whole request: send it with END_STREAM in one go.
+      return leg.end(message.frame);
+    }
     if (!leg.write(message.frame) && !this.upstreamFull.has(leg)) {
       // Backpressure: stop reading the client until this upstream stream drains.
       this.upstreamFull.add(leg);

@@ -90,9 +90,11 @@ export class UpstreamLeg {
     return this.stream.write(frame);
   }
 
-  /** Half-closes the upstream request: no more messages follow. */
-  end(): void {
-    if (!this.stream.closed) this.stream.end();
+  /** Half-closes the upstream request, after `lastFrame` when given: no more messages follow. */
+  end(lastFrame?: Buffer): void {
+    if (this.stream.closed || this.stream.writableEnded) return;
+    if (lastFrame === undefined) this.stream.end();
+    else this.stream.end(lastFrame);
   }
 
   /** Resets the upstream stream with CANCEL, as a client cancellation would. */
