@@ -60,7 +60,7 @@ export interface InferResponseFacts {
 
 /** What `decodeStreamInferResponse` reads from a `ModelStreamInferResponse`. */
 export interface StreamInferResponseFacts {
-  /** '' on success (protocols.md §1.4). */
+  /** '' on success (Triton decoupled models). */
   readonly errorMessage: string;
   /** undefined when the message carries no `infer_response`. */
   readonly response: InferResponseFacts | undefined;

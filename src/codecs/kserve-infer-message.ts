@@ -8,7 +8,7 @@ import {
 } from './kserve-parameter-codec';
 import { malformed, ProtobufWireReader, WireType } from './protobuf-wire-reader';
 
-/** Where ModelInferRequest and ModelInferResponse differ (protocols.md §1.2). */
+/** Where ModelInferRequest and ModelInferResponse differ (protos/kserve/grpc_service.proto). */
 export interface InferMessageLayout {
   /** `raw_input_contents = 7` / `raw_output_contents = 6`. */
   readonly rawField: number;
@@ -132,7 +132,7 @@ export function walkRawContents(scan: InferMessageScan, start: number, end: numb
   }
 }
 
-// Raw BYTES layout (protocols.md §1.3): per element a 4-byte little-endian length, then bytes.
+// Raw BYTES layout (Triton binary tensor data): per element a 4-byte little-endian length, then bytes.
 function addRawSpans(scan: InferMessageScan, tensor: string, start: number, end: number): void {
   const { buf } = scan;
   let pos = start;

@@ -51,7 +51,7 @@ function readParameterValue(
   return value;
 }
 
-// InferParameter oneof (protocols.md §1.2): bool 1, int64 2, string 3, double 4, uint64 5.
+// InferParameter oneof (protos/kserve/grpc_service.proto): bool 1, int64 2, string 3, double 4, uint64 5.
 // A member with an unexpected wire type is unknown to protobuf and leaves the value unchanged.
 function readParameterChoice(
   reader: ProtobufWireReader,

@@ -14,7 +14,7 @@ const REQUEST_LAYOUT = {
 } as const;
 
 /**
- * Reads a `ModelInferRequest` (protocols.md §1.2): model name, version, id, parameters, inputs
+ * Reads a `ModelInferRequest` (protos/kserve/grpc_service.proto): model name, version, id, parameters, inputs
  * (data excluded), requested output names, and a `TextSpan` for every BYTES element, from
  * `inputs[i].contents.bytes_contents` and from `raw_input_contents`. Raw entry k belongs to the
  * k-th input that carries neither a `shared_memory_region` parameter nor typed contents, as

@@ -15,7 +15,7 @@ const STREAM_ERROR_MESSAGE_FIELD = 1;
 const STREAM_INFER_RESPONSE_FIELD = 2;
 
 /**
- * Reads a `ModelInferResponse` (protocols.md §1.2): model name, version, id, parameters,
+ * Reads a `ModelInferResponse` (protos/kserve/grpc_service.proto): model name, version, id, parameters,
  * outputs (data excluded), whether it is the final decoupled response, and a `TextSpan` for
  * every BYTES element of `outputs[i].contents.bytes_contents` and of `raw_output_contents`
  * (entry i belongs to outputs[i]). Span offsets are offsets in `payload` plus `base`: pass the

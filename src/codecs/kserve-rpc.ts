@@ -2,13 +2,13 @@
 
 import { ProtobufWireReader, WireType } from './protobuf-wire-reader';
 
-/** The fully qualified KServe v2 / Triton inference service (protocols.md §1). */
+/** The fully qualified KServe v2 / Triton inference service (protos/kserve/grpc_service.proto). */
 export const KSERVE_SERVICE = 'inference.GRPCInferenceService';
 
-/** The standard gRPC health service Triton also serves (protocols.md §1.1). */
+/** The standard gRPC health service Triton also serves (protos/grpc/health/v1/health.proto). */
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
-/** Every RPC of `inference.GRPCInferenceService` (protocols.md §1.1). */
+/** Every RPC of `inference.GRPCInferenceService` (protos/kserve/grpc_service.proto). */
 export type KserveRpc =
   | 'ServerLive'
   | 'ServerReady'
@@ -58,7 +58,7 @@ type RpcRow<Name extends string> = readonly [name: Name, shape: RpcShape, model?
 const NAME_AND_VERSION: ModelFieldSpec = { name: 1, version: 2 };
 const MODEL_NAME_ONLY: ModelFieldSpec = { name: 2, version: undefined };
 
-// Field numbers from protocols.md §1.2. ModelStatistics with an empty name asks for every
+// Field numbers from protos/kserve/grpc_service.proto. ModelStatistics with an empty name asks for every
 // model, and TraceSetting with an empty model_name changes the global settings: authorization
 // must treat model '' on those two as "all models", not as a model named ''.
 const KSERVE_ROWS: readonly RpcRow<KserveRpc>[] = [

@@ -104,7 +104,7 @@ export interface StreamErrorFacts {
 }
 
 /**
- * Encodes a `ModelStreamInferResponse` carrying an in-stream error (protocols.md §1.4):
+ * Encodes a `ModelStreamInferResponse` carrying an in-stream error (Triton decoupled models):
  * `error_message = 1` and `infer_response = 2` holding `ModelInferResponse { model_name = 1,
  * model_version = 2, id = 3 }`. Empty strings are omitted as proto3 omits defaults;
  * `infer_response` is always present so clients that read its `id` find one.

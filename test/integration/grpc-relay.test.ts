@@ -199,3 +199,55 @@ interface StreamResponse {
 }
 
 export type { DemoServer };
+
+test('relays stream request and response messages byte for byte', async (t) => {
+  const { demo, grpcAddress } = await demoBehindGateway(t);
+  const service = loadKserveDefinition().GRPCInferenceService.service;
+  const sent = [
+    textInfer('demo-chat', 'first', { parameters: { demo_tokens: { int64_param: '40' } } }),
+    textInfer('echo', 'second'),
+  ].map((request) => service.ModelStreamInfer!.requestSerialize(request));
+  const seen: Buffer[] = [];
+  const answered: Buffer[] = [];
+  demo.events.on(
+    'request',
+    (rpc: string, bytes: Buffer) => rpc === 'ModelStreamInfer' && seen.push(bytes),
+  );
+  demo.events.on(
+    'response',
+    (rpc: string, bytes: Buffer) => rpc === 'ModelStreamInfer' && answered.push(bytes),
+  );
+  const call = rawKserveClient(t, grpcAddress).ModelStreamInfer() as grpc.ClientDuplexStream<
+    Buffer,
+    Buffer
+  >;
+  const result = collectStream(call);
+
+  for (const request of sent) call.write(request);
+  call.end();
+  const { messages, status } = await result;
+
+  assert.equal(status.code, grpc.status.OK);
+  assert.deepEqual(seen, sent);
+  assert.equal(messages.length, 41);
+  assert.deepEqual(messages, answered);
+});
+
+test('relays a server-streaming health Watch until the client cancels it', async (t) => {
+  const { demo, grpcAddress } = await demoBehindGateway(t);
+  const { Health } = loadKserveDefinition();
+  const client = new Health(grpcAddress, grpc.credentials.createInsecure()) as grpc.Client &
+    Record<string, Function>;
+  t.after(() => client.close());
+  const cancelled = nextEvent<[string]>(demo.events, 'cancelled', (rpc) => rpc === 'Watch');
+
+  const call = client.Watch({ service: '' }) as grpc.ClientReadableStream<{ status: string }>;
+  call.on('error', () => undefined);
+  const [first] = (await new Promise((resolve) => call.once('data', (m) => resolve([m])))) as [
+    { status: string },
+  ];
+  call.cancel();
+
+  assert.equal(first.status, 'SERVING');
+  assert.deepEqual(await cancelled, ['Watch']);
+});

@@ -86,7 +86,6 @@ export class GrpcCall implements LegEvents {
   /** Starts the call: checks its headers, runs the request-headers hooks, then reads. */
   start(): void {
     this.stream.on('close', () => this.onDownstreamClosed());
-    this.stream.on('error', (err) => this.exchange.log.debug({ err }, 'downstream stream error'));
     this.stream.on('wantTrailers', () => this.stream.sendTrailers(this.pendingTrailers ?? {}));
     try {
       checkEncoding(this.encoding);
@@ -232,7 +231,7 @@ export class GrpcCall implements LegEvents {
 
   onLegHeaders(_leg: UpstreamLeg, headers: IncomingHttpHeaders): void {
     this.exchange.upstreamHeadersAt ??= performance.now();
-    if (this.responseStarted) return;
+    if (this.responseStarted || this.finished) return;
     const relayed = { ...RESPONSE_HEADERS, ...relayedResponseHeaders(headers) };
     const result = this.chain.onResponseHeaders(relayed);
     if (result === undefined) return this.startResponse(relayed);
@@ -361,7 +360,7 @@ export class GrpcCall implements LegEvents {
   }
 
   private startResponse(headers: OutgoingHttpHeaders): void {
-    if (this.responseStarted || this.stream.destroyed) return;
+    if (this.responseStarted || this.stream.destroyed || this.stream.closed) return;
     this.responseStarted = true;
     this.stream.respond(headers, { waitForTrailers: true });
   }
