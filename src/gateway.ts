@@ -1,34 +1,49 @@
 // The gateway: builds listeners, routes and upstream pools from a config and runs them.
 
 import type { AddressInfo } from 'node:net';
-import type { GatewayConfig } from './config/gateway-config';
+import type { GatewayConfig, UpstreamProtocol } from './config/gateway-config';
 import { ProxyError } from './errors/proxy-error';
-import type { GrpcMessage } from './codecs/grpc-message';
 import { accessLogFilterFactory } from './filters/access-log/access-log-filter';
 import { AdminListener } from './listeners/admin-listener';
 import { GrpcListener } from './listeners/grpc/grpc-listener';
+import type { HttpMessage } from './listeners/http/http-call-context';
+import { HttpListener } from './listeners/http/http-listener';
+import type { GrpcMessage } from './codecs/grpc-message';
 import type { Logger } from './observe/logger';
 import { createIdGenerator } from './pipeline/exchange';
 import type { FilterFactory } from './pipeline/filter';
 import { Router } from './pipeline/router';
 import { Http2SessionPool } from './upstream/http2-session-pool';
+import { HttpUpstreamPool } from './upstream/http-upstream-pool';
 
 /** The addresses the listeners actually bound, as `host:port`. */
 export interface GatewayAddresses {
   readonly grpc: string;
+  readonly http: string;
   readonly admin: string;
 }
 
 /** A running gateway. */
 export interface Gateway {
   readonly addresses: GatewayAddresses;
-  /** Drains and stops: readiness fails first, calls in flight get `drainTimeoutMs` to finish. */
+  /** Drains and stops: readiness fails first, exchanges in flight get `drainTimeoutMs`. */
   close(): Promise<void>;
 }
 
 /** Options for tests and embedding; production passes none. */
 export interface GatewayOptions {
   readonly nextId?: () => string;
+  /** Filters placed after the built-in ones on the HTTP listener's chain. */
+  readonly extraHttpFilters?: readonly FilterFactory<HttpMessage>[];
+}
+
+/** What the gateway needs of each listener. */
+interface Listener {
+  readonly name: keyof GatewayAddresses;
+  readonly host: string;
+  readonly port: number;
+  listen(): Promise<AddressInfo>;
+  close(drainTimeoutMs: number): Promise<void>;
 }
 
 /**
@@ -41,76 +56,125 @@ export async function startGateway(
   options: GatewayOptions = {},
 ): Promise<Gateway> {
   const state = { phase: 'starting' as 'starting' | 'ready' | 'draining' };
-  const pools = new Map(
-    config.upstreams.map((upstream) => [
-      upstream.name,
-      new Http2SessionPool(upstream, logger.child({ upstream: upstream.name })),
-    ]),
-  );
-  const filters: FilterFactory<GrpcMessage>[] = [accessLogFilterFactory(logger)];
-  const grpc = new GrpcListener(config.listeners.grpc, {
-    listenerName: 'grpc',
-    maxMessageBytes: config.listeners.grpc.maxMessageBytes,
-    router: new Router(config.routes),
-    pools,
-    filters,
-    logger,
-    nextId: options.nextId ?? createIdGenerator(),
-  });
-  const admin = new AdminListener({
-    ...config.listeners.admin,
-    logger,
-    notReadyReason: () => (state.phase === 'ready' ? undefined : state.phase),
-  });
+  const nextId = options.nextId ?? createIdGenerator();
+  const grpcPools = new Map<string, Http2SessionPool>();
+  const httpPools = new Map<string, HttpUpstreamPool>();
+  for (const upstream of config.upstreams) {
+    if (upstream.protocol === 'grpc') {
+      grpcPools.set(
+        upstream.name,
+        new Http2SessionPool(upstream, logger.child({ upstream: upstream.name })),
+      );
+    } else {
+      httpPools.set(upstream.name, new HttpUpstreamPool(upstream));
+    }
+  }
+  const routesFor = (protocol: UpstreamProtocol) =>
+    new Router(config.routes.filter((route) => route.protocol === protocol));
+  const grpcFilters: FilterFactory<GrpcMessage>[] = [accessLogFilterFactory(logger)];
+  const httpFilters: FilterFactory<HttpMessage>[] = [
+    accessLogFilterFactory(logger),
+    ...(options.extraHttpFilters ?? []),
+  ];
+  const { grpc, http, admin } = config.listeners;
+  const listeners: Listener[] = [
+    named(
+      'grpc',
+      grpc,
+      new GrpcListener(grpc, {
+        listenerName: 'grpc',
+        maxMessageBytes: grpc.maxMessageBytes,
+        router: routesFor('grpc'),
+        pools: grpcPools,
+        filters: grpcFilters,
+        logger,
+        nextId,
+      }),
+    ),
+    named(
+      'http',
+      http,
+      new HttpListener(http, {
+        listenerName: 'http',
+        router: routesFor('http'),
+        pools: httpPools,
+        filters: httpFilters,
+        logger,
+        nextId,
+      }),
+    ),
+    named(
+      'admin',
+      admin,
+      new AdminListener({
+        ...admin,
+        logger,
+        notReadyReason: () => (state.phase === 'ready' ? undefined : state.phase),
+      }),
+    ),
+  ];
 
-  const addresses = await bindAll(grpc, admin, config, pools);
+  const closePools = async (force: boolean) => {
+    for (const pool of grpcPools.values()) pool.close(force);
+    await Promise.all([...httpPools.values()].map((pool) => pool.close(force)));
+  };
+  const addresses = await bindAll(listeners, () => closePools(true));
   state.phase = 'ready';
-  logger.info({ listener: 'grpc', address: addresses.grpc }, 'listening');
-  logger.info({ listener: 'admin', address: addresses.admin }, 'listening');
+  for (const listener of listeners) {
+    logger.info({ listener: listener.name, address: addresses[listener.name] }, 'listening');
+  }
 
   return {
     addresses,
     close: async () => {
       state.phase = 'draining';
       logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
-      await grpc.close(config.drainTimeoutMs);
-      for (const pool of pools.values()) pool.close();
-      await admin.close();
+      await Promise.all(listeners.map((listener) => listener.close(config.drainTimeoutMs)));
+      await closePools(false);
       logger.info('stopped');
     },
   };
 }
 
+function named(
+  name: Listener['name'],
+  where: { host: string; port: number },
+  listener: { listen(): Promise<AddressInfo>; close(drainTimeoutMs: number): Promise<void> },
+): Listener {
+  return {
+    name,
+    host: where.host,
+    port: where.port,
+    listen: () => listener.listen(),
+    close: (drainTimeoutMs) => listener.close(drainTimeoutMs),
+  };
+}
+
 async function bindAll(
-  grpc: GrpcListener,
-  admin: AdminListener,
-  config: GatewayConfig,
-  pools: Map<string, Http2SessionPool>,
+  listeners: readonly Listener[],
+  closePools: () => Promise<void>,
 ): Promise<GatewayAddresses> {
-  let grpcAddress: AddressInfo | undefined;
+  const bound: Listener[] = [];
+  const addresses: Partial<Record<Listener['name'], string>> = {};
   try {
-    grpcAddress = await listenOrExplain('grpc', config.listeners.grpc, () => grpc.listen());
-    const adminAddress = await listenOrExplain('admin', config.listeners.admin, () =>
-      admin.listen(),
-    );
-    return { grpc: formatAddress(grpcAddress), admin: formatAddress(adminAddress) };
+    for (const listener of listeners) {
+      addresses[listener.name] = formatAddress(await listenOrExplain(listener));
+      bound.push(listener);
+    }
+    return addresses as GatewayAddresses;
   } catch (err) {
-    if (grpcAddress !== undefined) await grpc.close(0);
-    for (const pool of pools.values()) pool.close(true);
+    await Promise.all(bound.map((listener) => listener.close(0)));
+    await closePools();
     throw err;
   }
 }
 
-async function listenOrExplain(
-  name: string,
-  where: { host: string; port: number },
-  listen: () => Promise<AddressInfo>,
-): Promise<AddressInfo> {
+async function listenOrExplain(listener: Listener): Promise<AddressInfo> {
   try {
-    return await listen();
+    return await listener.listen();
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? 'error';
-    const message = `${name} listener cannot bind ${where.host}:${where.port} (${reason})`;
+    const message = `${listener.name} listener cannot bind ${listener.host}:${listener.port} (${reason})`;
     throw new ProxyError('ERR_LISTEN_FAILED', message, { cause: err });
   }
 }

@@ -1,10 +1,11 @@
 // `infergate start`: runs the gateway from a file, from --upstream, or on the embedded default.
 
 import { buildConfig, loadConfigFile, type ConfigOverrides } from '../config/load-config';
-import { DEFAULT_UPSTREAM_NAME, DEFAULTS } from '../config/defaults';
+import { DEFAULTS } from '../config/defaults';
 import { readEnvironment, type Environment } from '../config/environment';
 import type { GatewayConfig } from '../config/gateway-config';
-import { startDemoServer, type DemoServer } from '../demo/demo-server';
+import { startDemoHttpServer } from '../demo/demo-http-server';
+import { startDemoServer } from '../demo/demo-server';
 import { startGateway } from '../gateway';
 import { createRootLogger, type Logger } from '../observe/logger';
 import { ProxyError } from '../errors/proxy-error';
@@ -15,6 +16,7 @@ const FLAGS = {
   config: { type: 'string', short: 'c' },
   upstream: { type: 'string', multiple: true },
   'grpc-port': { type: 'string' },
+  'http-port': { type: 'string' },
   'admin-port': { type: 'string' },
   'log-level': { type: 'string' },
   'demo-token-delay-ms': { type: 'string' },
@@ -32,13 +34,16 @@ export const startCommand: CliCommand = {
 Runs the gateway until SIGINT or SIGTERM, then drains.
 
 With no --config (and no INFERGATE_CONFIG) and no --upstream, it runs the embedded default:
-a bundled demo model server on a loopback port, with the gateway in front of it.
+the bundled demo model server (gRPC and HTTP) on loopback ports, with the gateway in front.
 
 Options:
   -c, --config FILE            configuration file (infergate.yaml); env INFERGATE_CONFIG
-      --upstream URL           put the gateway in front of an existing model server,
-                               grpc://HOST:PORT or grpcs://HOST:PORT; defaults elsewhere
+      --upstream URL           put the gateway in front of an existing model server:
+                               grpc://HOST:PORT or grpcs:// for KServe v2 gRPC (Triton),
+                               http://HOST:PORT or https:// for OpenAI-compatible servers,
+                               vLLM or Triton's HTTP API; give one of each to serve both
       --grpc-port N            gRPC listener port (0 picks a free one; default ${DEFAULTS.listeners.grpc.port})
+      --http-port N            HTTP listener port (0 picks a free one; default ${DEFAULTS.listeners.http.port})
       --admin-port N           admin listener port (0 picks a free one; default ${DEFAULTS.listeners.admin.port})
       --log-level LEVEL        fatal, error, warn, info, debug, trace or silent; env INFERGATE_LOG_LEVEL
       --demo-token-delay-ms N  embedded default only: delay between streamed tokens (default ${DEMO_TOKEN_DELAY_MS})
@@ -56,6 +61,7 @@ the listener's name and its actual address.`,
     const env = readEnvironment();
     const overrides: ConfigOverrides = {
       grpcPort: parsePort('grpc-port', flags['grpc-port']),
+      httpPort: parsePort('http-port', flags['http-port']),
       adminPort: parsePort('admin-port', flags['admin-port']),
       logLevel: flags['log-level'],
     };
@@ -78,26 +84,29 @@ the listener's name and its actual address.`,
   },
 };
 
+/** One upstream per protocol, named after it, with the built-in defaults for everything else. */
 function upstreamConfig(
   urls: readonly string[],
   env: Environment,
   overrides: ConfigOverrides,
 ): GatewayConfig {
-  if (urls.length > 1) {
-    throw new ProxyError(
-      'ERR_USAGE',
-      '--upstream takes one gRPC model server; use --config for more',
-    );
+  const upstreams = urls.map((address) => ({ name: upstreamName(address), address }));
+  const names = upstreams.map((upstream) => upstream.name);
+  if (new Set(names).size !== names.length) {
+    const message = '--upstream takes one gRPC and one HTTP model server; use --config for more';
+    throw new ProxyError('ERR_USAGE', message);
   }
-  return buildConfig(
-    { upstreams: [{ name: DEFAULT_UPSTREAM_NAME, address: urls[0] }] },
-    env,
-    overrides,
-    {
-      source: '--upstream',
-      baseDir: process.cwd(),
-    },
-  );
+  const origin = { source: '--upstream', baseDir: process.cwd() };
+  return buildConfig({ upstreams }, env, overrides, origin);
+}
+
+function upstreamName(address: string): string {
+  return /^grpcs?:/i.test(address) ? 'grpc-upstream' : 'http-upstream';
+}
+
+/** The demo model server's two sides, running until the gateway stops. */
+interface RunningDemo {
+  close(): Promise<void>;
 }
 
 async function serveEmbeddedDefault(
@@ -107,18 +116,32 @@ async function serveEmbeddedDefault(
 ): Promise<number> {
   // Validate before starting anything, so a bad flag never leaves a demo server running.
   const probe = buildConfig(
-    { upstreams: [{ name: 'demo', address: 'grpc://127.0.0.1:1' }] },
+    { upstreams: demoUpstreams('127.0.0.1:1', '127.0.0.1:1') },
     env,
     overrides,
   );
   const logger = createRootLogger(probe.log.level);
-  const demo = await startDemoServer({ tokenDelayMs, logger: logger.child({ component: 'demo' }) });
-  const address = `grpc://${demo.address}`;
-  const config = buildConfig({ upstreams: [{ name: 'demo', address }] }, env, overrides);
+  const options = { tokenDelayMs, logger: logger.child({ component: 'demo' }) };
+  const grpc = await startDemoServer(options);
+  const http = await startDemoHttpServer(options);
+  logger.info({ grpc: grpc.address, http: http.address }, 'demo model server started');
+  const demo = { close: async () => void (await Promise.all([grpc.close(), http.close()])) };
+  const config = buildConfig(
+    { upstreams: demoUpstreams(grpc.address, http.address) },
+    env,
+    overrides,
+  );
   return serve(config, logger, demo);
 }
 
-async function serve(config: GatewayConfig, logger: Logger, demo?: DemoServer): Promise<number> {
+function demoUpstreams(grpcAddress: string, httpAddress: string) {
+  return [
+    { name: 'demo', address: `grpc://${grpcAddress}` },
+    { name: 'demo-http', address: `http://${httpAddress}` },
+  ];
+}
+
+async function serve(config: GatewayConfig, logger: Logger, demo?: RunningDemo): Promise<number> {
   let gateway;
   try {
     gateway = await startGateway(config, logger);

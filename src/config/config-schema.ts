@@ -23,6 +23,19 @@ const grpcListener = z
   })
   .strict();
 
+const httpListener = z
+  .object({
+    host: z.string().min(1).default(DEFAULTS.listeners.http.host),
+    port: port.default(DEFAULTS.listeners.http.port),
+    maxBodyBytes: positiveInt.default(DEFAULTS.listeners.http.maxBodyBytes),
+    maxHeaderBytes: positiveInt.default(DEFAULTS.listeners.http.maxHeaderBytes),
+    maxHeaderCount: positiveInt.default(DEFAULTS.listeners.http.maxHeaderCount),
+    headersTimeoutMs: positiveInt.default(DEFAULTS.listeners.http.headersTimeoutMs),
+    requestTimeoutMs: positiveInt.default(DEFAULTS.listeners.http.requestTimeoutMs),
+    idleTimeoutMs: positiveInt.default(DEFAULTS.listeners.http.idleTimeoutMs),
+  })
+  .strict();
+
 const adminListener = z
   .object({
     host: z.string().min(1).default(DEFAULTS.listeners.admin.host),
@@ -54,8 +67,10 @@ export const upstreamSchema = z
     address: z.string().min(1),
     tls: upstreamTls.optional(),
     credentials: upstreamCredentials.optional(),
-    connections: positiveInt.max(64).default(DEFAULTS.upstream.connections),
+    connections: positiveInt.max(1024).optional(),
     connectTimeoutMs: positiveInt.default(DEFAULTS.upstream.connectTimeoutMs),
+    headersTimeoutMs: positiveInt.default(DEFAULTS.upstream.headersTimeoutMs),
+    bodyTimeoutMs: positiveInt.default(DEFAULTS.upstream.bodyTimeoutMs),
   })
   .strict();
 
@@ -73,10 +88,15 @@ export const routeSchema = z
 export const listenersSchema = z
   .object({
     grpc: grpcListener.default(() => grpcListener.parse({})),
+    http: httpListener.default(() => httpListener.parse({})),
     admin: adminListener.default(() => adminListener.parse({})),
   })
   .strict()
-  .default(() => ({ grpc: grpcListener.parse({}), admin: adminListener.parse({}) }));
+  .default(() => ({
+    grpc: grpcListener.parse({}),
+    http: httpListener.parse({}),
+    admin: adminListener.parse({}),
+  }));
 
 /** The whole configuration file as written; cross-field rules live in validate-config.ts. */
 export const configFileSchema = z

@@ -11,20 +11,34 @@ export const DEFAULTS = {
       maxMessageBytes: 64 * MIB,
       maxConcurrentStreams: 1000,
     },
+    http: {
+      host: '0.0.0.0',
+      port: 9000,
+      maxBodyBytes: 16 * MIB,
+      maxHeaderBytes: 16 * 1024,
+      maxHeaderCount: 100,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      idleTimeoutMs: 60_000,
+    },
     admin: {
       host: '127.0.0.1',
       port: 9090,
     },
   },
   upstream: {
-    connections: 1,
+    /** HTTP/2 multiplexes calls, so one connection to a gRPC upstream is usually enough. */
+    grpcConnections: 1,
+    /** HTTP/1.1 carries one exchange per connection at a time: the pool's upper bound. */
+    httpConnections: 64,
     connectTimeoutMs: 5_000,
+    /** Time from sending a request to the upstream's response headers (HTTP upstreams). */
+    headersTimeoutMs: 300_000,
+    /** Longest silence between two body chunks of an upstream response (HTTP upstreams). */
+    bodyTimeoutMs: 300_000,
   },
   drainTimeoutMs: 10_000,
   log: {
     level: 'info',
   },
 } as const;
-
-/** The name the embedded default and `--upstream` give the upstream they create. */
-export const DEFAULT_UPSTREAM_NAME = 'default';

@@ -5,8 +5,14 @@ import type { ConfigFile } from './config-schema';
 /** Where an upstream listens and how infergate connects to it. */
 export interface UpstreamConfig {
   readonly name: string;
-  /** `grpc:` (HTTP/2 over cleartext) or `grpcs:` (HTTP/2 over TLS). */
-  readonly scheme: 'grpc' | 'grpcs';
+  /**
+   * `grpc:` / `grpcs:` (gRPC over HTTP/2, cleartext or TLS) or `http:` / `https:` (HTTP/1.1
+   * model servers: OpenAI-compatible, vLLM, Triton's HTTP/REST API).
+   */
+  readonly scheme: 'grpc' | 'grpcs' | 'http' | 'https';
+  /** Which listener's traffic this upstream serves. */
+  readonly protocol: UpstreamProtocol;
+  readonly secure: boolean;
   readonly host: string;
   readonly port: number;
   /** `host:port` as sent in `:authority`. */
@@ -16,7 +22,12 @@ export interface UpstreamConfig {
   readonly credentialHeaders: Readonly<Record<string, string>>;
   readonly connections: number;
   readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
 }
+
+/** gRPC upstreams serve the gRPC listener; HTTP upstreams the HTTP listener. */
+export type UpstreamProtocol = 'grpc' | 'http';
 
 /** TLS material for one upstream, read from disk at start-up. */
 export interface UpstreamTlsConfig {
@@ -33,6 +44,8 @@ export interface RouteConfig {
   readonly models: readonly string[];
   readonly default: boolean;
   readonly upstream: string;
+  /** The protocol of its upstream: the listener whose traffic this route takes. */
+  readonly protocol: UpstreamProtocol;
 }
 
 /** The configuration after validation: every default applied, files read, then deep-frozen. */

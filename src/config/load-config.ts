@@ -21,6 +21,7 @@ import { resolveConfig } from './resolve-config';
 /** Values given on the command line, applied over the file before validation. */
 export interface ConfigOverrides {
   readonly grpcPort?: number;
+  readonly httpPort?: number;
   readonly adminPort?: number;
   readonly logLevel?: string;
 }
@@ -151,6 +152,7 @@ function applyOverrides(raw: unknown, overrides: ConfigOverrides, env: Environme
   const document = structuredClone(raw) as Record<string, unknown>;
   const listeners = objectAt(document, 'listeners');
   if (overrides.grpcPort !== undefined) objectAt(listeners, 'grpc').port = overrides.grpcPort;
+  if (overrides.httpPort !== undefined) objectAt(listeners, 'http').port = overrides.httpPort;
   if (overrides.adminPort !== undefined) objectAt(listeners, 'admin').port = overrides.adminPort;
   const level = overrides.logLevel ?? env.logLevel;
   if (level !== undefined) objectAt(document, 'log').level = level;

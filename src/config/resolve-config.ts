@@ -8,9 +8,12 @@ import type {
   GatewayConfig,
   RouteConfig,
   UpstreamConfig,
+  UpstreamProtocol,
   UpstreamTlsConfig,
 } from './gateway-config';
 import { compileModelPattern } from '../pipeline/model-pattern';
+import { DEFAULTS } from './defaults';
+import { parseUpstreamAddress } from './upstream-address';
 
 type Upstream = ConfigFile['upstreams'][number];
 type Route = ConfigFile['routes'][number];
@@ -33,7 +36,7 @@ export function resolveConfig(
   });
   checkUniqueNames(file.upstreams, 'upstreams', issues);
   checkUniqueNames(file.routes, 'routes', issues);
-  const routes = resolveRoutes(file, issues);
+  const routes = resolveRoutes(file, upstreams, issues);
   checkListenerPorts(file, issues);
 
   return {
@@ -53,17 +56,24 @@ function resolveUpstream(
 ): UpstreamConfig {
   const address = parseUpstreamAddress(upstream.address, `${path}.address`, issues);
   const tls = resolveTls(upstream, path, baseDir, issues);
-  if (address.scheme === 'grpc' && upstream.tls !== undefined) {
-    issues.push({ path: `${path}.tls`, reason: 'TLS settings need a grpcs:// address' });
+  if (!address.secure && upstream.tls !== undefined) {
+    const reason = 'TLS settings need a grpcs:// or https:// address';
+    issues.push({ path: `${path}.tls`, reason });
   }
+  const defaultConnections =
+    address.protocol === 'grpc'
+      ? DEFAULTS.upstream.grpcConnections
+      : DEFAULTS.upstream.httpConnections;
 
   return {
     name: upstream.name,
     ...address,
-    tls: address.scheme === 'grpcs' ? (tls ?? EMPTY_TLS) : undefined,
+    tls: address.secure ? (tls ?? EMPTY_TLS) : undefined,
     credentialHeaders: resolveCredentials(upstream, path, baseDir, issues),
-    connections: upstream.connections,
+    connections: upstream.connections ?? defaultConnections,
     connectTimeoutMs: upstream.connectTimeoutMs,
+    headersTimeoutMs: upstream.headersTimeoutMs,
+    bodyTimeoutMs: upstream.bodyTimeoutMs,
   };
 }
 
@@ -73,34 +83,6 @@ const EMPTY_TLS: UpstreamTlsConfig = {
   key: undefined,
   serverName: undefined,
 };
-
-/** Parses `grpc://host:port` or `grpcs://host:port`; IPv6 hosts in brackets. */
-export function parseUpstreamAddress(
-  text: string,
-  path: string,
-  issues: ConfigIssue[],
-): Pick<UpstreamConfig, 'scheme' | 'host' | 'port' | 'authority'> {
-  const fallback = { scheme: 'grpc' as const, host: '', port: 0, authority: '' };
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    issues.push({ path, reason: `"${text}" is not a URL like grpc://host:port` });
-    return fallback;
-  }
-  const scheme = url.protocol.slice(0, -1);
-  if (scheme !== 'grpc' && scheme !== 'grpcs') {
-    issues.push({ path, reason: `scheme "${scheme}:" is not supported; use grpc:// or grpcs://` });
-    return fallback;
-  }
-  if (url.port === '' || url.hostname === '' || (url.pathname !== '' && url.pathname !== '/')) {
-    issues.push({ path, reason: `"${text}" must be exactly ${scheme}://host:port` });
-    return fallback;
-  }
-
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return { scheme, host, port: Number(url.port), authority: url.host };
-}
 
 function resolveTls(
   upstream: Upstream,
@@ -162,32 +144,44 @@ function readConfigFile(
   }
 }
 
-function resolveRoutes(file: CheckableConfig, issues: ConfigIssue[]): RouteConfig[] {
-  const routes: Route[] = [];
+function resolveRoutes(
+  file: CheckableConfig,
+  upstreams: readonly UpstreamConfig[],
+  issues: ConfigIssue[],
+): RouteConfig[] {
+  const protocols = new Map(upstreams.map((upstream) => [upstream.name, upstream.protocol]));
+  const routes: RouteConfig[] = [];
   file.routes.forEach((route, index) => {
     if (route === undefined) return;
     checkRoute(route, `routes[${index}]`, file.upstreamNames, issues);
-    routes.push(route);
+    routes.push({ ...route, protocol: protocols.get(route.upstream) ?? 'grpc' });
   });
-  const defaults = routes.filter((route) => route.default);
-  if (defaults.length > 1) {
-    issues.push({
-      path: 'routes',
-      reason: `${defaults.length} routes are marked default; at most one may be`,
-    });
-  }
-  const only = file.upstreams.length === 1 ? file.upstreams[0] : undefined;
-  if (file.routes.length === 0 && only !== undefined) {
-    // One upstream and no routes: everything goes there, the shape `--upstream` builds.
-    return [{ name: 'default', models: [], default: true, upstream: only.name }];
-  }
-  if (file.routes.length === 0 && file.upstreams.length > 1) {
-    issues.push({
-      path: 'routes',
-      reason: 'several upstreams need routes that say which models go where',
-    });
+  for (const protocol of UPSTREAM_PROTOCOLS) {
+    const serving = upstreams.filter((upstream) => upstream.protocol === protocol);
+    const own = routes.filter((route) => route.protocol === protocol);
+    checkDefaults(own, protocol, issues);
+    if (own.length > 0 || serving.length === 0) continue;
+    // One upstream of a protocol and no routes for it: everything goes there, the shape
+    // `--upstream` builds.
+    if (serving.length === 1) routes.push(implicitRoute(serving[0]!));
+    else issues.push({ path: 'routes', reason: `several ${protocol} upstreams need routes` });
   }
   return routes;
+}
+
+const UPSTREAM_PROTOCOLS: readonly UpstreamProtocol[] = ['grpc', 'http'];
+
+function implicitRoute(upstream: UpstreamConfig): RouteConfig {
+  const { name, protocol } = upstream;
+  return { name: 'default', models: [], default: true, upstream: name, protocol };
+}
+
+function checkDefaults(routes: readonly RouteConfig[], protocol: string, issues: ConfigIssue[]) {
+  const defaults = routes.filter((route) => route.default).length;
+  if (defaults > 1) {
+    const reason = `${defaults} ${protocol} routes are marked default; at most one may be`;
+    issues.push({ path: 'routes', reason });
+  }
 }
 
 function checkRoute(
@@ -227,11 +221,14 @@ function checkUniqueNames(
 }
 
 function checkListenerPorts(file: CheckableConfig, issues: ConfigIssue[]): void {
-  const { grpc, admin } = file.listeners;
-  if (grpc.port !== 0 && grpc.port === admin.port && grpc.host === admin.host) {
-    issues.push({
-      path: 'listeners.admin.port',
-      reason: `port ${admin.port} is already the grpc listener's`,
-    });
+  const bound = new Map<string, string>();
+  for (const name of ['grpc', 'http', 'admin'] as const) {
+    const { host, port } = file.listeners[name];
+    const owner = bound.get(`${host}:${port}`);
+    if (port !== 0 && owner !== undefined) {
+      const reason = `port ${port} is already the ${owner} listener's`;
+      issues.push({ path: `listeners.${name}.port`, reason });
+    }
+    bound.set(`${host}:${port}`, name);
   }
 }

@@ -68,7 +68,7 @@ function registerServices(server: grpc.Server, context: DemoContext): void {
 }
 
 /** 'host:port', with IPv6 hosts in brackets. */
-function hostPort(host: string, port: number): string {
+export function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 

@@ -60,13 +60,19 @@ function cyclicToken(replyTokens: readonly string[], index: number): string {
  * with neither, the whole reply is produced.
  */
 export function replyTokens(prompt: Uint8Array, limits: TokenLimits = {}): string[] {
-  const tokens = tokenize(pickReply(prompt));
+  return limitTokens(tokenize(pickReply(prompt)), limits);
+}
 
+/**
+ * Fits any token list to the limits as `replyTokens` does: `exactTokens` cycles or truncates
+ * the list to that length and wins over `maxTokens`, which only truncates.
+ */
+export function limitTokens(tokens: readonly string[], limits: TokenLimits = {}): string[] {
   if (limits.exactTokens !== undefined) {
     return Array.from({ length: limits.exactTokens }, (_, i) => cyclicToken(tokens, i));
   }
   if (limits.maxTokens !== undefined) {
     return tokens.slice(0, limits.maxTokens);
   }
-  return tokens;
+  return [...tokens];
 }

@@ -106,10 +106,88 @@ export const ERROR_CODES = {
     grpcStatus: GrpcStatus.UNAVAILABLE,
     description: 'the gateway is draining and accepts no new exchanges',
   },
+  ERR_HTTP_MALFORMED: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    description: 'an HTTP/1.1 request line, header field or chunk breaks the RFC 9112 syntax',
+  },
+  ERR_HTTP_FRAMING: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    description:
+      'an HTTP/1.1 request has ambiguous framing (Content-Length and Transfer-Encoding, ' +
+      'conflicting lengths, Host missing, repeated or invalid), the shape of request smuggling',
+  },
+  ERR_HEADERS_TOO_LARGE: {
+    httpStatus: 431,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    description:
+      'an HTTP/1.1 request line, header section or trailer section is longer, or has more ' +
+      'fields, than the listener allows',
+  },
+  ERR_BODY_TOO_LARGE: {
+    httpStatus: 413,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    description:
+      'an HTTP/1.1 request body, or the chunk extensions framing it, is larger than the ' +
+      'listener allows',
+  },
+  ERR_HTTP_VERSION: {
+    httpStatus: 505,
+    grpcStatus: GrpcStatus.UNIMPLEMENTED,
+    description: 'a request names an HTTP version other than 1.0 or 1.1 on an HTTP/1.1 listener',
+  },
+  ERR_TRANSFER_ENCODING: {
+    httpStatus: 501,
+    grpcStatus: GrpcStatus.UNIMPLEMENTED,
+    description: 'an HTTP/1.1 request uses a transfer coding other than chunked',
+  },
+  ERR_HTTP_METHOD: {
+    httpStatus: 501,
+    grpcStatus: GrpcStatus.UNIMPLEMENTED,
+    description: 'an HTTP/1.1 request uses CONNECT; infergate is not a forward proxy',
+  },
+  ERR_UNKNOWN_OPERATION: {
+    httpStatus: 404,
+    grpcStatus: GrpcStatus.UNIMPLEMENTED,
+    description: 'the HTTP method and path name no operation of an API infergate relays',
+  },
+  ERR_REQUEST_TIMEOUT: {
+    httpStatus: 408,
+    grpcStatus: GrpcStatus.DEADLINE_EXCEEDED,
+    description: 'the client did not send its request headers or body within the time allowed',
+  },
+  ERR_UPSTREAM_TIMEOUT: {
+    httpStatus: 504,
+    grpcStatus: GrpcStatus.DEADLINE_EXCEEDED,
+    description: 'the upstream did not answer, or stopped sending, within its configured time',
+  },
   ERR_FILTER_EXCEPTION: {
     httpStatus: 500,
     grpcStatus: GrpcStatus.INTERNAL,
     description: 'a filter threw; this is a bug in infergate and is logged at error',
+  },
+  ERR_JSON_MALFORMED: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    description: 'a JSON body is not valid JSON (RFC 8259) or not well-formed UTF-8',
+  },
+  ERR_JSON_TOO_DEEP: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    description: 'a JSON body nests objects and arrays deeper than the gateway reads',
+  },
+  ERR_OPENAI_FIELD_INVALID: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    description:
+      'an OpenAI request body is not a JSON object, or a field the gateway decides on ' +
+      '(model, stream, n, token limits) has another type or appears twice',
+  },
+  ERR_SSE_EVENT_TOO_LARGE: {
+    httpStatus: 502,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    description: 'an upstream server-sent event is longer than the gateway buffers',
   },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

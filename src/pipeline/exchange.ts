@@ -32,8 +32,11 @@ export class Exchange {
   readonly id: string;
   readonly listener: string;
   readonly protocol: ExchangeProtocol;
-  /** The RPC (`ModelInfer`) or, for HTTP, the operation the codec recognised. */
-  readonly operation: string;
+  /**
+   * The RPC (`ModelInfer`) or, for HTTP, the operation the codec recognised
+   * (`chat.completions`); for HTTP it starts as `METHOD path` until the request is classified.
+   */
+  operation: string;
   readonly requestHeaders: IncomingHttpHeaders;
   readonly remoteAddress: string | undefined;
   /** `performance.now()` when the request headers arrived. */

@@ -95,7 +95,7 @@ export class Http2SessionPool {
   }
 
   private authorityUrl(): string {
-    const scheme = this.upstream.scheme === 'grpcs' ? 'https' : 'http';
+    const scheme = this.upstream.secure ? 'https' : 'http';
     return `${scheme}://${this.upstream.authority}`;
   }
 

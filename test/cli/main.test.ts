@@ -72,6 +72,7 @@ const START_FLAGS = [
   '--config',
   '--upstream',
   '--grpc-port',
+  '--http-port',
   '--admin-port',
   '--log-level',
   '--demo-token-delay-ms',
@@ -190,13 +191,13 @@ test('rejects --config together with --upstream with exit 2', async () => {
 });
 
 test('rejects a bad --upstream address as a configuration problem with exit 2', async () => {
-  const result = await run('start', '--upstream', 'http://127.0.0.1:8001');
+  const result = await run('start', '--upstream', 'ftp://127.0.0.1:8001');
 
   assert.equal(result.code, 2);
   assert.equal(
     result.stderr,
     'infergate start: configuration --upstream has 1 problem(s):\n' +
-      '  upstreams[0].address: scheme "http:" is not supported; use grpc:// or grpcs://\n',
+      '  upstreams[0].address: scheme "ftp:" is not supported; use grpc://, grpcs://, http:// or https://\n',
   );
 });
 
@@ -206,7 +207,7 @@ test('lists every problem of a config file on stderr with exit 2', async (t) => 
     file,
     `upstreams:
   - name: models
-    address: http://127.0.0.1:8001
+    address: ftp://127.0.0.1:8001
   - name: models
     address: grpc://127.0.0.1:8002
 routes:
@@ -223,7 +224,7 @@ routes:
   assert.equal(
     result.stderr,
     `infergate start: configuration ${file} has 3 problem(s):\n` +
-      '  upstreams[0].address: scheme "http:" is not supported; use grpc:// or grpcs://\n' +
+      '  upstreams[0].address: scheme "ftp:" is not supported; use grpc://, grpcs://, http:// or https://\n' +
       '  upstreams[1].name: "models" is used twice\n' +
       '  routes[0].upstream: no upstream is named "nowhere"\n',
   );
@@ -249,7 +250,7 @@ test(
     delete environment.INFERGATE_CONFIG;
     const child = spawn(
       process.execPath,
-      ['bin/infergate.js', 'start', '--grpc-port', '0', '--admin-port', '0'],
+      ['bin/infergate.js', 'start', '--grpc-port', '0', '--http-port', '0', '--admin-port', '0'],
       { cwd: repoRoot(), env: environment, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     t.after(() => {
@@ -265,7 +266,7 @@ test(
       readline.createInterface({ input: child.stdout }).on('line', (text) => {
         lines.push(JSON.parse(text) as Record<string, unknown>);
         const bound = lines.filter((line) => line.msg === 'listening');
-        if (bound.length === 2) resolve(bound);
+        if (bound.length === 3) resolve(bound);
       });
     });
 
@@ -275,10 +276,10 @@ test(
     ]);
     assert.deepEqual(
       bound.map((line) => line.listener),
-      ['grpc', 'admin'],
+      ['grpc', 'http', 'admin'],
     );
     for (const line of bound) assert.match(String(line.address), /^[\d.]+:\d+$/);
-    const admin = String(bound[1]!.address);
+    const admin = String(bound[2]!.address);
     const ready = await get(`http://${admin}/readyz`);
     child.kill('SIGTERM');
     const code = await exited;

@@ -40,7 +40,7 @@ export function upstreamRequestHeaders(
 ): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {
     ':method': 'POST',
-    ':scheme': upstream.scheme === 'grpcs' ? 'https' : 'http',
+    ':scheme': upstream.secure ? 'https' : 'http',
     ':authority': upstream.authority,
     ':path': path,
     te: 'trailers',

@@ -24,6 +24,8 @@ function upstream(overrides: Partial<UpstreamConfig> = {}): UpstreamConfig {
   return {
     name: 'models',
     scheme: 'grpc',
+    protocol: 'grpc',
+    secure: false,
     host: '10.0.0.7',
     port: 8001,
     authority: '10.0.0.7:8001',
@@ -31,6 +33,8 @@ function upstream(overrides: Partial<UpstreamConfig> = {}): UpstreamConfig {
     credentialHeaders: {},
     connections: 1,
     connectTimeoutMs: 5000,
+    headersTimeoutMs: 300_000,
+    bodyTimeoutMs: 300_000,
     ...overrides,
   };
 }
@@ -136,7 +140,7 @@ test("adds the upstream's credential headers over the client's", () => {
 });
 
 test('sets https as the scheme for a grpcs upstream and its own authority', () => {
-  const secure = upstream({ scheme: 'grpcs', authority: '[::1]:8443' });
+  const secure = upstream({ scheme: 'grpcs', secure: true, authority: '[::1]:8443' });
 
   const headers = upstreamRequestHeaders(clientHeaders(), INFER_PATH, secure, undefined);
 

@@ -1,0 +1,180 @@
+// The facts the OpenAI response codec reads from a response body or stream event, and the scan
+// that gathers them (protocols.md §3.3-§3.5).
+
+import { formatJsonPath, type JsonPath, type JsonPathSet, type JsonTextSpan } from './json-path';
+import { decodeJsonScalar, decodeJsonString } from './json-scalar-decoder';
+import type { JsonContainerKind, JsonScalarKind, JsonVisitor } from './json-text-scanner';
+
+/** Token counts; the Responses API's input and output tokens count as prompt and completion. */
+export interface OpenAIUsage {
+  readonly promptTokens: number | undefined;
+  readonly completionTokens: number | undefined;
+  readonly totalTokens: number | undefined;
+}
+
+/** A choice that finished, and why (`stop`, `length`, `tool_calls`, ...; protocols.md §3.3). */
+export interface OpenAIFinish {
+  /** The choice's `index` field, or its position in `choices` when it has none. */
+  readonly choice: number;
+  readonly reason: string;
+}
+
+/** What `decodeOpenAIResponse` reads from a non-streamed response body. */
+export interface OpenAIResponseFacts {
+  /**
+   * True for an error: a truthy top-level `error` (OpenAI and vLLM), vLLM's older flat
+   * `{object: "error"}` (protocols.md §3.4), or a Responses `error` / `response.failed` event.
+   */
+  readonly error: boolean;
+  /** Every model-output text string (and error message), in document order. */
+  readonly texts: readonly JsonTextSpan[];
+  /** `usage`, or a Responses event's `response.usage`; undefined when absent or null. */
+  readonly usage: OpenAIUsage | undefined;
+  /** Choices with a non-null `finish_reason`, in document order. */
+  readonly finishReasons: readonly OpenAIFinish[];
+  /** The top-level `type` (every Responses API stream event has one, §3.5). */
+  readonly eventType: string | undefined;
+}
+
+/** What `decodeOpenAIEvent` reads from one SSE event of a response stream. */
+export interface OpenAIEventFacts extends OpenAIResponseFacts {
+  /** The event's data is the `[DONE]` terminator (protocols.md §3.3). */
+  readonly done: boolean;
+  /** `[DONE]`, or a Responses terminal event: completed, incomplete or failed (§3.5). */
+  readonly terminal: boolean;
+}
+
+/** A Map, not an object: a key such as `__proto__` from the wire must find nothing. */
+const USAGE_FIELDS: ReadonlyMap<string | number, keyof OpenAIUsage> = new Map([
+  ['prompt_tokens', 'promptTokens'],
+  ['input_tokens', 'promptTokens'],
+  ['completion_tokens', 'completionTokens'],
+  ['output_tokens', 'completionTokens'],
+  ['total_tokens', 'totalTokens'],
+]);
+
+/** Longer strings are never a type, finish reason or error marker the scan reads. */
+const MAX_FACT_STRING_BYTES = 256;
+
+/**
+ * Top-level fields that the Responses text paths name but that hold no text in these events
+ * (§3.5): the audio delta is base64 audio; an `error` event's `code` is an error code. The event
+ * type may come after them in the object, so they are dropped once the scan is done.
+ */
+const NOT_TEXT_BY_TYPE: ReadonlyMap<string, string> = new Map([
+  ['response.audio.delta', 'delta'],
+  ['error', 'code'],
+]);
+
+const ERROR_EVENT_TYPES: ReadonlySet<string> = new Set(['error', 'response.failed']);
+
+/**
+ * Gathers the facts of one response document while `scanJson` walks it. `toWire` maps an
+ * offset in the scanned bytes to the offset the reported spans use.
+ */
+export class ResponseScan implements JsonVisitor {
+  private readonly texts: JsonTextSpan[] = [];
+  private readonly finishReasons: OpenAIFinish[] = [];
+  private usage: Record<keyof OpenAIUsage, number | undefined> | undefined;
+  private error = false;
+  private eventType: string | undefined;
+  private choiceIndex: number | undefined;
+  private choiceReason: string | undefined;
+
+  constructor(
+    private readonly json: Buffer,
+    private readonly textPaths: JsonPathSet,
+    private readonly toWire: (offset: number) => number,
+  ) {}
+
+  scalar(path: JsonPath, kind: JsonScalarKind, start: number, end: number, escaped: boolean) {
+    if (kind === 'string' && this.textPaths.has(path)) {
+      const { toWire } = this;
+      this.texts.push({
+        path: formatJsonPath(path),
+        start: toWire(start),
+        end: toWire(end),
+        escaped,
+      });
+    }
+    if (path.length === 1) this.topLevel(path[0]!, kind, start, end);
+    else if (path[0] === 'choices') this.choiceField(path, kind, start, end);
+    else this.usageField(path, kind, start, end);
+  }
+
+  close(path: JsonPath, kind: JsonContainerKind): void {
+    if (path.length === 1 && path[0] === 'error') this.error = true;
+    if (isUsagePath(path, path.length) && kind === 'object') this.usage ??= emptyUsage();
+    if (path.length !== 2 || path[0] !== 'choices') return;
+
+    if (this.choiceReason !== undefined) {
+      this.finishReasons.push({
+        choice: this.choiceIndex ?? Number(path[1]),
+        reason: this.choiceReason,
+      });
+    }
+    this.choiceIndex = undefined;
+    this.choiceReason = undefined;
+  }
+
+  facts(): OpenAIResponseFacts {
+    const { error, usage, finishReasons, eventType } = this;
+    const notText = eventType === undefined ? undefined : NOT_TEXT_BY_TYPE.get(eventType);
+    const texts =
+      notText === undefined ? this.texts : this.texts.filter((span) => span.path !== notText);
+    return { error, texts, usage, finishReasons, eventType };
+  }
+
+  private topLevel(field: string | number, kind: JsonScalarKind, start: number, end: number) {
+    if (field === 'error') this.error ||= isTruthy(this.json, kind, start, end);
+    else if (field === 'object') this.error ||= this.shortString(kind, start, end) === 'error';
+    else if (field === 'type') this.noteType(this.shortString(kind, start, end));
+  }
+
+  private noteType(type: string | undefined): void {
+    this.eventType = type;
+    if (type !== undefined && ERROR_EVENT_TYPES.has(type)) this.error = true;
+  }
+
+  /** `choices[i].index` and `choices[i].finish_reason`, gathered until the choice closes. */
+  private choiceField(path: JsonPath, kind: JsonScalarKind, start: number, end: number) {
+    const field = path.length === 3 ? path[2] : undefined;
+    if (field === 'index' && kind === 'number') {
+      this.choiceIndex = Number(decodeJsonScalar(this.json, kind, start, end));
+    } else if (field === 'finish_reason') {
+      this.choiceReason = this.shortString(kind, start, end);
+    }
+  }
+
+  /** A string fact such as a type or finish reason; longer ones are no fact and stay unread. */
+  private shortString(kind: JsonScalarKind, start: number, end: number): string | undefined {
+    if (kind !== 'string' || end - start > MAX_FACT_STRING_BYTES) return undefined;
+    return decodeJsonString(this.json, start, end);
+  }
+
+  private usageField(path: JsonPath, kind: JsonScalarKind, start: number, end: number) {
+    const field = USAGE_FIELDS.get(path[path.length - 1]!);
+    if (field === undefined || kind !== 'number' || !isUsagePath(path, path.length - 1)) return;
+
+    this.usage ??= emptyUsage();
+    this.usage[field] = Number(decodeJsonScalar(this.json, kind, start, end));
+  }
+}
+
+/** True when `path[0, length)` is `usage` or, in a Responses event, `response.usage`. */
+function isUsagePath(path: JsonPath, length: number): boolean {
+  if (length === 1) return path[0] === 'usage';
+  return length === 2 && path[0] === 'response' && path[1] === 'usage';
+}
+
+function emptyUsage(): Record<keyof OpenAIUsage, number | undefined> {
+  return { promptTokens: undefined, completionTokens: undefined, totalTokens: undefined };
+}
+
+/** JavaScript truthiness of a scalar, as the OpenAI SDK tests `error` (protocols.md §3.3). */
+function isTruthy(json: Buffer, kind: JsonScalarKind, start: number, end: number): boolean {
+  if (kind === 'string') return end > start;
+  if (kind === 'null') return false;
+  const value = decodeJsonScalar(json, kind, start, end);
+  return value !== false && value !== 0;
+}

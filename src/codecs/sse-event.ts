@@ -1,0 +1,105 @@
+// The fields of one server-sent event block, read from its wire bytes without copying them
+// (WHATWG HTML §9.2.5 "Parsing an event stream", §9.2.6 "Interpreting an event stream").
+
+/** A byte range `[start, end)` relative to the event's `bytes`. */
+export interface SseByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * One block of an event stream: zero or more lines, then the blank line that ends it. A block
+ * with no `data` line dispatches no event (§9.2.6) but is still reported, so that its bytes (a
+ * keep-alive comment, an `id:`-only block, a stray blank line) are forwarded in order.
+ */
+export interface SseEventBytes {
+  /**
+   * The block's wire bytes, from its first line through its blank line; the stream's leading
+   * BOM, if any, belongs to the first block. A masking filter may rewrite ranges in place.
+   */
+  readonly bytes: Buffer;
+  /** The `event` field's value; 'message' when the block has none or an empty one. */
+  readonly type: string;
+  /**
+   * Each `data` line's value in order (one leading space removed, §9.2.6). The event's data is
+   * these values joined with LF; `[DONE]` is such a value, not a field.
+   */
+  readonly data: readonly SseByteRange[];
+  /** The `id` field's value; undefined when absent or ignored for holding U+0000. */
+  readonly id: string | undefined;
+  /** The `retry` field in milliseconds; undefined when absent or not only ASCII digits. */
+  readonly retry: number | undefined;
+  /** True when the block has no field line: only comments (`:` lines) and its blank line. */
+  readonly commentOnly: boolean;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const COLON = 0x3a;
+const SPACE = 0x20;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * Reads the fields of one complete block. `atStreamStart` skips a leading UTF-8 BOM, which
+ * §9.2.5 strips from the start of the stream only. Lines end at CR, LF or CRLF; reading stops
+ * at the first blank line. Field values are decoded as UTF-8 with replacement, as §9.2.5 decodes
+ * the stream; unknown field names are ignored. Never throws.
+ */
+export function parseSseBlock(bytes: Buffer, atStreamStart: boolean): SseEventBytes {
+  const fields = new BlockFields();
+  let pos = atStreamStart && bytes.subarray(0, 3).equals(BOM) ? 3 : 0;
+  while (pos < bytes.length) {
+    let lineEnd = pos;
+    while (lineEnd < bytes.length && bytes[lineEnd] !== LF && bytes[lineEnd] !== CR) lineEnd++;
+    if (lineEnd === pos) break;
+    fields.readLine(bytes, pos, lineEnd);
+    pos = lineEnd + (bytes[lineEnd] === CR && bytes[lineEnd + 1] === LF ? 2 : 1);
+  }
+
+  const { type, data, id, retry, hasField } = fields;
+  return { bytes, type: type === '' ? 'message' : type, data, id, retry, commentOnly: !hasField };
+}
+
+/** The event's data: its data values decoded as UTF-8 and joined with LF (§9.2.6). */
+export function sseDataText(event: SseEventBytes): string {
+  return event.data.map(({ start, end }) => event.bytes.toString('utf8', start, end)).join('\n');
+}
+
+/** The fields of a block as its lines are read. */
+class BlockFields {
+  type = '';
+  readonly data: SseByteRange[] = [];
+  id: string | undefined;
+  retry: number | undefined;
+  hasField = false;
+
+  /** §9.2.6: a comment, `name: value` (one space trimmed), or a bare name with value ''. */
+  readLine(bytes: Buffer, start: number, end: number): void {
+    if (bytes[start] === COLON) return;
+    let colon = start;
+    while (colon < end && bytes[colon] !== COLON) colon++;
+    let value = colon < end ? colon + 1 : end;
+    if (value < end && bytes[value] === SPACE) value++;
+
+    this.hasField = true;
+    const length = colon - start;
+    if (length === 4 && bytes.toString('latin1', start, colon) === 'data') {
+      this.data.push({ start: value, end });
+    } else if (length === 5 && bytes.toString('latin1', start, colon) === 'event') {
+      this.type = bytes.toString('utf8', value, end);
+    } else if (length === 2 && bytes.toString('latin1', start, colon) === 'id') {
+      if (!bytes.subarray(value, end).includes(0)) this.id = bytes.toString('utf8', value, end);
+    } else if (length === 5 && bytes.toString('latin1', start, colon) === 'retry') {
+      if (isAsciiDigits(bytes, value, end))
+        this.retry = Number(bytes.toString('latin1', value, end));
+    }
+  }
+}
+
+function isAsciiDigits(bytes: Buffer, start: number, end: number): boolean {
+  if (start === end) return false;
+  for (let i = start; i < end; i++) {
+    if (bytes[i]! < 0x30 || bytes[i]! > 0x39) return false;
+  }
+  return true;
+}

@@ -1,0 +1,299 @@
+// One HTTP exchange through the proxy: classify, route, filter, forward, relay the answer.
+
+import type { Socket } from 'node:net';
+import type { Dispatcher } from 'undici';
+import type { Http1RequestHead } from '../../codecs/http1-request-parser';
+import { decodeOpenAIRequest } from '../../codecs/openai-request-codec';
+import { SseDecoder } from '../../codecs/sse-decoder';
+import { isProxyError } from '../../errors/proxy-error';
+import { Exchange } from '../../pipeline/exchange';
+import { FilterChain } from '../../pipeline/filter-chain';
+import { LocalReply } from '../../pipeline/local-reply';
+import type { RouteConfig } from '../../config/gateway-config';
+import { findHttpApiTarget, type HttpApiTarget } from './http-api-routes';
+import type { HttpCallContext, HttpMessage } from './http-call-context';
+import { errorBody, errorEvent } from './http-error-body';
+import { clientHeaders, upstreamHeaders } from './http-headers';
+import { HttpResponseWriter, type BodyFraming } from './http-response-writer';
+import { UpstreamResponse, type UpstreamResponseEvents } from './upstream-response';
+
+/** What the call needs from its connection. */
+export interface HttpCallOwner {
+  readonly socket: Socket;
+  /** True once the connection will close after this exchange (pipelining, drain, errors). */
+  readonly closing: boolean;
+  /** The call has sent its whole response; `reusable` when the connection may carry another. */
+  onCallFinished(reusable: boolean): void;
+}
+
+const JSON_HEADERS = [['content-type', 'application/json']] as const;
+
+/**
+ * Drives one exchange. The request body is read whole (bounded by the listener's limit) because
+ * OpenAI requests name their model inside it; the response streams back as it arrives, SSE
+ * events passing the response path of the chain one by one when a filter inspects them.
+ */
+export class HttpCall implements UpstreamResponseEvents {
+  private readonly exchange: Exchange;
+  private readonly chain: FilterChain<HttpMessage>;
+  private readonly writer: HttpResponseWriter;
+  private readonly body: Buffer[] = [];
+  private target: HttpApiTarget | undefined;
+  private route: RouteConfig | undefined;
+  private upstream: UpstreamResponse | undefined;
+  private sse: SseDecoder | undefined;
+  /** The response is an event stream: a failure after its start becomes an error event. */
+  private eventStream = false;
+  private headersPending: Promise<void> | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly context: HttpCallContext,
+    private readonly owner: HttpCallOwner,
+    private readonly head: Http1RequestHead,
+  ) {
+    this.writer = new HttpResponseWriter(owner.socket);
+    this.exchange = new Exchange({
+      id: context.nextId(),
+      listener: context.listenerName,
+      protocol: 'http',
+      operation: `${head.method} ${head.path}`,
+      requestHeaders: Object.fromEntries(head.headers),
+      remoteAddress: owner.socket.remoteAddress,
+      logger: context.logger,
+    });
+    this.chain = new FilterChain(this.exchange, context.filters, {
+      forwardRequest: (message) => this.forwardRequest(message),
+      forwardResponse: (message) => this.forwardResponse(message),
+      reply: (reply) => this.reply(reply),
+    });
+  }
+
+  /** Checks the request's method and path and runs the request-headers hooks. */
+  start(): void {
+    try {
+      this.target = findHttpApiTarget(this.head.method, this.head.path);
+    } catch {
+      return this.reply(
+        LocalReply.of(
+          'ERR_HTTP_MALFORMED',
+          'model name in the path is not valid percent-encoding',
+          'malformed_path',
+        ),
+      );
+    }
+    if (this.target === undefined) {
+      const message = `no API operation at ${this.head.method} ${this.head.path.slice(0, 128)}`;
+      return this.reply(LocalReply.of('ERR_UNKNOWN_OPERATION', message, 'unknown_operation'));
+    }
+    this.exchange.operation = this.target.operation;
+    const result = this.chain.onRequestHeaders(this.exchange.requestHeaders);
+    if (result instanceof LocalReply) return this.reply(result);
+    if (result !== undefined) this.headersPending = this.awaitHeaders(result);
+  }
+
+  /** A piece of the request body, already de-chunked by the parser. */
+  onRequestBody(chunk: Buffer): void {
+    this.exchange.requestBytes += chunk.length;
+    this.body.push(chunk);
+  }
+
+  /** The request is complete: route it and send it on. */
+  onRequestEnd(): void {
+    if (this.finished) return;
+    if (this.headersPending === undefined) return this.routeRequest();
+    void this.headersPending.then(() => this.routeRequest());
+  }
+
+  /** The rest of the request cannot be read: answer with `reply`, then the connection closes. */
+  rejectRequest(reply: LocalReply): void {
+    this.reply(reply);
+  }
+
+  /** The client went away: stop the upstream at once. */
+  onClientGone(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.exchange.detail ||= 'downstream_disconnected';
+    this.exchange.status ??= 499;
+    this.upstream?.abort();
+    this.complete();
+  }
+
+  private async awaitHeaders(pending: Promise<void | LocalReply>): Promise<void> {
+    const result = await pending;
+    if (result instanceof LocalReply) this.reply(result);
+  }
+
+  private routeRequest(): void {
+    if (this.finished) return;
+    const body = this.body.length === 1 ? this.body[0]! : Buffer.concat(this.body);
+    this.exchange.requestMessages = 1;
+    let model: string | undefined;
+    try {
+      model = this.target!.bodyModel
+        ? decodeOpenAIRequest(this.head.path, body).model
+        : this.target!.pathModel;
+    } catch (err) {
+      return this.fail(err);
+    }
+    const router = this.context.router;
+    this.route = model === undefined ? router.defaultRoute : router.match(model);
+    this.exchange.model = model;
+    if (this.route === undefined) return this.noRoute(model);
+
+    this.exchange.route = this.route.name;
+    this.exchange.upstream = this.route.upstream;
+    this.chain.requestMessage({ frame: body });
+  }
+
+  private noRoute(model: string | undefined): void {
+    const message =
+      model === undefined
+        ? `no default route for ${this.target!.operation}`
+        : `no route for model "${model}"`;
+    this.reply(LocalReply.of('ERR_ROUTE_NOT_FOUND', message, 'route_not_found'));
+  }
+
+  private forwardRequest(message: HttpMessage): void {
+    if (this.finished) return;
+    const pool = this.context.pools.get(this.route!.upstream)!;
+    const options: Dispatcher.DispatchOptions = {
+      method: this.head.method as Dispatcher.HttpMethod,
+      path: this.head.target,
+      headers: upstreamHeaders(this.head.headers, pool.upstream),
+      body: this.head.method === 'GET' && message.frame.length === 0 ? null : message.frame,
+    };
+    this.upstream = new UpstreamResponse(pool, options, this);
+  }
+
+  onUpstreamStart(status: number, headers: Record<string, string | string[] | undefined>): void {
+    if (this.finished) return;
+    this.exchange.upstreamHeadersAt = performance.now();
+    this.exchange.status = status;
+    const lines = clientHeaders(headers);
+    const length = headers['content-length'];
+    const framing: BodyFraming =
+      length !== undefined ? 'length' : this.head.version === '1.1' ? 'chunked' : 'close';
+    if (framing === 'length') lines.push(['content-length', String(length)]);
+    if (framing === 'close') lines.push(['connection', 'close']);
+    else lines.push(...this.closeHeader());
+    this.eventStream = String(headers['content-type'] ?? '').startsWith('text/event-stream');
+    if (this.eventStream && this.chain.inspectsResponseMessages) this.sse = new SseDecoder();
+    this.writer.writeHead(status, lines, framing);
+  }
+
+  onUpstreamData(chunk: Buffer): boolean {
+    if (this.finished) return true;
+    this.exchange.responseBytes += chunk.length;
+    if (this.sse === undefined) return this.forwardChunk(chunk);
+    try {
+      this.sse.push(chunk, (event) => this.chain.responseMessage({ frame: event.bytes }));
+    } catch (err) {
+      this.fail(err);
+    }
+    return !this.owner.socket.writableNeedDrain;
+  }
+
+  onUpstreamEnd(): void {
+    if (this.finished) return;
+    const rest = this.sse?.end();
+    if (rest !== undefined) this.chain.responseMessage({ frame: rest });
+    this.writer.end();
+    this.finish(this.head.keepAlive && this.exchange.status !== undefined);
+  }
+
+  onUpstreamError(err: Error, beforeResponse: boolean): void {
+    if (this.finished) return;
+    const reply = upstreamFailure(this.route!.upstream, err);
+    if (beforeResponse) return this.reply(reply);
+    this.exchange.log.warn({ err, upstream: this.route!.upstream }, 'upstream failed mid-response');
+    this.endStarted(reply);
+  }
+
+  /**
+   * Ends a response whose status line is already out: an event stream gets an error event in
+   * its API's shape and a proper end; any other body can only be cut, which the client sees
+   * as a truncated response.
+   */
+  private endStarted(reply: LocalReply): void {
+    this.exchange.detail = reply.detail;
+    if (!this.eventStream) {
+      this.owner.socket.destroy();
+      return this.finish(false);
+    }
+    this.writer.write(errorEvent(this.target?.api, reply));
+    this.writer.end();
+    this.finish(false);
+  }
+
+  private forwardResponse(message: HttpMessage): void {
+    if (this.finished) return;
+    this.exchange.responseMessages++;
+    this.forwardChunk(message.frame);
+  }
+
+  private forwardChunk(chunk: Buffer): boolean {
+    const room = this.writer.write(chunk);
+    if (!room) this.upstream?.pauseUntilDrained(this.owner.socket);
+    return room;
+  }
+
+  private fail(err: unknown): void {
+    if (isProxyError(err)) return this.reply(new LocalReply(err, err.code.slice(4).toLowerCase()));
+    this.exchange.log.error({ err }, 'unexpected error in http call');
+    this.reply(
+      LocalReply.of('ERR_FILTER_EXCEPTION', 'internal error in infergate', 'internal_error'),
+    );
+  }
+
+  /** Answers with a local reply: a JSON error, or an error event when a stream already began. */
+  private reply(reply: LocalReply): void {
+    if (this.finished) return;
+    this.upstream?.abort();
+    if (this.writer.headSent) return this.endStarted(reply);
+    this.exchange.detail = reply.detail;
+    this.exchange.status = reply.error.httpStatus;
+    const body = errorBody(this.target?.api, reply);
+    this.writer.writeComplete(
+      reply.error.httpStatus,
+      [...JSON_HEADERS, ...this.closeHeader()],
+      body,
+    );
+    this.finish(this.head.keepAlive);
+  }
+
+  /** `connection: close` when this response is the connection's last. */
+  private closeHeader(): (readonly [string, string])[] {
+    return this.head.keepAlive && !this.owner.closing ? [] : [['connection', 'close']];
+  }
+
+  private finish(reusable: boolean): void {
+    this.finished = true;
+    this.complete();
+    this.owner.onCallFinished(reusable);
+  }
+
+  private complete(): void {
+    this.exchange.endedAt = performance.now();
+    this.chain.complete();
+  }
+}
+
+/** The local reply for an upstream failure: unreachable, too slow, or broken. */
+function upstreamFailure(upstream: string, err: Error): LocalReply {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return LocalReply.of(
+      'ERR_UPSTREAM_TIMEOUT',
+      `upstream "${upstream}" did not answer in time`,
+      'upstream_timeout',
+    );
+  }
+  if (isProxyError(err)) return new LocalReply(err, 'upstream_protocol_error');
+  return LocalReply.of(
+    'ERR_UPSTREAM_UNAVAILABLE',
+    `upstream "${upstream}" is unavailable`,
+    'upstream_unavailable',
+  );
+}
