@@ -96,6 +96,7 @@ export async function startGateway(
       http,
       new HttpListener(http, {
         listenerName: 'http',
+        maxBodyBytes: http.maxBodyBytes,
         router: routesFor('http'),
         pools: httpPools,
         filters: httpFilters,

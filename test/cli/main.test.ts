@@ -79,7 +79,15 @@ const START_FLAGS = [
   '-h',
   '--help',
 ];
-const DEMO_SERVER_FLAGS = ['--host', '--port', '--token-delay-ms', '--log-level', '-h', '--help'];
+const DEMO_SERVER_FLAGS = [
+  '--host',
+  '--port',
+  '--http-port',
+  '--token-delay-ms',
+  '--log-level',
+  '-h',
+  '--help',
+];
 
 test('prints usage and exits 2 when given no arguments', async () => {
   const result = await run();

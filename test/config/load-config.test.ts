@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { ConfigError, type ConfigIssue } from '../../src/config/config-error';
-import { readEnvironment, type Environment } from '../../src/config/environment';
+import type { ConfigIssue } from '../../src/config/config-error';
 import { buildConfig, loadConfigFile } from '../../src/config/load-config';
 import { ProxyError } from '../../src/errors/proxy-error';
+import { configErrorOf, env } from './config-fixtures';
 
 /** A temp dir for config files and the files they name, removed after the test. */
 function tempDir(t: TestContext): string {
@@ -24,26 +24,9 @@ function writeFile(dir: string, name: string, text: string): string {
   return file;
 }
 
-/** An environment with only the given variables, never the real one. */
-function env(variables: Record<string, string> = {}): Environment {
-  return readEnvironment(variables);
-}
-
 /** The smallest valid document: one cleartext upstream and nothing else. */
 function oneUpstream(address = 'grpc://127.0.0.1:8001'): Record<string, unknown> {
   return { upstreams: [{ name: 'models', address }] };
-}
-
-/** Runs `load`, which must throw a ConfigError, and returns it. */
-function configErrorOf(load: () => unknown): ConfigError {
-  try {
-    load();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    assert.equal(err.code, 'ERR_CONFIG_INVALID');
-    return err;
-  }
-  assert.fail('expected a ConfigError');
 }
 
 /** Runs `load`, which must throw a ProxyError, and returns it. */
@@ -73,12 +56,24 @@ test('applies every default to a document that names only an upstream', () => {
         maxMessageBytes: 64 * 1024 * 1024,
         maxConcurrentStreams: 1000,
       },
+      http: {
+        host: '0.0.0.0',
+        port: 9000,
+        maxBodyBytes: 16 * 1024 * 1024,
+        maxHeaderBytes: 16 * 1024,
+        maxHeaderCount: 100,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 60_000,
+        idleTimeoutMs: 60_000,
+      },
       admin: { host: '127.0.0.1', port: 9090 },
     },
     upstreams: [
       {
         name: 'models',
         scheme: 'grpc',
+        protocol: 'grpc',
+        secure: false,
         host: '127.0.0.1',
         port: 8001,
         authority: '127.0.0.1:8001',
@@ -86,9 +81,13 @@ test('applies every default to a document that names only an upstream', () => {
         credentialHeaders: {},
         connections: 1,
         connectTimeoutMs: 5000,
+        headersTimeoutMs: 300_000,
+        bodyTimeoutMs: 300_000,
       },
     ],
-    routes: [{ name: 'default', models: [], default: true, upstream: 'models' }],
+    routes: [
+      { name: 'default', models: [], default: true, upstream: 'models', protocol: 'grpc' },
+    ],
     drainTimeoutMs: 10_000,
     log: { level: 'info' },
   });
@@ -110,7 +109,7 @@ upstreams:
     tls:
       caFile: missing-ca.pem
   - name: models
-    address: http://127.0.0.1:8002
+    address: ftp://127.0.0.1:8002
 routes:
   - name: llama
     models: ['llama-*']
@@ -135,14 +134,14 @@ routes:
         path: 'upstreams[0].tls.caFile',
         reason: `cannot read ${path.join(dir, 'missing-ca.pem')} (ENOENT)`,
       },
-      { path: 'upstreams[0].tls', reason: 'TLS settings need a grpcs:// address' },
+      { path: 'upstreams[0].tls', reason: 'TLS settings need a grpcs:// or https:// address' },
       {
         path: 'upstreams[1].address',
-        reason: 'scheme "http:" is not supported; use grpc:// or grpcs://',
+        reason: 'scheme "ftp:" is not supported; use grpc://, grpcs://, http:// or https://',
       },
       { path: 'upstreams[1].name', reason: '"models" is used twice' },
       { path: 'routes[0].upstream', reason: 'no upstream is named "nowhere"' },
-      { path: 'routes', reason: '2 routes are marked default; at most one may be' },
+      { path: 'routes', reason: '2 grpc routes are marked default; at most one may be' },
     ]),
   );
   assert.equal(error.message, `configuration ${file} has 8 problem(s)`);
@@ -159,7 +158,7 @@ test('reports every cross-field problem at once with its path', (t) => {
     tls:
       caFile: missing-ca.pem
   - name: models
-    address: http://127.0.0.1:8002
+    address: ftp://127.0.0.1:8002
   - name: secure
     address: grpcs://models.internal:8443
     tls:
@@ -186,10 +185,10 @@ routes:
         path: 'upstreams[0].tls.caFile',
         reason: `cannot read ${path.join(dir, 'missing-ca.pem')} (ENOENT)`,
       },
-      { path: 'upstreams[0].tls', reason: 'TLS settings need a grpcs:// address' },
+      { path: 'upstreams[0].tls', reason: 'TLS settings need a grpcs:// or https:// address' },
       {
         path: 'upstreams[1].address',
-        reason: 'scheme "http:" is not supported; use grpc:// or grpcs://',
+        reason: 'scheme "ftp:" is not supported; use grpc://, grpcs://, http:// or https://',
       },
       { path: 'upstreams[2].tls', reason: 'certFile and keyFile must be given together' },
       {
@@ -198,7 +197,7 @@ routes:
       },
       { path: 'upstreams[1].name', reason: '"models" is used twice' },
       { path: 'routes[0].upstream', reason: 'no upstream is named "nowhere"' },
-      { path: 'routes', reason: '2 routes are marked default; at most one may be' },
+      { path: 'routes', reason: '2 grpc routes are marked default; at most one may be' },
     ]),
   );
   assert.equal(
@@ -459,7 +458,7 @@ test('routes everything to a single upstream when no routes are given', () => {
   const config = buildConfig(oneUpstream(), env());
 
   assert.deepEqual(config.routes, [
-    { name: 'default', models: [], default: true, upstream: 'models' },
+    { name: 'default', models: [], default: true, upstream: 'models', protocol: 'grpc' },
   ]);
 });
 
@@ -472,11 +471,11 @@ test('keeps the routes as written when a single upstream has routes', () => {
   const config = buildConfig(document, env());
 
   assert.deepEqual(config.routes, [
-    { name: 'llama', models: ['llama-*'], default: false, upstream: 'models' },
+    { name: 'llama', models: ['llama-*'], default: false, upstream: 'models', protocol: 'grpc' },
   ]);
 });
 
-test('requires routes when there are several upstreams', () => {
+test('requires routes when there are several grpc upstreams', () => {
   const document = {
     upstreams: [
       { name: 'a', address: 'grpc://127.0.0.1:8001' },
@@ -487,7 +486,7 @@ test('requires routes when there are several upstreams', () => {
   const error = configErrorOf(() => buildConfig(document, env()));
 
   assert.deepEqual(error.issues, [
-    { path: 'routes', reason: 'several upstreams need routes that say which models go where' },
+    { path: 'routes', reason: 'several grpc upstreams need routes' },
   ]);
 });
 
@@ -539,18 +538,29 @@ test('does not change the document it was given', () => {
   assert.equal(Object.isFrozen(document), false);
 });
 
-test('applies grpcPort, adminPort and logLevel overrides over the file', () => {
+test('applies grpcPort, httpPort, adminPort and logLevel overrides over the file', () => {
   const document = {
     ...oneUpstream(),
-    listeners: { grpc: { port: 7001 }, admin: { port: 7002 } },
+    listeners: { grpc: { port: 7001 }, http: { port: 7003, maxHeaderCount: 50 }, admin: { port: 7002 } },
     log: { level: 'error' },
   };
+  const overrides = { grpcPort: 0, httpPort: 7200, adminPort: 7100, logLevel: 'debug' };
 
-  const config = buildConfig(document, env(), { grpcPort: 0, adminPort: 7100, logLevel: 'debug' });
+  const config = buildConfig(document, env(), overrides);
 
   assert.equal(config.listeners.grpc.port, 0);
+  assert.equal(config.listeners.http.port, 7200);
+  assert.equal(config.listeners.http.maxHeaderCount, 50);
   assert.equal(config.listeners.admin.port, 7100);
   assert.equal(config.log.level, 'debug');
+});
+
+test('creates the http listener section for an httpPort override the file lacks', () => {
+  const config = buildConfig(oneUpstream(), env(), { httpPort: 0 });
+
+  assert.equal(config.listeners.http.port, 0);
+  assert.equal(config.listeners.http.host, '0.0.0.0');
+  assert.equal(config.listeners.http.maxBodyBytes, 16 * 1024 * 1024);
 });
 
 test('takes the log level from INFERGATE_LOG_LEVEL over the file', () => {
@@ -638,6 +648,8 @@ test('rejects addresses that are not exactly scheme://host:port', () => {
       { name: 'a', address: 'grpc://127.0.0.1' },
       { name: 'b', address: 'grpc://127.0.0.1:8001/v2' },
       { name: 'c', address: 'not a url' },
+      { name: 'd', address: 'http://127.0.0.1:8000/v1' },
+      { name: 'e', address: 'https://models.internal' },
     ],
     routes: [{ name: 'all', default: true, upstream: 'a' }],
   };
@@ -651,5 +663,13 @@ test('rejects addresses that are not exactly scheme://host:port', () => {
       reason: '"grpc://127.0.0.1:8001/v2" must be exactly grpc://host:port',
     },
     { path: 'upstreams[2].address', reason: '"not a url" is not a URL like grpc://host:port' },
+    {
+      path: 'upstreams[3].address',
+      reason: '"http://127.0.0.1:8000/v1" must be exactly http://host:port',
+    },
+    {
+      path: 'upstreams[4].address',
+      reason: '"https://models.internal" must be exactly https://host:port',
+    },
   ]);
 });

@@ -2,6 +2,7 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 import type { FilterFactory } from '../../src/pipeline/filter';
 import type { HttpMessage } from '../../src/listeners/http/http-call-context';
 import { startTestGateway } from '../fixtures/gateway-fixture';
@@ -264,4 +265,60 @@ function decodeChunked(text: string): string {
     out += rest.slice(lineEnd + 2, lineEnd + 2 + size);
     rest = rest.slice(lineEnd + 2 + size + 2);
   }
+}
+
+test('a JSON response reaches the chain as one message, whatever its chunking', async (t) => {
+  const seen: Buffer[] = [];
+  const { upstream, client } = await gatewayWithRawUpstream(t, seen);
+  const body = '{"id":"x","choices":[{"message":{"content":"hello"}}]}';
+  client.send(chatRequest(JSON.stringify({ model: 'demo-chat', messages: [] })));
+
+  const request = await upstream.nextRequest();
+  request.socket.write(
+    'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n',
+  );
+  request.socket.write(chunk(body.slice(0, 10)) + chunk(body.slice(10)) + '0\r\n\r\n');
+  const text = await client.waitFor((received) => received.endsWith(body));
+
+  assert.deepEqual(
+    seen.map((message) => message.toString()),
+    [body],
+  );
+  assert.match(text, new RegExp(`content-length: ${body.length}\\r\\n`));
+});
+
+test('a client that stops reading stops the upstream writing', async (t) => {
+  const { upstream, client } = await gatewayWithRawUpstream(t);
+  client.socket.pause();
+  client.send(chatRequest());
+
+  const request = await upstream.nextRequest();
+  sseHead(request);
+  const event = chunk(`data: ${'x'.repeat(64 * 1024)}\n\n`);
+  const written = await writeUntilStalled(request.socket, event, 64 * 1024 * 1024);
+
+  assert.ok(written < 16 * 1024 * 1024, `upstream wrote ${written} bytes before it had to wait`);
+  const drained = new Promise((resolve) => request.socket.once('drain', resolve));
+  client.socket.resume();
+  await drained;
+});
+
+/** Writes until the socket stays full for a while of event-loop turns; returns bytes written. */
+async function writeUntilStalled(socket: Socket, bytes: string, limit: number): Promise<number> {
+  let written = 0;
+  while (written < limit) {
+    written += Buffer.byteLength(bytes);
+    if (socket.write(bytes)) continue;
+    const drained = await Promise.race([
+      new Promise<boolean>((resolve) => socket.once('drain', () => resolve(true))),
+      settleTurns(200).then(() => false),
+    ]);
+    if (!drained) return written;
+  }
+  return written;
+}
+
+/** Lets I/O run for a number of event-loop turns: no clock involved. */
+async function settleTurns(turns: number): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
 }

@@ -11,6 +11,8 @@ export type HttpMessage = ExchangeMessage;
 /** Built once when the listener starts; read by every exchange, never changed. */
 export interface HttpCallContext {
   readonly listenerName: string;
+  /** Bound on request bodies, and on response bodies a filter reads whole. */
+  readonly maxBodyBytes: number;
   readonly router: Router;
   readonly pools: ReadonlyMap<string, HttpUpstreamPool>;
   readonly filters: readonly FilterFactory<HttpMessage>[];

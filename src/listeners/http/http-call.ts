@@ -14,7 +14,7 @@ import { findHttpApiTarget, type HttpApiTarget } from './http-api-routes';
 import type { HttpCallContext, HttpMessage } from './http-call-context';
 import { errorBody, errorEvent } from './http-error-body';
 import { clientHeaders, upstreamHeaders } from './http-headers';
-import { HttpResponseWriter, type BodyFraming } from './http-response-writer';
+import { HttpResponseWriter, type BodyFraming, type HeaderLine } from './http-response-writer';
 import { UpstreamResponse, type UpstreamResponseEvents } from './upstream-response';
 
 /** What the call needs from its connection. */
@@ -44,6 +44,11 @@ export class HttpCall implements UpstreamResponseEvents {
   private sse: SseDecoder | undefined;
   /** The response is an event stream: a failure after its start becomes an error event. */
   private eventStream = false;
+  private mode: ResponseMode = 'raw';
+  /** Status and headers held back while a whole body passes the chain. */
+  private pendingHead: { status: number; lines: HeaderLine[] } | undefined;
+  private readonly whole: Buffer[] = [];
+  private wholeBytes = 0;
   private headersPending: Promise<void> | undefined;
   private finished = false;
 
@@ -171,36 +176,76 @@ export class HttpCall implements UpstreamResponseEvents {
     if (this.finished) return;
     this.exchange.upstreamHeadersAt = performance.now();
     this.exchange.status = status;
+    const contentType = String(headers['content-type'] ?? '');
+    this.eventStream = contentType.startsWith('text/event-stream');
+    this.mode = responseMode(this.chain.inspectsResponseMessages, this.eventStream, contentType);
+    if (this.mode === 'events') this.sse = new SseDecoder();
     const lines = clientHeaders(headers);
+    if (this.mode === 'whole') {
+      // The body passes the chain as one message; its length is known only after that.
+      this.pendingHead = { status, lines };
+      return;
+    }
     const length = headers['content-length'];
+    this.writeHead(status, lines, length === undefined ? undefined : Number(length));
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    if (this.finished) return;
+    this.exchange.responseBytes += chunk.length;
+    if (this.mode === 'raw') return void this.forwardChunk(chunk);
+    if (this.mode === 'chunks') return this.chain.responseMessage({ frame: chunk });
+    if (this.mode === 'whole') return this.collectWhole(chunk);
+    try {
+      this.sse!.push(chunk, (event) => this.chain.responseMessage({ frame: event.bytes }));
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  onUpstreamEnd(): void {
+    if (this.finished) return;
+    try {
+      const rest = this.sse?.end((event) => this.chain.responseMessage({ frame: event.bytes }));
+      if (rest !== undefined) this.chain.responseMessage({ frame: rest });
+    } catch (err) {
+      return this.fail(err);
+    }
+    if (this.mode === 'whole') this.chain.responseMessage({ frame: Buffer.concat(this.whole) });
+    const result = this.chain.onResponseTrailers({});
+    if (result === undefined) return this.endResponse();
+    if (result instanceof LocalReply) return this.reply(result);
+    result.then(
+      (settled) => (settled instanceof LocalReply ? this.reply(settled) : this.endResponse()),
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  private endResponse(): void {
+    if (this.finished) return;
+    this.writer.end();
+    this.finish(this.head.keepAlive);
+  }
+
+  private collectWhole(chunk: Buffer): void {
+    this.wholeBytes += chunk.length;
+    if (this.wholeBytes > this.context.maxBodyBytes) {
+      const message = `upstream response exceeds ${this.context.maxBodyBytes} bytes`;
+      return this.reply(
+        LocalReply.of('ERR_UPSTREAM_PROTOCOL', message, 'upstream_response_too_large'),
+      );
+    }
+    this.whole.push(chunk);
+  }
+
+  /** Sends the status line and headers; a known length keeps the body's framing. */
+  private writeHead(status: number, lines: HeaderLine[], length: number | undefined): void {
     const framing: BodyFraming =
       length !== undefined ? 'length' : this.head.version === '1.1' ? 'chunked' : 'close';
     if (framing === 'length') lines.push(['content-length', String(length)]);
     if (framing === 'close') lines.push(['connection', 'close']);
     else lines.push(...this.closeHeader());
-    this.eventStream = String(headers['content-type'] ?? '').startsWith('text/event-stream');
-    if (this.eventStream && this.chain.inspectsResponseMessages) this.sse = new SseDecoder();
     this.writer.writeHead(status, lines, framing);
-  }
-
-  onUpstreamData(chunk: Buffer): boolean {
-    if (this.finished) return true;
-    this.exchange.responseBytes += chunk.length;
-    if (this.sse === undefined) return this.forwardChunk(chunk);
-    try {
-      this.sse.push(chunk, (event) => this.chain.responseMessage({ frame: event.bytes }));
-    } catch (err) {
-      this.fail(err);
-    }
-    return !this.owner.socket.writableNeedDrain;
-  }
-
-  onUpstreamEnd(): void {
-    if (this.finished) return;
-    const rest = this.sse?.end();
-    if (rest !== undefined) this.chain.responseMessage({ frame: rest });
-    this.writer.end();
-    this.finish(this.head.keepAlive && this.exchange.status !== undefined);
   }
 
   onUpstreamError(err: Error, beforeResponse: boolean): void {
@@ -230,6 +275,11 @@ export class HttpCall implements UpstreamResponseEvents {
   private forwardResponse(message: HttpMessage): void {
     if (this.finished) return;
     this.exchange.responseMessages++;
+    const head = this.pendingHead;
+    if (head !== undefined) {
+      this.pendingHead = undefined;
+      this.writeHead(head.status, head.lines, message.frame.length);
+    }
     this.forwardChunk(message.frame);
   }
 
@@ -278,6 +328,18 @@ export class HttpCall implements UpstreamResponseEvents {
     this.exchange.endedAt = performance.now();
     this.chain.complete();
   }
+}
+
+/**
+ * How response bytes meet the chain: not at all when no filter reads response messages (`raw`),
+ * event by event for SSE, as one message for a JSON body, chunk by chunk for anything else.
+ */
+type ResponseMode = 'raw' | 'events' | 'whole' | 'chunks';
+
+function responseMode(inspected: boolean, eventStream: boolean, contentType: string): ResponseMode {
+  if (!inspected) return 'raw';
+  if (eventStream) return 'events';
+  return /^application\/(?:[\w.+-]+\+)?json\b/.test(contentType) ? 'whole' : 'chunks';
 }
 
 /** The local reply for an upstream failure: unreachable, too slow, or broken. */

@@ -7,8 +7,8 @@ import type { HttpUpstreamPool } from '../../upstream/http-upstream-pool';
 /** What the call hears from the upstream. */
 export interface UpstreamResponseEvents {
   onUpstreamStart(status: number, headers: Record<string, string | string[] | undefined>): void;
-  /** Returns false when the client is not keeping up; the upstream read is then paused. */
-  onUpstreamData(chunk: Buffer): boolean;
+  /** A body chunk; the call pauses the upstream itself when the client falls behind. */
+  onUpstreamData(chunk: Buffer): void;
   onUpstreamEnd(): void;
   /** `beforeResponse`: no status line was received, so the call can still answer an error. */
   onUpstreamError(err: Error, beforeResponse: boolean): void;
