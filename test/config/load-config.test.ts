@@ -85,9 +85,7 @@ test('applies every default to a document that names only an upstream', () => {
         bodyTimeoutMs: 300_000,
       },
     ],
-    routes: [
-      { name: 'default', models: [], default: true, upstream: 'models', protocol: 'grpc' },
-    ],
+    routes: [{ name: 'default', models: [], default: true, upstream: 'models', protocol: 'grpc' }],
     drainTimeoutMs: 10_000,
     log: { level: 'info' },
   });
@@ -541,7 +539,11 @@ test('does not change the document it was given', () => {
 test('applies grpcPort, httpPort, adminPort and logLevel overrides over the file', () => {
   const document = {
     ...oneUpstream(),
-    listeners: { grpc: { port: 7001 }, http: { port: 7003, maxHeaderCount: 50 }, admin: { port: 7002 } },
+    listeners: {
+      grpc: { port: 7001 },
+      http: { port: 7003, maxHeaderCount: 50 },
+      admin: { port: 7002 },
+    },
     log: { level: 'error' },
   };
   const overrides = { grpcPort: 0, httpPort: 7200, adminPort: 7100, logLevel: 'debug' };
