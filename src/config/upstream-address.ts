@@ -15,6 +15,8 @@ const SCHEMES: Readonly<Record<string, Pick<AddressParts, 'protocol' | 'secure'>
   https: { protocol: 'http', secure: true },
 };
 
+const EXPLICIT_PORT = /^[a-z]+:\/\/(?:\[[^\]]*\]|[^/:@?#]*):(\d{1,5})\/?$/i;
+
 const FALLBACK: AddressParts = {
   scheme: 'grpc',
   protocol: 'grpc',
@@ -47,12 +49,17 @@ export function parseUpstreamAddress(
     issues.push({ path, reason });
     return FALLBACK;
   }
-  if (url.port === '' || url.hostname === '' || (url.pathname !== '' && url.pathname !== '/')) {
+  // The URL parser drops a port equal to the scheme's default (http://h:80), so the port is
+  // read from the text itself; userinfo, a path, a query or a fragment have no place here.
+  const port = EXPLICIT_PORT.exec(text)?.[1];
+  const extras = url.username || url.password || url.search || url.hash;
+  const pathless = url.pathname === '' || url.pathname === '/';
+  if (port === undefined || url.hostname === '' || extras || !pathless) {
     issues.push({ path, reason: `"${text}" must be exactly ${scheme}://host:port` });
     return FALLBACK;
   }
 
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const parts = { scheme: scheme as AddressParts['scheme'], host, port: Number(url.port) };
-  return { ...parts, ...kind, authority: url.host };
+  const parts = { scheme: scheme as AddressParts['scheme'], host, port: Number(port) };
+  return { ...parts, ...kind, authority: `${url.hostname}:${port}` };
 }

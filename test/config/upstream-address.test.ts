@@ -84,19 +84,21 @@ test('rejects an https:// address with a base path', () => {
   ]);
 });
 
-// WHATWG URL drops the scheme's default port (80 for http:, 443 for https:), so the parser
-// sees no port and rejects an address that is exactly scheme://host:port.
-test(
-  'accepts http:// and https:// addresses on their default ports',
-  { todo: 'parseUpstreamAddress reads the port from URL, which drops :80 and :443' },
-  () => {
-    const cleartext = parse('http://127.0.0.1:80');
-    const secure = parse('https://models.internal:443');
+// WHATWG URL drops the scheme's default port (80 for http:, 443 for https:); the port must
+// still be read from the address as written.
+test('accepts http:// and https:// addresses on their default ports', () => {
+  const cleartext = parse('http://127.0.0.1:80');
+  const secure = parse('https://models.internal:443');
 
-    assert.deepEqual(cleartext.issues, []);
-    assert.equal(cleartext.parts.port, 80);
-    assert.deepEqual(secure.issues, []);
-    assert.equal(secure.parts.port, 443);
-    assert.equal(secure.parts.authority, 'models.internal:443');
-  },
-);
+  assert.deepEqual(cleartext.issues, []);
+  assert.equal(cleartext.parts.port, 80);
+  assert.deepEqual(secure.issues, []);
+  assert.equal(secure.parts.port, 443);
+  assert.equal(secure.parts.authority, 'models.internal:443');
+});
+
+test('rejects userinfo, a query or a fragment in an address', () => {
+  for (const address of ['http://user:pass@h:8000', 'http://h:8000?x=1', 'grpc://h:8001#f']) {
+    assert.equal(parse(address).issues.length, 1, address);
+  }
+});
