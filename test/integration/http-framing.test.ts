@@ -2,9 +2,13 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FilterFactory } from '../../src/pipeline/filter';
 import type { HttpMessage } from '../../src/listeners/http/http-call-context';
+import { makeTestPki } from '../fixtures/certificates';
 import { startTestGateway } from '../fixtures/gateway-fixture';
 import { connectRawHttp } from '../fixtures/http-client';
 import { startRawHttpUpstream, type RawHttpRequest } from '../fixtures/raw-http-upstream';
@@ -322,3 +326,33 @@ async function writeUntilStalled(socket: Socket, bytes: string, limit: number): 
 async function settleTurns(turns: number): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
 }
+
+test('forwards to an https upstream, verifying its certificate', async (t) => {
+  const pki = makeTestPki();
+  const upstream = await startRawHttpUpstream(pki.server);
+  t.after(() => upstream.close());
+  const dir = mkdtempSync(join(tmpdir(), 'infergate-https-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'ca.pem'), pki.ca);
+  const { gateway } = await startTestGateway(t, {
+    upstreams: [
+      {
+        name: 'secure',
+        address: `https://127.0.0.1:${upstream.port}`,
+        tls: { caFile: join(dir, 'ca.pem'), serverName: 'localhost' },
+      },
+    ],
+  });
+  const client = await connectRawHttp(gateway.addresses.http);
+  t.after(() => client.socket.destroy());
+
+  client.send('GET /v1/models HTTP/1.1\r\nhost: gw\r\n\r\n');
+  const request = await upstream.nextRequest();
+  request.socket.write(
+    'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}',
+  );
+  const text = await client.waitFor((received) => received.endsWith('{}'));
+
+  assert.match(request.head, /^GET \/v1\/models HTTP\/1\.1/);
+  assert.match(text, /^HTTP\/1\.1 200 OK/);
+});
