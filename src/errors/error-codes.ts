@@ -189,6 +189,15 @@ export const ERROR_CODES = {
     grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
     description: 'an upstream server-sent event is longer than the gateway buffers',
   },
+  ERR_TRITON_BODY_INVALID: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    description:
+      'a Triton / KServe v2 HTTP infer or generate body is not a JSON object, a field the ' +
+      'gateway reads (id, parameters, tensor name, datatype, shape, data, binary_data_size) ' +
+      'has another type or appears twice, or its binary tensor data does not match the sizes ' +
+      'its JSON header declares',
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 /** A stable error code, as found in logs, local replies and audit records. */

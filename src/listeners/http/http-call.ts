@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { Http1RequestHead } from '../../codecs/http1-request-parser';
 import { decodeOpenAIRequest } from '../../codecs/openai-request-codec';
-import { SseDecoder } from '../../codecs/sse-decoder';
+import { SseDecoder, type SseEventBytes } from '../../codecs/sse-decoder';
 import { isProxyError } from '../../errors/proxy-error';
 import { Exchange } from '../../pipeline/exchange';
 import { FilterChain } from '../../pipeline/filter-chain';
@@ -149,7 +149,7 @@ export class HttpCall implements UpstreamResponseEvents {
 
     this.exchange.route = this.route.name;
     this.exchange.upstream = this.route.upstream;
-    this.chain.requestMessage({ frame: body });
+    this.chain.requestMessage({ frame: body, kind: 'request-body' });
   }
 
   private noRoute(model: string | undefined): void {
@@ -194,10 +194,11 @@ export class HttpCall implements UpstreamResponseEvents {
     if (this.finished) return;
     this.exchange.responseBytes += chunk.length;
     if (this.mode === 'raw') return void this.forwardChunk(chunk);
-    if (this.mode === 'chunks') return this.chain.responseMessage({ frame: chunk });
+    if (this.mode === 'chunks')
+      return this.chain.responseMessage({ frame: chunk, kind: 'body-chunk' });
     if (this.mode === 'whole') return this.collectWhole(chunk);
     try {
-      this.sse!.push(chunk, (event) => this.chain.responseMessage({ frame: event.bytes }));
+      this.sse!.push(chunk, (event) => this.forwardEvent(event));
     } catch (err) {
       this.fail(err);
     }
@@ -206,12 +207,14 @@ export class HttpCall implements UpstreamResponseEvents {
   onUpstreamEnd(): void {
     if (this.finished) return;
     try {
-      const rest = this.sse?.end((event) => this.chain.responseMessage({ frame: event.bytes }));
-      if (rest !== undefined) this.chain.responseMessage({ frame: rest });
+      const rest = this.sse?.end((event) => this.forwardEvent(event));
+      if (rest !== undefined) this.chain.responseMessage({ frame: rest, kind: 'body-chunk' });
     } catch (err) {
       return this.fail(err);
     }
-    if (this.mode === 'whole') this.chain.responseMessage({ frame: Buffer.concat(this.whole) });
+    if (this.mode === 'whole') {
+      this.chain.responseMessage({ frame: Buffer.concat(this.whole), kind: 'json-body' });
+    }
     const result = this.chain.onResponseTrailers({});
     if (result === undefined) return this.endResponse();
     if (result instanceof LocalReply) return this.reply(result);
@@ -219,6 +222,10 @@ export class HttpCall implements UpstreamResponseEvents {
       (settled) => (settled instanceof LocalReply ? this.reply(settled) : this.endResponse()),
       (err: unknown) => this.fail(err),
     );
+  }
+
+  private forwardEvent(event: SseEventBytes): void {
+    this.chain.responseMessage({ frame: event.bytes, kind: 'sse-event', event });
   }
 
   private endResponse(): void {
