@@ -1,10 +1,18 @@
 // Runs a scenario's rounds alternating between targets, so drift on the machine hits both.
 
 import type { BenchSettings } from './bench-settings';
-import type { InferenceClient } from './inference-client';
 import { addCpuTimes, cpuTimesBetween, type CpuTimes } from './process-cpu';
-import { emptySamples, mergeSamples, type RoundSamples, type Scenario } from './scenario';
+import {
+  emptySamples,
+  mergeSamples,
+  type RoundSamples,
+  type Scenario,
+  type TargetClients,
+} from './scenario';
 import { ratePerSecond } from './stats';
+
+/** Width of the scenario id column of progress lines (`http-stream-c16`). */
+const ID_WIDTH = 15;
 
 /** The two things measured: the demo server called directly, and called through infergate. */
 export type TargetName = 'direct' | 'infergate';
@@ -39,7 +47,7 @@ export interface ScenarioResult {
 
 /** What a scenario run needs besides the scenario and the settings. */
 export interface RoundContext {
-  readonly clients: Record<TargetName, readonly InferenceClient[]>;
+  readonly clients: Record<TargetName, TargetClients>;
   /** CPU ms used so far by the client and each child process. */
   readonly readCpu: () => CpuTimes;
   /** Throws when the run must stop, for instance because a child process died. */
@@ -55,7 +63,7 @@ function emptyResult(): TargetResult {
 async function warmUp(scenario: Scenario, settings: BenchSettings, context: RoundContext) {
   if (settings.warmupMs === 0) return;
   for (const target of TARGET_NAMES) {
-    context.progress(`${scenario.id.padEnd(10)} warm-up    ${target}`);
+    context.progress(`${scenario.id.padEnd(ID_WIDTH)} warm-up    ${target}`);
     await scenario.runRound(context.clients[target], settings.warmupMs);
     context.checkHealthy();
   }
@@ -75,7 +83,7 @@ async function measureRound(
   const rate = ratePerSecond(samples.completed, samples.elapsedMs).toFixed(1);
   const unit = scenario.figures[0]?.unit ?? '/s';
   context.progress(
-    `${scenario.id.padEnd(10)} round ${round}/${settings.rounds}  ${target.padEnd(9)} ` +
+    `${scenario.id.padEnd(ID_WIDTH)} round ${round}/${settings.rounds}  ${target.padEnd(9)} ` +
       `${rate.padStart(9)} ${unit}  errors ${samples.errors}` +
       (samples.firstError === undefined ? '' : ` (first: ${samples.firstError})`),
   );

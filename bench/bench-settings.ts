@@ -12,6 +12,8 @@ export interface BenchSettings {
   readonly warmupMs: number;
   /** grpc-js channels (separate HTTP/2 connections) per target; workers share them round-robin. */
   readonly channels: number;
+  /** --scenarios names (ids, families, protocols or `all`), resolved by the scenario catalog. */
+  readonly scenarios: readonly string[];
   /** Log level handed to the gateway; `info` keeps its per-exchange access line, as deployed. */
   readonly gatewayLogLevel: string;
   readonly quick: boolean;
@@ -29,11 +31,12 @@ const FULL_SETTINGS: BenchSettings = {
   durationMs: 5_000,
   warmupMs: 2_000,
   channels: 4,
+  scenarios: ['all'],
   gatewayLogLevel: 'info',
   quick: false,
 };
 
-/** Sized so that the four scenarios finish in about one minute on a small machine. */
+/** Sized so that all eight scenarios finish in about two minutes on a small machine. */
 const QUICK_SETTINGS: BenchSettings = {
   ...FULL_SETTINGS,
   rounds: 2,
@@ -50,6 +53,7 @@ const FLAGS = {
   'duration-ms': { type: 'string' },
   'warmup-ms': { type: 'string' },
   channels: { type: 'string' },
+  scenarios: { type: 'string' },
   'gateway-log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -58,25 +62,33 @@ const FLAGS = {
 export const BENCH_USAGE = `Usage: npm run bench -- [options]
        node dist/bench/run.js [options]
 
-Measures what infergate costs on the gRPC path: the same grpc-js client drives the bundled
-demo model server directly and through infergate, in alternating rounds of one run.
+Measures what infergate costs on the gRPC and the HTTP path: the same clients (grpc-js, undici)
+drive the bundled demo model server directly and through infergate, in alternating rounds of
+one run.
 
-Scenarios:
-  unary  ModelInfer, model "echo", 1 KiB BYTES input, closed loop at concurrency 1 and 32
-  stream ModelStreamInfer, model "demo-chat", 256 tokens per request, concurrency 1 and 16
+Scenarios (protocol, family, then ids):
+  grpc  unary        unary-c1 unary-c32       ModelInfer "echo", 1 KiB BYTES input
+        stream       stream-c1 stream-c16     ModelStreamInfer "demo-chat", 256 tokens
+  http  http-chat    http-chat-c1 http-chat-c32
+                     POST /v1/chat/completions "echo", 1 KiB message, not streamed
+        http-stream  http-stream-c1 http-stream-c16
+                     POST /v1/chat/completions "demo-chat", streamed, demo_tokens 256
+  The suffix -cN is the concurrency: requests or streams in flight in a closed loop.
 
 Options:
-      --quick                   about one minute: ${QUICK_SETTINGS.rounds} rounds of ${QUICK_SETTINGS.durationMs} ms
+      --quick                   about two minutes: ${QUICK_SETTINGS.rounds} rounds of ${QUICK_SETTINGS.durationMs} ms
+      --scenarios NAMES         comma list of the names above, or all (default all)
       --rounds N                measured rounds per target, scenario (default ${FULL_SETTINGS.rounds})
       --duration-ms N           length of one round (default ${FULL_SETTINGS.durationMs})
       --warmup-ms N             unrecorded warm-up round per target, 0 for none
                                 (default ${FULL_SETTINGS.warmupMs})
-      --channels N              connections (grpc-js channels) per target (default ${FULL_SETTINGS.channels})
+      --channels N              gRPC connections (grpc-js channels) per target (default ${FULL_SETTINGS.channels});
+                                HTTP scenarios use one connection per request in flight
       --gateway-log-level LEVEL the gateway's log level (default ${FULL_SETTINGS.gatewayLogLevel})
   -h, --help                    show this help
 
 Flags given with --quick override its values. Progress goes to stderr, the table to stdout,
-every figure to bench/results/grpc-<timestamp>.json. Exit codes: 0 done without errors,
+every figure to bench/results/bench-<timestamp>.json. Exit codes: 0 done without errors,
 1 a target failed to start or a call failed, 2 bad usage.`;
 
 /** Reads an integer flag of at least `min` (0 or 1); undefined when absent. */
@@ -97,6 +109,17 @@ function logLevel(value: string | undefined): string | undefined {
   return value;
 }
 
+/** The comma list of --scenarios as names; checked against the catalog by the caller. */
+function scenarioList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0) throw new BenchUsageError('--scenarios names no scenario');
+  return names;
+}
+
 function parseFlags(args: readonly string[]) {
   try {
     return parseArgs({ args: [...args], options: FLAGS, strict: true, allowPositionals: false })
@@ -106,7 +129,10 @@ function parseFlags(args: readonly string[]) {
   }
 }
 
-/** Parses the command line; throws BenchUsageError on an unknown flag or a bad value. */
+/**
+ * Parses the command line; throws BenchUsageError on an unknown flag or a bad value. Scenario
+ * names are only split here; `selectScenarios` rejects those that pick nothing.
+ */
 export function parseBenchArgs(args: readonly string[]): BenchCommand {
   const flags = parseFlags(args);
   if (flags.help === true) return { help: true };
@@ -118,6 +144,7 @@ export function parseBenchArgs(args: readonly string[]): BenchCommand {
     durationMs: integerFlag('duration-ms', flags['duration-ms']) ?? base.durationMs,
     warmupMs: integerFlag('warmup-ms', flags['warmup-ms'], 0) ?? base.warmupMs,
     channels: integerFlag('channels', flags.channels) ?? base.channels,
+    scenarios: scenarioList(flags.scenarios) ?? base.scenarios,
     gatewayLogLevel: logLevel(flags['gateway-log-level']) ?? base.gatewayLogLevel,
   };
   return { help: false, settings };

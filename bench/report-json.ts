@@ -6,14 +6,17 @@ import path from 'node:path';
 import { TARGET_NAMES, type ScenarioResult, type TargetResult } from './alternating-rounds';
 import type { BenchSettings } from './bench-settings';
 import { compareFigures, cpuPercent, distributions, errorTotals } from './comparison';
-import { STREAM_TOKENS } from './stream-scenario';
-import { UNARY_PAYLOAD_BYTES } from './unary-scenario';
+import { httpConnectionsFor } from './target-clients';
+import { ECHO_PAYLOAD_BYTES, STREAM_TOKENS } from './scenario-figures';
 
 /** bench/results/ in the repository, from the compiled location dist/bench/. */
 const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
 
-/** Bumped whenever a field changes meaning, so old result files can still be told apart. */
-const RESULTS_FORMAT_VERSION = 1;
+/**
+ * Bumped whenever a field changes meaning, so old result files can still be told apart.
+ * 2: HTTP scenarios, `protocol` per scenario, settings.scenarios, files named bench-*.json.
+ */
+const RESULTS_FORMAT_VERSION = 2;
 
 /** When and how the run went, besides the per-scenario results. */
 export interface RunFacts {
@@ -61,6 +64,7 @@ function scenarioJson(result: ScenarioResult) {
   );
   return {
     id: scenario.id,
+    protocol: scenario.protocol,
     title: scenario.title,
     concurrency: scenario.concurrency,
     figures: compareFigures(result),
@@ -77,19 +81,21 @@ function fileTimestamp(date: Date): string {
 }
 
 /**
- * Writes bench/results/grpc-<timestamp>.json (creating the folder) and returns its path.
+ * Writes bench/results/bench-<timestamp>.json (creating the folder) and returns its path.
  * Throws when the file cannot be written. NaN figures (no samples) are written as null.
  */
 export function writeResults(facts: RunFacts, results: readonly ScenarioResult[]): string {
+  const httpConnections = httpConnectionsFor(results.map((result) => result.scenario));
   const document = {
     formatVersion: RESULTS_FORMAT_VERSION,
-    benchmark: 'infergate-grpc',
+    benchmark: 'infergate',
     startedAt: facts.startedAt.toISOString(),
     finishedAt: facts.finishedAt.toISOString(),
     settings: {
       ...facts.settings,
-      unaryPayloadBytes: UNARY_PAYLOAD_BYTES,
+      unaryPayloadBytes: ECHO_PAYLOAD_BYTES,
       streamTokens: STREAM_TOKENS,
+      httpConnectionsPerTarget: httpConnections,
     },
     commands: facts.commands,
     machine: describeMachine(),
@@ -97,7 +103,7 @@ export function writeResults(facts: RunFacts, results: readonly ScenarioResult[]
     scenarios: results.map(scenarioJson),
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `grpc-${fileTimestamp(facts.startedAt)}.json`);
+  const file = path.join(RESULTS_DIR, `bench-${fileTimestamp(facts.startedAt)}.json`);
   writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
   return file;
 }

@@ -71,8 +71,9 @@ export function formatTable(settings: BenchSettings, results: readonly ScenarioR
   const totals = errorTotals(results);
   const warmup = settings.warmupMs > 0 ? ` after a ${settings.warmupMs} ms warm-up` : '';
   const header =
-    `infergate gRPC benchmark: ${settings.rounds} rounds x ${settings.durationMs} ms per ` +
-    `target${warmup}, ${settings.channels} channels per target`;
+    `infergate benchmark: ${settings.rounds} rounds x ${settings.durationMs} ms per ` +
+    `target${warmup}; per target ${settings.channels} gRPC channels, ` +
+    'one HTTP/1.1 connection per request in flight';
   const footer =
     `errors: ${totals.direct + totals.infergate} ` +
     `(direct ${totals.direct}, infergate ${totals.infergate}); ` +

@@ -1,6 +1,7 @@
 // What a scenario is, and the closed loop of workers that runs one round of it.
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from 'undici';
 import type { InferenceClient } from './inference-client';
 
 /** Pause after a failed call, so a dead target yields a countable error rate, not a spin. */
@@ -30,16 +31,30 @@ export interface FigureSpec {
   readonly unit: string;
 }
 
+/** The wire protocol a scenario drives, and so which of a target's clients it uses. */
+export type ScenarioProtocol = 'grpc' | 'http';
+
+/** One target's clients, built identically for every target. */
+export interface TargetClients {
+  /** grpc-js channels, each its own HTTP/2 connection. */
+  readonly grpc: readonly InferenceClient[];
+  /** undici clients, each one HTTP/1.1 connection without pipelining. */
+  readonly http: readonly Client[];
+}
+
 /** A closed-loop workload that can be run for a round against any target's clients. */
 export interface Scenario {
   /** Stable identifier used in the JSON results (`unary-c32`). */
   readonly id: string;
+  /** What `--scenarios` also selects it by: the id without its `-c<N>` suffix (`unary`). */
+  readonly family: string;
+  readonly protocol: ScenarioProtocol;
   /** Human description for the table (`ModelInfer echo 1 KiB, c=32`). */
   readonly title: string;
   readonly concurrency: number;
   readonly figures: readonly FigureSpec[];
   /** Runs `concurrency` workers for `durationMs`; never rejects, failures count as errors. */
-  runRound(clients: readonly InferenceClient[], durationMs: number): Promise<RoundSamples>;
+  runRound(clients: TargetClients, durationMs: number): Promise<RoundSamples>;
   /** The figures' values (keys of `figures`) from merged samples. */
   measure(samples: RoundSamples): Record<string, number>;
 }
@@ -67,28 +82,25 @@ export function mergeSamples(total: RoundSamples, extra: RoundSamples): void {
  * One call of a scenario: records its own samples into `samples` on success and resolves with
  * undefined, or resolves with an error message. It must not reject.
  */
-export type ScenarioCall = (
-  client: InferenceClient,
-  samples: RoundSamples,
-) => Promise<string | undefined>;
+export type ScenarioCall<C> = (client: C, samples: RoundSamples) => Promise<string | undefined>;
 
 /**
  * Runs `concurrency` workers, worker i on client i mod clients, each issuing `call` back to
  * back until `durationMs` has passed. A call in flight at the deadline is finished and
  * counted, and the elapsed time runs until the last worker stops, so rates stay consistent.
  */
-export async function runClosedLoop(
-  clients: readonly InferenceClient[],
+export async function runClosedLoop<C>(
+  clients: readonly C[],
   concurrency: number,
   durationMs: number,
   seriesNames: readonly string[],
-  call: ScenarioCall,
+  call: ScenarioCall<C>,
 ): Promise<RoundSamples> {
   const samples = emptySamples(seriesNames);
   const startedMs = performance.now();
   const deadlineMs = startedMs + durationMs;
 
-  const worker = async (client: InferenceClient) => {
+  const worker = async (client: C) => {
     while (performance.now() < deadlineMs) {
       const error = await call(client, samples);
       if (error === undefined) continue;

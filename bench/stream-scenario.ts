@@ -3,17 +3,18 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ModelInferRequest, ModelStreamInferResponse } from '../src/demo/kserve-messages';
 import type { InferenceClient } from './inference-client';
-import { ratePerSecond, summarize } from './stats';
 import { runClosedLoop, type RoundSamples, type Scenario, type ScenarioCall } from './scenario';
-
-/** Token responses asked of each request through the `demo_tokens` parameter. */
-export const STREAM_TOKENS = 256;
+import {
+  FIRST_TOKEN_SERIES,
+  measureStreams,
+  recordStream,
+  STREAM_FIGURES,
+  STREAM_TOKENS,
+  TOKEN_GAP_SERIES,
+} from './scenario-figures';
 
 /** A stream taking this long counts as an error instead of stalling the round. */
 const STREAM_DEADLINE_MS = 30_000;
-
-const FIRST_TOKEN = 'firstTokenMs';
-const TOKEN_GAP = 'tokenGapMs';
 
 /** The one request written on each stream. */
 function chatRequest(tokens: number): ModelInferRequest {
@@ -69,19 +70,11 @@ class StreamObservation {
   }
 }
 
-/** Moves a successful stream's samples into the round's series. */
-function record(samples: RoundSamples, observation: StreamObservation): void {
-  samples.completed += 1;
-  samples.series[FIRST_TOKEN]!.push(observation.firstTokenMs!);
-  const gaps = samples.series[TOKEN_GAP]!;
-  for (const gap of observation.gapsMs) gaps.push(gap);
-}
-
 /**
  * One stream: open, write the request, read until the final response, half-close, then wait
  * for the status. The first-token time runs from opening the stream.
  */
-function streamOnce(request: ModelInferRequest, tokens: number): ScenarioCall {
+function streamOnce(request: ModelInferRequest, tokens: number): ScenarioCall<InferenceClient> {
   return (client: InferenceClient, samples: RoundSamples) =>
     new Promise((resolve) => {
       const observation = new StreamObservation(performance.now());
@@ -94,7 +87,9 @@ function streamOnce(request: ModelInferRequest, tokens: number): ScenarioCall {
       call.on('error', () => undefined);
       call.on('status', (status: grpc.StatusObject) => {
         const error = observation.verdict(status, tokens);
-        if (error === undefined) record(samples, observation);
+        if (error === undefined) {
+          recordStream(samples, observation.firstTokenMs!, observation.gapsMs);
+        }
         resolve(error);
       });
       call.write(request);
@@ -104,29 +99,16 @@ function streamOnce(request: ModelInferRequest, tokens: number): ScenarioCall {
 /** ModelStreamInfer `demo-chat`, 256 tokens per request, at `concurrency` streams in flight. */
 export function streamScenario(concurrency: number): Scenario {
   const call = streamOnce(chatRequest(STREAM_TOKENS), STREAM_TOKENS);
+  const series = [FIRST_TOKEN_SERIES, TOKEN_GAP_SERIES];
   return {
     id: `stream-c${concurrency}`,
+    family: 'stream',
+    protocol: 'grpc',
     title: `ModelStreamInfer demo-chat ${STREAM_TOKENS} tokens, c=${concurrency}`,
     concurrency,
-    figures: [
-      { key: 'streamRate', label: 'streams', kind: 'throughput', unit: 'streams/s' },
-      { key: 'firstTokenP50', label: 'first token p50', kind: 'latency', unit: 'ms' },
-      { key: 'firstTokenP99', label: 'first token p99', kind: 'latency', unit: 'ms' },
-      { key: 'tokenGapP50', label: 'token gap p50', kind: 'latency', unit: 'ms' },
-      { key: 'tokenGapP99', label: 'token gap p99', kind: 'latency', unit: 'ms' },
-    ],
+    figures: STREAM_FIGURES,
     runRound: (clients, durationMs) =>
-      runClosedLoop(clients, concurrency, durationMs, [FIRST_TOKEN, TOKEN_GAP], call),
-    measure: (samples) => {
-      const firstToken = summarize(samples.series[FIRST_TOKEN] ?? []);
-      const gap = summarize(samples.series[TOKEN_GAP] ?? []);
-      return {
-        streamRate: ratePerSecond(samples.completed, samples.elapsedMs),
-        firstTokenP50: firstToken.p50,
-        firstTokenP99: firstToken.p99,
-        tokenGapP50: gap.p50,
-        tokenGapP99: gap.p99,
-      };
-    },
+      runClosedLoop(clients.grpc, concurrency, durationMs, series, call),
+    measure: measureStreams,
   };
 }

@@ -3,22 +3,17 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ModelInferRequest, ModelInferResponse } from '../src/demo/kserve-messages';
 import type { InferenceClient } from './inference-client';
-import { ratePerSecond, summarize } from './stats';
 import { runClosedLoop, type RoundSamples, type Scenario, type ScenarioCall } from './scenario';
-
-/** Size of the text the echo model gets and must return. */
-export const UNARY_PAYLOAD_BYTES = 1_024;
+import {
+  ECHO_PAYLOAD_BYTES,
+  EXCHANGE_FIGURES,
+  LATENCY_SERIES,
+  measureExchanges,
+  payloadText,
+} from './scenario-figures';
 
 /** A call taking this long counts as an error instead of stalling the round. */
 const CALL_DEADLINE_MS = 10_000;
-
-const LATENCY = 'latencyMs';
-
-/** Printable text of exactly `bytes` bytes, the same on every run. */
-function payloadText(bytes: number): Buffer {
-  const phrase = 'infergate bench payload; ';
-  return Buffer.from(phrase.repeat(Math.ceil(bytes / phrase.length)).slice(0, bytes), 'utf8');
-}
 
 /** The request every call sends: one BYTES element in typed `contents`, not raw. */
 function echoRequest(payload: Buffer): ModelInferRequest {
@@ -47,7 +42,7 @@ function checkEcho(response: ModelInferResponse | undefined, payload: Buffer): s
 }
 
 /** One ModelInfer call, timed from the call to its callback. */
-function inferOnce(request: ModelInferRequest, payload: Buffer): ScenarioCall {
+function inferOnce(request: ModelInferRequest, payload: Buffer): ScenarioCall<InferenceClient> {
   return (client: InferenceClient, samples: RoundSamples) =>
     new Promise((resolve) => {
       const startedMs = performance.now();
@@ -57,7 +52,7 @@ function inferOnce(request: ModelInferRequest, payload: Buffer): ScenarioCall {
         const error = err === null ? checkEcho(response, payload) : `ModelInfer: ${err.message}`;
         if (error === undefined) {
           samples.completed += 1;
-          samples.series[LATENCY]!.push(elapsedMs);
+          samples.series[LATENCY_SERIES]!.push(elapsedMs);
         }
         resolve(error);
       });
@@ -66,26 +61,17 @@ function inferOnce(request: ModelInferRequest, payload: Buffer): ScenarioCall {
 
 /** ModelInfer `echo` with a 1 KiB input at `concurrency` calls in flight. */
 export function unaryScenario(concurrency: number): Scenario {
-  const payload = payloadText(UNARY_PAYLOAD_BYTES);
+  const payload = Buffer.from(payloadText(ECHO_PAYLOAD_BYTES), 'utf8');
   const call = inferOnce(echoRequest(payload), payload);
   return {
     id: `unary-c${concurrency}`,
+    family: 'unary',
+    protocol: 'grpc',
     title: `ModelInfer echo 1 KiB, c=${concurrency}`,
     concurrency,
-    figures: [
-      { key: 'throughput', label: 'throughput', kind: 'throughput', unit: 'req/s' },
-      { key: 'latencyP50', label: 'latency p50', kind: 'latency', unit: 'ms' },
-      { key: 'latencyP99', label: 'latency p99', kind: 'latency', unit: 'ms' },
-    ],
+    figures: EXCHANGE_FIGURES,
     runRound: (clients, durationMs) =>
-      runClosedLoop(clients, concurrency, durationMs, [LATENCY], call),
-    measure: (samples) => {
-      const latency = summarize(samples.series[LATENCY] ?? []);
-      return {
-        throughput: ratePerSecond(samples.completed, samples.elapsedMs),
-        latencyP50: latency.p50,
-        latencyP99: latency.p99,
-      };
-    },
+      runClosedLoop(clients.grpc, concurrency, durationMs, [LATENCY_SERIES], call),
+    measure: measureExchanges,
   };
 }

@@ -1,7 +1,7 @@
 // Reads the JSON part of a Triton infer request or response (protocols.md §2.2) in one scan:
 // top-level fields, parameters, tensors, requested outputs and the BYTES strings of `data`.
 
-import { type JsonPath } from './json-path';
+import { formatJsonPath, type JsonPath } from './json-path';
 import {
   scanJson,
   type JsonContainerKind,
@@ -17,6 +17,7 @@ import type {
 import {
   bodyInvalid,
   createTritonParameters,
+  quoteField,
   readParameter,
   readTyped,
   refuseParameterContainer,
@@ -89,11 +90,13 @@ class InferHeaderScan implements JsonVisitor {
     else if (field === 'parameters' && path.length === 2) {
       readParameter(this.json, path, kind, start, end, this.parameters);
     } else if (field === this.layout.tensorList) {
-      this.tensorDraft(path)?.element(path, kind, start, end, escaped);
+      if (path.length < 3) listEntryScalar(path);
+      this.tensorAt(path).element(path, kind, start, end, escaped);
     } else if (field === this.layout.requestedList) {
-      this.requestedDraft(path)?.scalar(path, kind, start, end);
+      if (path.length < 3) listEntryScalar(path);
+      this.requestedAt(path).scalar(path, kind, start, end);
     } else if (field === 'error' && this.layout.errorBody && kind === 'string') {
-      this.texts.push({ form: 'json', path: path.join('.'), start, end, escaped });
+      this.texts.push({ form: 'json', path: formatJsonPath(path), start, end, escaped });
     }
   }
 
@@ -152,34 +155,37 @@ class InferHeaderScan implements JsonVisitor {
     return field === 'parameters' ? 'an object' : 'an array';
   }
 
-  /** The draft of the tensor `path` lies in; entries are created as the scan reaches them. */
-  private tensorDraft(path: JsonPath): TensorDraft | undefined {
-    if (path.length < 3) throw bodyInvalid(`Triton body field "${path.join('.')}" must be an object`);
+  /** The draft of the tensor at `path[0..1]`; entries are created as the scan reaches them. */
+  private tensorAt(path: JsonPath): TensorDraft {
     const index = Number(path[1]);
     this.tensorDrafts[index] ??= new TensorDraft(this.json, path.slice(0, 2));
     return this.tensorDrafts[index];
   }
 
-  private requestedDraft(path: JsonPath): RequestedOutputDraft | undefined {
-    if (path.length < 3) throw bodyInvalid(`Triton body field "${path.join('.')}" must be an object`);
+  private requestedAt(path: JsonPath): RequestedOutputDraft {
     const index = Number(path[1]);
     this.requestedDrafts[index] ??= new RequestedOutputDraft(this.json, path.slice(0, 2));
     return this.requestedDrafts[index];
   }
 
   private tensorContainer(path: JsonPath, kind: JsonContainerKind): void {
-    if (path.length > 2) return this.tensorDraft(path)?.close(path, kind);
+    if (path.length > 2) return this.tensorAt(path).close(path, kind);
     if (kind !== 'object') wrongContainer(path, kind, 'an object');
 
-    const { facts, texts } = this.tensorDraft([...path, ''])!.finish();
+    const { facts, texts } = this.tensorAt(path).finish();
     this.tensors.push(facts);
     this.texts.push(...texts);
   }
 
   private requestedContainer(path: JsonPath, kind: JsonContainerKind): void {
-    if (path.length > 2) return this.requestedDraft(path)?.close(path, kind);
+    if (path.length > 2) return this.requestedAt(path).close(path, kind);
     if (kind !== 'object') wrongContainer(path, kind, 'an object');
 
-    this.requestedOutputs.push(this.requestedDraft([...path, ''])!.finish());
+    this.requestedOutputs.push(this.requestedAt(path).finish());
   }
+}
+
+/** Refuses a scalar placed directly in a list of tensors or requested outputs. */
+function listEntryScalar(path: JsonPath): never {
+  throw bodyInvalid(`Triton body field ${quoteField(path)} must be an object`);
 }
