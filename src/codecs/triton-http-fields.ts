@@ -71,9 +71,7 @@ export function readParameter(
     throw bodyInvalid(`Triton parameter ${quoteField(path)} must be a string, number or boolean`);
   }
   into[String(path[path.length - 1])] = decodeJsonScalar(json, kind, start, end) as
-    | string
-    | number
-    | boolean;
+    string | number | boolean;
 }
 
 /** Refuses a parameter whose value is an object or array. */
@@ -113,7 +111,8 @@ export class RepeatedKeyGuard {
     if (typeof last !== 'string' || path.length > this.maxDepth) return;
 
     const key = JSON.stringify(path);
-    if (this.seen.has(key)) throw bodyInvalid(`Triton body field ${quoteField(path)} appears twice`);
+    if (this.seen.has(key))
+      throw bodyInvalid(`Triton body field ${quoteField(path)} appears twice`);
     this.seen.add(key);
   }
 }

@@ -85,7 +85,13 @@ export class TensorDraft extends EntryDraft {
   private otherElement: JsonScalarKind | undefined;
 
   /** A scalar inside the tensor; `data` elements may nest to any depth. */
-  element(path: JsonPath, kind: JsonScalarKind, start: number, end: number, escaped: boolean) {
+  element(
+    path: JsonPath,
+    kind: JsonScalarKind,
+    start: number,
+    end: number,
+    escaped: boolean,
+  ): void {
     const field = path[2];
     if (field === 'data') this.dataElement(path, kind, start, end, escaped);
     else if (path.length === 3 && field === 'datatype') {
@@ -128,10 +134,16 @@ export class TensorDraft extends EntryDraft {
     return { facts, texts: datatype === BYTES_DATATYPE ? this.strings : [] };
   }
 
-  private dataElement(path: JsonPath, kind: JsonScalarKind, start: number, end: number, e: boolean) {
+  private dataElement(
+    path: JsonPath,
+    kind: JsonScalarKind,
+    start: number,
+    end: number,
+    escaped: boolean,
+  ): void {
     this.elementCount = (this.elementCount ?? 0) + 1;
     if (kind === 'string') {
-      this.strings.push({ form: 'json', path: formatJsonPath(path), start, end, escaped: e });
+      this.strings.push({ form: 'json', path: formatJsonPath(path), start, end, escaped });
     } else {
       this.otherElement ??= kind;
     }
