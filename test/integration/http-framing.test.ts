@@ -213,6 +213,11 @@ const REFUSALS: readonly [string, string, RegExp][] = [
     /^HTTP\/1\.1 413 /,
   ],
   [
+    'a compressed request body',
+    'POST /v1/completions HTTP/1.1\r\nhost: g\r\ncontent-encoding: gzip\r\ncontent-length: 2\r\n\r\n{}',
+    /^HTTP\/1\.1 415 [^]*"code":"unsupported_encoding"/,
+  ],
+  [
     'oversized headers',
     `GET /health HTTP/1.1\r\nhost: g\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
     /^HTTP\/1\.1 431 /,

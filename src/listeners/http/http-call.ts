@@ -2,7 +2,7 @@
 
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
-import type { Http1RequestHead } from '../../codecs/http1-request-parser';
+import { findHeader, type Http1RequestHead } from '../../codecs/http1-request-parser';
 import { decodeOpenAIRequest } from '../../codecs/openai-request-codec';
 import { SseDecoder, type SseEventBytes } from '../../codecs/sse-decoder';
 import { isProxyError } from '../../errors/proxy-error';
@@ -92,6 +92,12 @@ export class HttpCall implements UpstreamResponseEvents {
       return this.reply(LocalReply.of('ERR_UNKNOWN_OPERATION', message, 'unknown_operation'));
     }
     this.exchange.operation = this.target.operation;
+    const encoding = findHeader(this.head, 'content-encoding');
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      // A compressed body could hide prompt text from every filter: refuse rather than pass.
+      const message = `content-encoding "${encoding.slice(0, 32)}" is not supported`;
+      return this.reply(LocalReply.of('ERR_UNSUPPORTED_ENCODING', message, 'unsupported_encoding'));
+    }
     const result = this.chain.onRequestHeaders(this.exchange.requestHeaders);
     if (result instanceof LocalReply) return this.reply(result);
     if (result !== undefined) this.headersPending = this.awaitHeaders(result);
