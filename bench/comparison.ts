@@ -42,6 +42,19 @@ export function cpuPercent(target: TargetResult): Record<string, number | undefi
   return percent;
 }
 
+/**
+ * CPU time per completed call or stream over a target's measured rounds, in microseconds per
+ * process role: what each process spends on one exchange, whatever the rate.
+ */
+export function cpuMicrosPerCompleted(target: TargetResult): Record<string, number | undefined> {
+  const micros: Record<string, number | undefined> = {};
+  const { completed } = target.samples;
+  for (const [role, ms] of Object.entries(target.cpuMs ?? {})) {
+    micros[role] = ms === undefined || completed === 0 ? undefined : (ms * 1_000) / completed;
+  }
+  return micros;
+}
+
 /** Distribution summaries of every recorded series of a target. */
 export function distributions(target: TargetResult): Record<string, LatencySummary> {
   const summaries: Record<string, LatencySummary> = {};

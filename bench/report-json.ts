@@ -5,7 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { TARGET_NAMES, type ScenarioResult, type TargetResult } from './alternating-rounds';
 import type { BenchSettings } from './bench-settings';
-import { compareFigures, cpuPercent, distributions, errorTotals } from './comparison';
+import {
+  compareFigures,
+  cpuMicrosPerCompleted,
+  cpuPercent,
+  distributions,
+  errorTotals,
+} from './comparison';
 import { httpConnectionsFor } from './target-clients';
 import { ECHO_PAYLOAD_BYTES, STREAM_TOKENS } from './scenario-figures';
 
@@ -14,7 +20,8 @@ const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
 
 /**
  * Bumped whenever a field changes meaning, so old result files can still be told apart.
- * 2: HTTP scenarios, `protocol` per scenario, settings.scenarios, files named bench-*.json.
+ * 2: HTTP scenarios, `protocol` per scenario, settings.scenarios, cpuMicrosPerCompleted,
+ * files named bench-*.json.
  */
 const RESULTS_FORMAT_VERSION = 2;
 
@@ -53,6 +60,7 @@ function targetJson(target: TargetResult) {
     distributionsMs: distributions(target),
     cpuMs: target.cpuMs ?? null,
     cpuPercent: cpuPercent(target),
+    cpuMicrosPerCompleted: cpuMicrosPerCompleted(target),
     rounds: target.rounds,
   };
 }

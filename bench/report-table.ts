@@ -1,11 +1,18 @@
 // The terminal table: per scenario and figure, direct, through infergate, added time, ratio.
 
-import { TARGET_NAMES, type ScenarioResult, type TargetResult } from './alternating-rounds';
+import { TARGET_NAMES, type ScenarioResult } from './alternating-rounds';
 import type { BenchSettings } from './bench-settings';
-import { compareFigures, cpuPercent, errorTotals, type FigureComparison } from './comparison';
+import {
+  compareFigures,
+  cpuMicrosPerCompleted,
+  cpuPercent,
+  errorTotals,
+  type FigureComparison,
+} from './comparison';
 
-const LABEL_WIDTH = 30;
-const VALUE_WIDTH = 12;
+const LABEL_WIDTH = 32;
+/** Wide enough for a stream's CPU microseconds of three processes (`2960/1560/2950`). */
+const VALUE_WIDTH = 15;
 
 /** Process roles in the order the CPU row lists them. */
 const CPU_ROLES = ['client', 'demo', 'gateway'];
@@ -31,10 +38,9 @@ function figureRow(figure: FigureComparison): string {
   ]);
 }
 
-/** `client/demo/gateway` CPU as whole percent of one core, `-` where unknown. */
-function cpuCell(target: TargetResult): string {
-  const percent = cpuPercent(target);
-  return CPU_ROLES.map((role) => formatNumber(percent[role], 0)).join('/');
+/** `client/demo/gateway` figures rounded to whole numbers, `-` where unknown. */
+function rolesCell(values: Record<string, number | undefined>): string {
+  return CPU_ROLES.map((role) => formatNumber(values[role], 0)).join('/');
 }
 
 function scenarioBlock(result: ScenarioResult): string[] {
@@ -48,7 +54,11 @@ function scenarioBlock(result: ScenarioResult): string[] {
     ),
     row(
       'cpu % client/demo/gateway',
-      TARGET_NAMES.map((name) => cpuCell(targets[name])),
+      TARGET_NAMES.map((name) => rolesCell(cpuPercent(targets[name]))),
+    ),
+    row(
+      'cpu us/call client/demo/gateway',
+      TARGET_NAMES.map((name) => rolesCell(cpuMicrosPerCompleted(targets[name]))),
     ),
     '',
   ];
@@ -77,7 +87,7 @@ export function formatTable(settings: BenchSettings, results: readonly ScenarioR
   const footer =
     `errors: ${totals.direct + totals.infergate} ` +
     `(direct ${totals.direct}, infergate ${totals.infergate}); ` +
-    'cpu % is of one core over the measured rounds';
+    'cpu % is of one core over the measured rounds, cpu us/call per completed call or stream';
   const headings = row('', ['direct', 'infergate', 'added', 'ratio']);
   const blocks = results.flatMap(scenarioBlock);
   return [header, '', headings, ...blocks, footer, ...firstErrors(results)].join('\n');
