@@ -19,6 +19,7 @@ const LAST_CHUNK = Buffer.from('0\r\n\r\n');
  */
 export class HttpResponseWriter {
   private framing: BodyFraming = 'length';
+  private corked = false;
   headSent = false;
   ended = false;
 
@@ -34,16 +35,28 @@ export class HttpResponseWriter {
     return this.socket.write(head + CRLF, 'latin1');
   }
 
-  /** Writes body bytes; chunked framing wraps each write in one chunk. */
+  /**
+   * Writes body bytes; chunked framing wraps each write in one chunk. Writes made in the same
+   * tick (several SSE events from one upstream read) leave in one system call: the socket is
+   * corked until the tick ends.
+   */
   write(chunk: Buffer): boolean {
     if (chunk.length === 0) return true;
+    this.corkForTick();
     if (this.framing !== 'chunked') return this.socket.write(chunk);
-    this.socket.cork();
     this.socket.write(`${chunk.length.toString(16)}${CRLF}`, 'latin1');
     this.socket.write(chunk);
-    const room = this.socket.write(CRLF, 'latin1');
-    this.socket.uncork();
-    return room;
+    return this.socket.write(CRLF, 'latin1');
+  }
+
+  private corkForTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   /** Ends the body: the last chunk for chunked framing, nothing for a declared length. */
