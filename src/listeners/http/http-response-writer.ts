@@ -29,6 +29,7 @@ export class HttpResponseWriter {
   writeHead(status: number, headers: readonly HeaderLine[], framing: BodyFraming): boolean {
     this.headSent = true;
     this.framing = framing;
+    this.corkForTick();
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}${CRLF}`;
     for (const [name, value] of headers) head += `${name}: ${value}${CRLF}`;
     if (framing === 'chunked') head += `transfer-encoding: chunked${CRLF}`;
