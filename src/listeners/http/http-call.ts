@@ -171,7 +171,8 @@ export class HttpCall implements UpstreamResponseEvents {
     const pool = this.context.pools.get(this.route!.upstream)!;
     const options: Dispatcher.DispatchOptions = {
       method: this.head.method as Dispatcher.HttpMethod,
-      path: this.head.target,
+      // Origin-form as received; an absolute-form target is sent on as its path.
+      path: this.head.target.startsWith('/') ? this.head.target : this.head.path,
       headers: upstreamHeaders(this.head.headers, pool.upstream),
       body: this.head.method === 'GET' && message.frame.length === 0 ? null : message.frame,
     };
@@ -264,7 +265,7 @@ export class HttpCall implements UpstreamResponseEvents {
   onUpstreamError(err: Error, beforeResponse: boolean): void {
     if (this.finished) return;
     const reply = upstreamFailure(this.route!.upstream, err);
-    if (beforeResponse) return this.reply(reply);
+    if (beforeResponse || !this.writer.headSent) return this.reply(reply);
     this.exchange.log.warn({ err, upstream: this.route!.upstream }, 'upstream failed mid-response');
     this.endStarted(reply);
   }
