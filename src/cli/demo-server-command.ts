@@ -19,7 +19,7 @@ const FLAGS = {
 
 export const demoServerCommand: CliCommand = {
   name: 'demo-server',
-  summary: 'run the bundled demo model server (KServe v2 gRPC) on its own',
+  summary: 'run the bundled demo model server (KServe v2 gRPC and HTTP) on its own',
   help: `Usage: infergate demo-server [options]
 
 Runs the deterministic demo model server that the embedded default forwards to: models

@@ -1,9 +1,8 @@
 // The `infergate` command line: dispatches to a command and turns errors into exit codes.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError } from '../config/config-error';
 import { isProxyError } from '../errors/proxy-error';
+import { PACKAGE_VERSION } from '../package-version';
 import type { CliCommand, CliIo } from './cli-command';
 import { demoServerCommand } from './demo-server-command';
 import { inferCommand } from './infer-command';
@@ -40,7 +39,7 @@ export async function main(args: readonly string[], io: CliIo = process): Promis
     return name === undefined ? EXIT_USAGE : 0;
   }
   if (name === '-v' || name === '--version') {
-    io.stdout.write(`${readVersion()}\n`);
+    io.stdout.write(`${PACKAGE_VERSION}\n`);
     return 0;
   }
   const command = COMMANDS.find((candidate) => candidate.name === name);
@@ -70,11 +69,4 @@ function reportError(err: unknown, command: CliCommand, io: CliIo): number {
   const message = err instanceof Error ? err.message : String(err);
   io.stderr.write(`infergate ${command.name}: ${message}\n`);
   return EXIT_FAILURE;
-}
-
-function readVersion(): string {
-  const manifest = JSON.parse(
-    readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'),
-  );
-  return String(manifest.version);
 }

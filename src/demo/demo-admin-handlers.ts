@@ -1,19 +1,13 @@
 // Health, metadata, configuration, statistics and repository RPCs of the demo server.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import type { handleUnaryCall, UntypedHandleCall } from '@grpc/grpc-js';
-import type { Logger } from 'pino';
 import { answer, type DemoContext } from './demo-context';
 import { DEMO_MODEL_VERSION } from './demo-models';
-import { PROTOS_DIR } from './kserve-definition';
 import { succeed, type ModelRefRequest, type RepositoryModelRequest } from './kserve-messages';
+import { PACKAGE_VERSION } from '../package-version';
 
 /** The name ServerMetadata reports. */
 export const DEMO_SERVER_NAME = 'infergate-demo';
-
-/** Reported when package.json cannot be read (e.g. an unusual install layout). */
-const FALLBACK_VERSION = '0.0.0';
 
 /** The protocol extensions ServerMetadata advertises: the ones the demo server answers. */
 const DEMO_EXTENSIONS: readonly string[] = Object.freeze([
@@ -27,20 +21,6 @@ const DEMO_EXTENSIONS: readonly string[] = Object.freeze([
   'trace',
   'logging',
 ]);
-
-/** The version field of the repository's package.json, read next to the protos folder. */
-function packageVersion(logger: Logger): string {
-  try {
-    const text = fs.readFileSync(path.join(PROTOS_DIR, '..', 'package.json'), 'utf8');
-    const parsed: unknown = JSON.parse(text);
-    const version = (parsed as { version?: unknown }).version;
-    return typeof version === 'string' ? version : FALLBACK_VERSION;
-  } catch (err) {
-    // A demo server without a readable package.json still works; it reports a fixed version.
-    logger.debug({ err }, 'demo server version unreadable');
-    return FALLBACK_VERSION;
-  }
-}
 
 type Unary<Req> = handleUnaryCall<Req, object>;
 
@@ -90,7 +70,7 @@ export function adminHandlers(context: DemoContext): Record<string, UntypedHandl
   const { registry } = context;
   const metadata = {
     name: DEMO_SERVER_NAME,
-    version: packageVersion(context.logger),
+    version: PACKAGE_VERSION,
     extensions: DEMO_EXTENSIONS,
   };
   const serverLive: Unary<object> = (_call, callback) => callback(null, { live: true });

@@ -2,10 +2,8 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ConnectionTracker } from './demo-http-connections';
 import { HttpExchange, type DemoHttpContext } from './demo-http-exchange';
@@ -13,13 +11,10 @@ import { matchRoute } from './demo-http-routes';
 import { DemoVocabulary } from './demo-http-vocabulary';
 import { DemoModelRegistry } from './demo-models';
 import { hostPort } from './demo-server';
-import { PROTOS_DIR } from './kserve-definition';
+import { PACKAGE_VERSION } from '../package-version';
 
 /** How long `close()` waits for in-flight exchanges before cutting their connections. */
 const CLOSE_GRACE_MS = 2_000;
-
-/** Reported when package.json cannot be read (e.g. an unusual install layout). */
-const FALLBACK_VERSION = '0.0.0';
 
 /** Where and how the demo HTTP server runs. */
 export interface DemoHttpServerOptions {
@@ -50,19 +45,6 @@ export interface DemoHttpServer {
   close(): Promise<void>;
 }
 
-/** The version field of the repository's package.json, read next to the protos folder. */
-function packageVersion(logger: Logger): string {
-  try {
-    const text = fs.readFileSync(path.join(PROTOS_DIR, '..', 'package.json'), 'utf8');
-    const version = (JSON.parse(text) as { version?: unknown }).version;
-    return typeof version === 'string' ? version : FALLBACK_VERSION;
-  } catch (err) {
-    // A demo server without a readable package.json still works; it reports a fixed version.
-    logger.debug({ err }, 'demo http server version unreadable');
-    return FALLBACK_VERSION;
-  }
-}
-
 function createContext(options: DemoHttpServerOptions, logger: Logger): DemoHttpContext {
   let sequence = 0;
   return {
@@ -71,7 +53,7 @@ function createContext(options: DemoHttpServerOptions, logger: Logger): DemoHttp
     events: new EventEmitter(),
     tokenDelayMs: Math.max(0, options.tokenDelayMs ?? 0),
     logger,
-    version: packageVersion(logger),
+    version: PACKAGE_VERSION,
     startedS: Math.floor(Date.now() / 1000),
     nextId: (prefix) => {
       sequence += 1;

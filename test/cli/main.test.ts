@@ -103,9 +103,10 @@ test('lists every command with --help and exits 0', async () => {
 
     assert.equal(result.code, 0, flag);
     assert.match(result.stdout, /^ {2}start {9}run the gateway$/m);
+    assert.match(result.stdout, /^ {2}infer {9}send one prompt/m);
     assert.match(
       result.stdout,
-      /^ {2}demo-server {3}run the bundled demo model server \(KServe v2 gRPC\) on its own$/m,
+      /^ {2}demo-server {3}run the bundled demo model server \(KServe v2 gRPC and HTTP\) on its own$/m,
     );
     assert.equal(result.stderr, '');
   }
