@@ -34,7 +34,7 @@ export class Exchange {
   readonly protocol: ExchangeProtocol;
   /**
    * The RPC (`ModelInfer`) or, for HTTP, the operation the codec recognised
-   * (`chat.completions`); for HTTP it starts as `METHOD path` until the request is classified.
+   * (`chat.completions`); for HTTP it starts as `METHOD (unclassified)` until it is classified.
    */
   operation: string;
   readonly requestHeaders: IncomingHttpHeaders;

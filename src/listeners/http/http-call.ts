@@ -62,7 +62,8 @@ export class HttpCall implements UpstreamResponseEvents {
       id: context.nextId(),
       listener: context.listenerName,
       protocol: 'http',
-      operation: `${head.method} ${head.path}`,
+      // The path stays out of the record until classified: it is the client's text.
+      operation: `${head.method} (unclassified)`,
       requestHeaders: Object.fromEntries(head.headers),
       remoteAddress: owner.socket.remoteAddress,
       logger: context.logger,
