@@ -14,6 +14,16 @@ export class LocalReply {
     readonly detail: string,
   ) {}
 
+  /**
+   * The reply for an error: a ProxyError answers with its own code, its detail the code in
+   * snake_case (`ERR_BODY_TOO_LARGE` → `body_too_large`); anything else is a bug and answers
+   * INTERNAL / 500 with a message that reveals nothing.
+   */
+  static fromError(err: unknown): LocalReply {
+    if (err instanceof ProxyError) return new LocalReply(err, err.code.slice(4).toLowerCase());
+    return LocalReply.of('ERR_FILTER_EXCEPTION', 'internal error in infergate', 'internal_error');
+  }
+
   /** Builds a reply from a registered error code, a caller-safe message and a detail. */
   static of(code: ErrorCode, message: string, detail: string): LocalReply {
     return new LocalReply(new ProxyError(code, message), detail);

@@ -15,6 +15,8 @@ import { GrpcStatus } from '../../errors/error-codes';
 import { isProxyError } from '../../errors/proxy-error';
 import { Exchange } from '../../pipeline/exchange';
 import { FilterChain } from '../../pipeline/filter-chain';
+import type { HeadersResult } from '../../pipeline/filter';
+import { afterHook } from '../../pipeline/hook-result';
 import { LocalReply } from '../../pipeline/local-reply';
 import type { GrpcListenerContext } from './grpc-listener-context';
 import {
@@ -24,12 +26,6 @@ import {
   upstreamRequestHeaders,
 } from './grpc-metadata';
 import { UpstreamLeg, type LegEvents } from './grpc-upstream-leg';
-
-const FILTER_EXCEPTION = LocalReply.of(
-  'ERR_FILTER_EXCEPTION',
-  'internal error in infergate',
-  'filter_exception',
-);
 
 const RESPONSE_HEADERS: OutgoingHttpHeaders = {
   ':status': 200,
@@ -242,10 +238,6 @@ export class GrpcCall implements LegEvents {
     });
   }
 
-  onLegData(_leg: UpstreamLeg, bytes: number): void {
-    this.exchange.responseBytes += bytes;
-  }
-
   onLegFrame(leg: UpstreamLeg, frame: Buffer, compressed: boolean): void {
     if (this.finished) return;
     this.exchange.responseMessages++;
@@ -276,6 +268,7 @@ export class GrpcCall implements LegEvents {
   }
 
   onLegClosed(leg: UpstreamLeg): void {
+    this.exchange.responseBytes += leg.bytesReceived;
     if (this.legs.get(leg.upstreamName) === leg) this.legs.delete(leg.upstreamName);
     if (this.finished) return;
     const outcome = leg.outcome();
@@ -300,11 +293,13 @@ export class GrpcCall implements LegEvents {
   }
 
   private fail(err: unknown): void {
-    if (isProxyError(err)) {
-      return this.reply(new LocalReply(err, err.code.slice(4).toLowerCase()));
-    }
-    this.exchange.log.error({ err }, 'unexpected error in grpc call');
-    this.reply(FILTER_EXCEPTION);
+    this.reply(this.failure(err));
+  }
+
+  /** The reply for an error; one that is not a ProxyError is a bug and is logged as one. */
+  private failure(err: unknown): LocalReply {
+    if (!isProxyError(err)) this.exchange.log.error({ err }, 'unexpected error in grpc call');
+    return LocalReply.fromError(err);
   }
 
   /** Answers the call with a local reply and cancels whatever is still open upstream. */
@@ -328,16 +323,11 @@ export class GrpcCall implements LegEvents {
     for (const leg of this.legs.values()) leg.cancel();
     if (this.stream.destroyed || this.stream.closed) return;
 
-    const result = this.chain.onResponseTrailers(trailers);
-    if (result === undefined) return this.sendStatus(trailers);
-    if (result instanceof LocalReply) return this.sendStatus(this.replaceStatus(result));
-    result.then(
-      (settled) =>
-        this.sendStatus(settled instanceof LocalReply ? this.replaceStatus(settled) : trailers),
-      (err: unknown) => {
-        this.exchange.log.error({ err }, 'filter threw on response trailers');
-        this.sendStatus(this.replaceStatus(FILTER_EXCEPTION));
-      },
+    afterHook(
+      this.chain.onResponseTrailers(trailers),
+      () => this.sendStatus(trailers),
+      (reply) => this.sendStatus(this.replaceStatus(reply)),
+      (err) => this.sendStatus(this.replaceStatus(this.failure(err))),
     );
   }
 
@@ -394,14 +384,13 @@ export class GrpcCall implements LegEvents {
   private resumeLegs(): void {
     for (const leg of this.legs.values()) leg.stream.resume();
   }
-
-  /** Runs `next` after a hook result: at once when synchronous, or once its promise settles. */
-  private settle(result: void | LocalReply | Promise<void | LocalReply>, next: () => void): void {
-    if (result === undefined) return next();
-    if (result instanceof LocalReply) return this.reply(result);
-    result.then(
-      (settled) => (settled instanceof LocalReply ? this.reply(settled) : next()),
-      (err: unknown) => this.fail(err),
+  /** Goes on with `next` once the hooks let the call go on; see afterHook. */
+  private settle(result: HeadersResult, next: () => void): void {
+    afterHook(
+      result,
+      next,
+      (reply) => this.reply(reply),
+      (err) => this.fail(err),
     );
   }
 }

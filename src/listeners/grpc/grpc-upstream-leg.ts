@@ -17,7 +17,6 @@ import { relayedResponseHeaders, statusTrailers } from './grpc-metadata';
 export interface LegEvents {
   onLegHeaders(leg: UpstreamLeg, headers: IncomingHttpHeaders): void;
   onLegFrame(leg: UpstreamLeg, frame: Buffer, compressed: boolean): void;
-  onLegData(leg: UpstreamLeg, bytes: number): void;
   onLegError(leg: UpstreamLeg, err: unknown): void;
   onLegClosed(leg: UpstreamLeg): void;
 }
@@ -59,6 +58,8 @@ export class UpstreamLeg {
   private trailers: IncomingHttpHeaders | undefined;
   private failure: unknown;
   closed = false;
+  /** Response bytes received from the upstream, framing included. */
+  bytesReceived = 0;
 
   constructor(
     readonly pool: Http2SessionPool,
@@ -143,7 +144,7 @@ export class UpstreamLeg {
   }
 
   private onData(chunk: Buffer): void {
-    this.events.onLegData(this, chunk.length);
+    this.bytesReceived += chunk.length;
     try {
       this.decoder.push(chunk, (frame, compressed) =>
         this.events.onLegFrame(this, frame, compressed),

@@ -8,6 +8,7 @@ import { SseDecoder, type SseEventBytes } from '../../codecs/sse-decoder';
 import { isProxyError } from '../../errors/proxy-error';
 import { Exchange } from '../../pipeline/exchange';
 import { FilterChain } from '../../pipeline/filter-chain';
+import { afterHook } from '../../pipeline/hook-result';
 import { LocalReply } from '../../pipeline/local-reply';
 import type { RouteConfig } from '../../config/gateway-config';
 import { findHttpApiTarget, type HttpApiTarget } from './http-api-routes';
@@ -223,12 +224,11 @@ export class HttpCall implements UpstreamResponseEvents {
     if (this.mode === 'whole') {
       this.chain.responseMessage({ frame: Buffer.concat(this.whole), kind: 'json-body' });
     }
-    const result = this.chain.onResponseTrailers({});
-    if (result === undefined) return this.endResponse();
-    if (result instanceof LocalReply) return this.reply(result);
-    result.then(
-      (settled) => (settled instanceof LocalReply ? this.reply(settled) : this.endResponse()),
-      (err: unknown) => this.fail(err),
+    afterHook(
+      this.chain.onResponseTrailers({}),
+      () => this.endResponse(),
+      (reply) => this.reply(reply),
+      (err) => this.fail(err),
     );
   }
 
@@ -305,11 +305,8 @@ export class HttpCall implements UpstreamResponseEvents {
   }
 
   private fail(err: unknown): void {
-    if (isProxyError(err)) return this.reply(new LocalReply(err, err.code.slice(4).toLowerCase()));
-    this.exchange.log.error({ err }, 'unexpected error in http call');
-    this.reply(
-      LocalReply.of('ERR_FILTER_EXCEPTION', 'internal error in infergate', 'internal_error'),
-    );
+    if (!isProxyError(err)) this.exchange.log.error({ err }, 'unexpected error in http call');
+    this.reply(LocalReply.fromError(err));
   }
 
   /** Answers with a local reply: a JSON error, or an error event when a stream already began. */

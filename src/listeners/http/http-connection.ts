@@ -123,7 +123,7 @@ export class HttpConnection implements HttpCallOwner, Http1RequestSink {
       : new ProxyError('ERR_HTTP_MALFORMED', 'malformed request');
     this.closing = true;
     this.disarm();
-    const reply = new LocalReply(error, error.code.slice(4).toLowerCase());
+    const reply = LocalReply.fromError(error);
     if (this.call !== undefined) return this.call.rejectRequest(reply);
     this.answerAndClose(reply);
   }
