@@ -132,7 +132,8 @@ export function walkRawContents(scan: InferMessageScan, start: number, end: numb
   }
 }
 
-// Raw BYTES layout (Triton binary tensor data): per element a 4-byte little-endian length, then bytes.
+// Raw BYTES layout (Triton binary tensor data): per element a 4-byte little-endian length, then
+// bytes.
 function addRawSpans(scan: InferMessageScan, tensor: string, start: number, end: number): void {
   const { buf } = scan;
   let pos = start;

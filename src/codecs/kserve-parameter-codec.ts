@@ -51,8 +51,9 @@ function readParameterValue(
   return value;
 }
 
-// InferParameter oneof (protos/kserve/grpc_service.proto): bool 1, int64 2, string 3, double 4, uint64 5.
-// A member with an unexpected wire type is unknown to protobuf and leaves the value unchanged.
+// InferParameter oneof (protos/kserve/grpc_service.proto): bool 1, int64 2, string 3, double 4,
+// uint64 5. A member with an unexpected wire type is unknown to protobuf and leaves the value
+// unchanged.
 function readParameterChoice(
   reader: ProtobufWireReader,
   current: InferParameterValue,

@@ -14,8 +14,9 @@ const REQUEST_LAYOUT = {
 } as const;
 
 /**
- * Reads a `ModelInferRequest` (protos/kserve/grpc_service.proto): model name, version, id, parameters, inputs
- * (data excluded), requested output names, and a `TextSpan` for every BYTES element, from
+ * Reads a `ModelInferRequest` (protos/kserve/grpc_service.proto): model name, version, id,
+ * parameters, inputs (data excluded), requested output names, and a `TextSpan` for every BYTES
+ * element, from
  * `inputs[i].contents.bytes_contents` and from `raw_input_contents`. Raw entry k belongs to the
  * k-th input that carries neither a `shared_memory_region` parameter nor typed contents, as
  * Triton assigns them (with no such inputs, entry i belongs to inputs[i]). Spans index

@@ -15,8 +15,9 @@ const STREAM_ERROR_MESSAGE_FIELD = 1;
 const STREAM_INFER_RESPONSE_FIELD = 2;
 
 /**
- * Reads a `ModelInferResponse` (protos/kserve/grpc_service.proto): model name, version, id, parameters,
- * outputs (data excluded), whether it is the final decoupled response, and a `TextSpan` for
+ * Reads a `ModelInferResponse` (protos/kserve/grpc_service.proto): model name, version, id,
+ * parameters, outputs (data excluded), whether it is the final decoupled response, and a `TextSpan`
+ * for
  * every BYTES element of `outputs[i].contents.bytes_contents` and of `raw_output_contents`
  * (entry i belongs to outputs[i]). Span offsets are offsets in `payload` plus `base`: pass the
  * position of `payload` inside a larger buffer to get spans that index that buffer.

@@ -58,8 +58,8 @@ type RpcRow<Name extends string> = readonly [name: Name, shape: RpcShape, model?
 const NAME_AND_VERSION: ModelFieldSpec = { name: 1, version: 2 };
 const MODEL_NAME_ONLY: ModelFieldSpec = { name: 2, version: undefined };
 
-// Field numbers from protos/kserve/grpc_service.proto. ModelStatistics with an empty name asks for every
-// model, and TraceSetting with an empty model_name changes the global settings: authorization
+// Field numbers from protos/kserve/grpc_service.proto. ModelStatistics with an empty name asks for
+// every model, and TraceSetting with an empty model_name changes the global settings: authorization
 // must treat model '' on those two as "all models", not as a model named ''.
 const KSERVE_ROWS: readonly RpcRow<KserveRpc>[] = [
   ['ServerLive', 'unary'],

@@ -1,5 +1,5 @@
-// Decodes the facts and the prompt text spans of an OpenAI-protocol request body (protocols.md
-// §3.2) in one scan, without building the document.
+// Decodes the facts and the prompt text spans of an OpenAI-protocol request body in one scan,
+// without building the document.
 
 import { ProxyError } from '../errors/proxy-error';
 import { formatJsonPath, type JsonPath, type JsonPathSet, type JsonTextSpan } from './json-path';
@@ -14,7 +14,7 @@ import {
 import { REQUEST_TEXT_PATHS } from './openai-request-texts';
 import { findOpenAIRoute, stripQuery, type OpenAIOperation } from './openai-routes';
 
-/** The request fields that may cap generated tokens, by operation (protocols.md §3.2). */
+/** The request fields that may cap generated tokens, by operation (OpenAI API reference). */
 export type MaxTokensField = 'max_tokens' | 'max_completion_tokens' | 'max_output_tokens';
 
 /** What `decodeOpenAIRequest` reads from a request body. */
@@ -24,7 +24,7 @@ export interface OpenAIRequestFacts {
   readonly model: string | undefined;
   /** `stream`; false when absent or null. */
   readonly stream: boolean;
-  /** `stream_options.include_usage`: a usage chunk precedes `[DONE]` (protocols.md §3.3). */
+  /** `stream_options.include_usage`: a usage chunk precedes `[DONE]` (OpenAI chat streaming). */
   readonly includeUsage: boolean;
   /** `n`, choices per request; undefined when absent or null (the server's default is 1). */
   readonly n: number | undefined;

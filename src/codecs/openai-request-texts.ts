@@ -1,4 +1,4 @@
-// Where OpenAI-protocol request bodies carry prompt text, per operation (protocols.md §3.2).
+// Where OpenAI-protocol request bodies carry prompt text, per operation (OpenAI API reference).
 
 import { JsonPathSet } from './json-path';
 import type { OpenAIOperation } from './openai-routes';
@@ -18,7 +18,7 @@ function messageTexts(list: string): string[] {
 }
 
 /**
- * Where each operation's request body carries prompt text (protocols.md §3.2), as path patterns.
+ * Where each operation's request body carries prompt text (OpenAI API reference), as path patterns.
  * Tool definitions, schemas and URLs are not prompt text and are not listed. Threat: a field the
  * model reads as text but missing here reaches the model and the audit record unmasked, so a
  * card number in it escapes masking.

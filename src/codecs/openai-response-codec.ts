@@ -1,5 +1,5 @@
 // Decodes the facts and model-output text spans of OpenAI-protocol responses: whole JSON bodies
-// (protocols.md §3.4) and the SSE events of streamed ones (§3.3, §3.5).
+// (OpenAI error object) and the SSE events of streamed ones.
 
 import { isProxyError, ProxyError } from '../errors/proxy-error';
 import { JsonPathSet } from './json-path';
@@ -54,7 +54,7 @@ function responseItemTexts(prefix: string): string[] {
 const STREAM_TEXT_PATHS: Readonly<Record<OpenAIStreamOperation, JsonPathSet>> = {
   'chat.completions': new JsonPathSet([...chatOutputTexts('delta'), ...ERROR_TEXTS]),
   completions: new JsonPathSet(['choices.*.text', ...ERROR_TEXTS]),
-  // §3.5: text deltas (`delta`) and done events (`text`, `refusal`, `arguments`, ...) carry text
+  // Responses streaming: text deltas (`delta`) and done events (`text`, `refusal`, `arguments`, ...) carry text
   // at the top level; part, item and whole-response events repeat it nested.
   responses: new JsonPathSet([
     ...['delta', 'text', 'refusal', 'arguments', 'input', 'code', 'transcript'],

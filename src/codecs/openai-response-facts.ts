@@ -1,5 +1,5 @@
 // The facts the OpenAI response codec reads from a response body or stream event, and the scan
-// that gathers them (protocols.md §3.3-§3.5).
+// that gathers them (OpenAI chat streaming; OpenAI Responses streaming events).
 
 import { formatJsonPath, type JsonPath, type JsonPathSet, type JsonTextSpan } from './json-path';
 import { decodeJsonScalar, decodeJsonString } from './json-scalar-decoder';
@@ -12,7 +12,7 @@ export interface OpenAIUsage {
   readonly totalTokens: number | undefined;
 }
 
-/** A choice that finished, and why (`stop`, `length`, `tool_calls`, ...; protocols.md §3.3). */
+/** A choice that finished, and why (`stop`, `length`, `tool_calls`, ...; OpenAI chat streaming). */
 export interface OpenAIFinish {
   /** The choice's `index` field, or its position in `choices` when it has none. */
   readonly choice: number;
@@ -23,7 +23,7 @@ export interface OpenAIFinish {
 export interface OpenAIResponseFacts {
   /**
    * True for an error: a truthy top-level `error` (OpenAI and vLLM), vLLM's older flat
-   * `{object: "error"}` (protocols.md §3.4), or a Responses `error` / `response.failed` event.
+   * `{object: "error"}` (OpenAI error object), or a Responses `error` / `response.failed` event.
    */
   readonly error: boolean;
   /** Every model-output text string (and error message), in document order. */
@@ -32,15 +32,15 @@ export interface OpenAIResponseFacts {
   readonly usage: OpenAIUsage | undefined;
   /** Choices with a non-null `finish_reason`, in document order. */
   readonly finishReasons: readonly OpenAIFinish[];
-  /** The top-level `type` (every Responses API stream event has one, §3.5). */
+  /** The top-level `type` (every Responses API stream event has one, Responses streaming). */
   readonly eventType: string | undefined;
 }
 
 /** What `decodeOpenAIEvent` reads from one SSE event of a response stream. */
 export interface OpenAIEventFacts extends OpenAIResponseFacts {
-  /** The event's data is the `[DONE]` terminator (protocols.md §3.3). */
+  /** The event's data is the `[DONE]` terminator (OpenAI chat streaming). */
   readonly done: boolean;
-  /** `[DONE]`, or a Responses terminal event: completed, incomplete or failed (§3.5). */
+  /** `[DONE]`, or a Responses terminal event: completed, incomplete or failed (Responses streaming). */
   readonly terminal: boolean;
 }
 
@@ -58,7 +58,7 @@ const MAX_FACT_STRING_BYTES = 256;
 
 /**
  * Top-level fields that the Responses text paths name but that hold no text in these events
- * (§3.5): the audio delta is base64 audio; an `error` event's `code` is an error code. The event
+ * (Responses streaming): the audio delta is base64 audio; an `error` event's `code` is an error code. The event
  * type may come after them in the object, so they are dropped once the scan is done.
  */
 const NOT_TEXT_BY_TYPE: ReadonlyMap<string, string> = new Map([
@@ -171,7 +171,7 @@ function emptyUsage(): Record<keyof OpenAIUsage, number | undefined> {
   return { promptTokens: undefined, completionTokens: undefined, totalTokens: undefined };
 }
 
-/** JavaScript truthiness of a scalar, as the OpenAI SDK tests `error` (protocols.md §3.3). */
+/** JavaScript truthiness of a scalar, as the OpenAI SDK tests `error` (OpenAI chat streaming). */
 function isTruthy(json: Buffer, kind: JsonScalarKind, start: number, end: number): boolean {
   if (kind === 'string') return end > start;
   if (kind === 'null') return false;

@@ -1,5 +1,5 @@
 // The endpoints of the OpenAI wire protocol and vLLM's OpenAI-compatible server that the
-// gateway decodes (protocols.md §3.1), and the operation each one is.
+// gateway decodes (vLLM's OpenAI-compatible server), and the operation each one is.
 
 /** A stable operation name for logs, policy and the codecs. */
 export type OpenAIOperation =
@@ -13,7 +13,10 @@ export type OpenAIOperation =
   | 'health'
   | 'version';
 
-/** The operations whose response may be an SSE stream (`stream: true`, protocols.md §3.3, §3.5). */
+/**
+ * The operations whose response may be an SSE stream (`stream: true`; OpenAI chat streaming and
+ * Responses streaming events).
+ */
 export type OpenAIStreamOperation = 'chat.completions' | 'completions' | 'responses';
 
 /** One endpoint. */
@@ -29,8 +32,8 @@ export interface OpenAIRoute {
 }
 
 /**
- * Every endpoint the gateway decodes (protocols.md §3.1). Audio, pooling, scoring and metrics
- * endpoints are absent on purpose: a path not listed here is not a known operation, and a
+ * Every endpoint the gateway decodes (vLLM's OpenAI-compatible server). Audio, pooling, scoring and
+ * metrics endpoints are absent on purpose: a path not listed here is not a known operation, and a
  * caller should refuse it rather than relay a body nobody inspected.
  */
 export const OPENAI_ROUTES: readonly OpenAIRoute[] = [

@@ -1,4 +1,5 @@
-// The facts the Triton / KServe v2 HTTP codecs read from infer bodies (protocols.md §2.2, §2.3).
+// The facts the Triton / KServe v2 HTTP codecs read from infer bodies (KServe v2 REST API; Triton
+// binary tensor data extension).
 
 import type { JsonTextSpan } from './json-path';
 
@@ -8,8 +9,9 @@ export interface TritonJsonTextSpan extends JsonTextSpan {
 }
 
 /**
- * A BYTES element sent as binary tensor data (protocols.md §1.3, §2.3): `body[start, end)` is
- * exactly the element's bytes, after its 4-byte length prefix, with no escaping and no promise
+ * A BYTES element sent as binary tensor data (Triton binary tensor data; Triton binary tensor data
+ * extension): `body[start, end)` is exactly the element's bytes, after its 4-byte length prefix,
+ * with no escaping and no promise
  * of UTF-8. `element` counts from 0 within the tensor. In a raw binary request (header length 0)
  * the whole body is the one element of the model's only input, whose name the body does not
  * carry, so `tensor` is ''.
@@ -25,7 +27,7 @@ export interface TritonBinaryTextSpan {
 /** Text a masking filter may rewrite in place, without changing the body's byte length. */
 export type TritonTextSpan = TritonJsonTextSpan | TritonBinaryTextSpan;
 
-/** A parameter value: Triton accepts only JSON strings, numbers and booleans (§2.2). */
+/** A parameter value: Triton accepts only JSON strings, numbers and booleans (KServe v2 REST). */
 export type TritonParameterValue = string | number | boolean;
 
 /**
@@ -35,7 +37,7 @@ export type TritonParameterValue = string | number | boolean;
  */
 export type TritonParameters = Readonly<Record<string, TritonParameterValue>>;
 
-/** How an infer body carries its tensors (protocols.md §2.3 "decoder rule of thumb"). */
+/** How an infer body carries its tensors (Triton binary tensor data extension). */
 export type TritonBodyForm = 'json' | 'binary' | 'raw';
 
 /** An input tensor of a request or an output tensor of a response, data excluded. */
@@ -71,7 +73,7 @@ export interface TritonInferFacts {
   readonly inputs: readonly TritonTensorFacts[];
   /** The requested outputs; empty means every output of the model. */
   readonly outputs: readonly TritonRequestedOutput[];
-  /** First dimension of the first input's shape; 1 for a raw binary request (§2.3). */
+  /** First dimension of the first input's shape; 1 for a raw binary request (binary data extension). */
   readonly batchSize: number | undefined;
   /** Every BYTES element, in ascending byte order: JSON `data` strings, then binary elements. */
   readonly texts: readonly TritonTextSpan[];
@@ -85,7 +87,7 @@ export interface TritonInferResponseFacts {
   readonly id: string | undefined;
   readonly parameters: TritonParameters;
   readonly outputs: readonly TritonTensorFacts[];
-  /** True for an error body, `{"error": "..."}` (§2.2); its message is among `texts`. */
+  /** True for an error body, `{"error": "..."}` (KServe v2 REST); its message is among `texts`. */
   readonly error: boolean;
   /** Every BYTES output element and the error message, in ascending byte order. */
   readonly texts: readonly TritonTextSpan[];

@@ -24,8 +24,9 @@ export function quoteField(path: JsonPath): string {
 }
 
 /**
- * The error for a body that breaks a rule of protocols.md §2.2-§2.4 the codecs check. Codecs of
- * upstream bodies turn it into `ERR_UPSTREAM_PROTOCOL` with `asUpstreamProtocolError`.
+ * The error for a body that breaks a rule of KServe v2 REST API; Triton generate extension the
+ * codecs check. Codecs of upstream bodies turn it into `ERR_UPSTREAM_PROTOCOL` with
+ * `asUpstreamProtocolError`.
  */
 export function bodyInvalid(message: string): ProxyError {
   return new ProxyError('ERR_TRITON_BODY_INVALID', message);
@@ -57,7 +58,7 @@ export function wrongContainer(path: JsonPath, kind: JsonContainerKind, expected
 
 /**
  * Reads the parameter whose value is the scalar at `path` into `into`, keyed by the last step.
- * Triton takes only strings, numbers and booleans (§2.2); `null` is refused.
+ * Triton takes only strings, numbers and booleans (KServe v2 REST); `null` is refused.
  */
 export function readParameter(
   json: Buffer,

@@ -1,5 +1,5 @@
-// Decodes the Triton generate extension (protocols.md §2.4): request bodies, `/generate` response
-// bodies and `/generate_stream` SSE events, with the text spans a masking filter rewrites.
+// Decodes the Triton generate extension (Triton generate extension): request bodies, `/generate`
+// response bodies and `/generate_stream` SSE events, with the text spans a masking filter rewrites.
 
 import { ProxyError } from '../errors/proxy-error';
 import type { JsonTextSpan } from './json-path';
@@ -23,7 +23,7 @@ export interface TritonGenerateResponseFacts {
   readonly id: string | undefined;
   readonly modelName: string | undefined;
   readonly modelVersion: string | undefined;
-  /** True when the body or event carries a non-null `error` (§2.4). */
+  /** True when the body or event carries a non-null `error` (generate extension). */
   readonly error: boolean;
   /** Every string but `id`, `model_name` and `model_version`: `text_output`, the error, ... */
   readonly texts: readonly JsonTextSpan[];
@@ -35,7 +35,7 @@ export interface TritonGenerateEventFacts extends TritonGenerateResponseFacts {
   readonly empty: boolean;
 }
 
-// Security: §2.4 passes every extra top-level property to the model "as parameters or tensors
+// Security: generate extension passes every extra top-level property to the model "as parameters or tensors
 // based on model specification", which the gateway cannot see, so every string but `id` is text:
 // `text_input`, any other field a model reads as a BYTES input, and parameter values.
 const REQUEST_LAYOUT: GenerateLayout = { factFields: new Set(['id']), readsParameters: true };
@@ -72,7 +72,7 @@ export function decodeTritonGenerateResponse(body: Buffer): TritonGenerateRespon
 }
 
 /**
- * Decodes one `/generate_stream` event (§2.4: each response object is one `data:` event, and a
+ * Decodes one `/generate_stream` event (generate extension: each response object is one `data:` event, and a
  * failure after the first event is an event carrying `error` under HTTP 200); span offsets are
  * relative to `event.bytes`. A block without data, or with blank data, is `empty`. Throws
  * ProxyError `ERR_UPSTREAM_PROTOCOL` (cause: the specific error) for data that is not a JSON

@@ -1,5 +1,5 @@
-// The one-pass scan of a Triton generate request, response or stream event (protocols.md §2.4):
-// identifying fields as facts, and every other string as text.
+// The one-pass scan of a Triton generate request, response or stream event (Triton generate
+// extension): identifying fields as facts, and every other string as text.
 
 import { formatJsonPath, type JsonPath, type JsonTextSpan } from './json-path';
 import type { JsonContainerKind, JsonScalarKind, JsonVisitor } from './json-text-scanner';

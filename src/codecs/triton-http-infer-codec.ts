@@ -1,5 +1,5 @@
 // Decodes the facts and BYTES text spans of Triton / KServe v2 HTTP infer bodies
-// (`POST /v2/models/{m}[/versions/{v}]/infer`, protocols.md §2.2) in JSON or binary form (§2.3).
+// (`POST /v2/models/{m}[/versions/{v}]/infer`, KServe v2 REST API) in JSON or binary form (binary data extension).
 
 import { jsonPartEnd, rawBodySpan, readBinaryTensors } from './triton-http-binary-data';
 import type {
@@ -43,16 +43,16 @@ const RESPONSE_LAYOUT: InferHeaderLayout = {
 };
 
 // Limitation: string request parameters (`parameters` of the request or of a tensor) are not
-// reported as text, though a Python-backend model can read them; a card number sent there
-// reaches the model unmasked.
-// Limitation: tensors in shared memory (`shared_memory_region`) carry no bytes in the body, so
+// reported as text, though a Python-backend model can read them; a card number sent there reaches
+// the model unmasked. Limitation: tensors in shared memory (`shared_memory_region`) carry no bytes
+// in the body, so
 // text in them is neither seen nor masked; a route that masks must refuse them.
 /**
  * Decodes an infer request body. `inferenceHeaderLength` is the request's
  * `Inference-Header-Content-Length`, parsed: absent, the body is JSON; N > 0, the first N bytes
  * are the JSON header and the rest are the binary tensors of the inputs that carry
  * `binary_data_size`, in order; 0, the body is the raw data of a single-input model's only input
- * (§2.3). Spans index `body`, JSON spans first. Throws ProxyError `ERR_MALFORMED_HEADER` for a
+ * (binary data extension). Spans index `body`, JSON spans first. Throws ProxyError `ERR_MALFORMED_HEADER` for a
  * header length outside the body, `ERR_JSON_MALFORMED` / `ERR_JSON_TOO_DEEP` for a header that
  * is not JSON, and `ERR_TRITON_BODY_INVALID` for a field of the wrong type or repeated, a tensor
  * without name, datatype or shape, data that does not suit its datatype, binary sizes that do
@@ -121,7 +121,7 @@ function withBinaryTexts(
   return [...header.texts, ...binary];
 }
 
-/** A raw binary request implies its header: batch 1, every output binary (§2.3). */
+/** A raw binary request implies its header: batch 1, every output binary (binary data extension). */
 function rawRequestFacts(body: Buffer): TritonInferFacts {
   const form: TritonBodyForm = 'raw';
   return {

@@ -1,4 +1,4 @@
-// Reads the JSON part of a Triton infer request or response (protocols.md §2.2) in one scan:
+// Reads the JSON part of a Triton infer request or response (KServe v2 REST API) in one scan:
 // top-level fields, parameters, tensors, requested outputs and the BYTES strings of `data`.
 
 import { formatJsonPath, type JsonPath } from './json-path';
@@ -26,7 +26,7 @@ import {
 } from './triton-http-fields';
 import { RequestedOutputDraft, TensorDraft } from './triton-http-tensor-draft';
 
-/** Where the JSON of requests and responses differs (§2.2). */
+/** Where the JSON of requests and responses differs (KServe v2 REST). */
 export interface InferHeaderLayout {
   /** The list of tensors with data: `inputs` on requests, `outputs` on responses. */
   readonly tensorList: 'inputs' | 'outputs';

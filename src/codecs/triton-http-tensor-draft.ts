@@ -1,5 +1,6 @@
 // One entry of an infer body's `inputs` or `outputs` list, gathered while the JSON is scanned
-// (protocols.md §2.2, §2.3): its fields arrive in any order, so checks wait for its end.
+// (KServe v2 REST API; Triton binary tensor data extension): its fields arrive in any order, so
+// checks wait for its end.
 
 import { formatJsonPath, type JsonPath } from './json-path';
 import type { JsonContainerKind, JsonScalarKind } from './json-text-scanner';
@@ -117,7 +118,7 @@ export class TensorDraft extends EntryDraft {
   /**
    * Checks the tensor and returns its facts and, for BYTES, the spans of its `data` strings.
    * Triton reads a BYTES element only from a JSON string and a number only from a JSON number
-   * (§2.2), so either kind in the other's place is refused rather than left unread.
+   * (KServe v2 REST), so either kind in the other's place is refused rather than left unread.
    */
   finish(): { facts: TritonTensorFacts; texts: readonly TritonJsonTextSpan[] } {
     const name = this.required(this.name, 'name');

@@ -10,7 +10,7 @@ import {
   type ModelInferRequest,
 } from './kserve-messages';
 
-/** Bytes of the little-endian length prefix of each raw BYTES element (Triton binary tensor data). */
+/** Bytes of the little-endian length prefix of each raw BYTES element (Triton binary data). */
 const LENGTH_PREFIX_BYTES = 4;
 
 /** Encodes BYTES elements in raw form: each a 4-byte little-endian length, then its bytes. */

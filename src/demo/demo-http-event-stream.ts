@@ -2,7 +2,7 @@
 
 import type { HttpExchange } from './demo-http-exchange';
 
-/** The data value that ends OpenAI and vLLM streams (§3.3). */
+/** The data value that ends OpenAI and vLLM streams (OpenAI streaming). */
 export const SSE_DONE = 'data: [DONE]\n\n';
 
 /** One write of a stream: the events of one token position, or events around the tokens. */

@@ -1,4 +1,4 @@
-// POST /v1/chat/completions and /v1/completions: whole answers and SSE chunk streams (§3.3).
+// POST /v1/chat/completions and /v1/completions: whole answers and SSE chunk streams (OpenAI streaming).
 
 import {
   holdForTokens,

@@ -42,7 +42,7 @@ export function embeddingOf(text: string, dimensions: number): Float32Array {
   return vector.map((value) => value / norm);
 }
 
-/** The texts of `input` (§3.2): a string, strings, token ids, or lists of token ids. */
+/** The texts of `input` (OpenAI API): a string, strings, token ids, or lists of token ids. */
 function embeddingInputs(input: unknown, vocabulary: DemoVocabulary): PromptResult {
   if (typeof input === 'string') {
     return { ok: true, prompts: [input] };

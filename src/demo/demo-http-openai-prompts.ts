@@ -43,7 +43,7 @@ function isUserMessage(message: unknown): boolean {
 }
 
 /**
- * The prompts of a completions request (§3.2): a string, a list of strings, a token-id list,
+ * The prompts of a completions request (OpenAI API): a string, a list of strings, a token-id list,
  * or a list of token-id lists. Token ids are decoded with the demo vocabulary.
  */
 export function completionPrompts(value: unknown, vocabulary: DemoVocabulary): PromptResult {

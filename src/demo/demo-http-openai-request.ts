@@ -19,7 +19,7 @@ export interface OpenAiRequest {
 /** How a generation request wants its answer delivered. */
 export interface DeliveryOptions {
   readonly stream: boolean;
-  /** Send a usage chunk before `[DONE]` (stream_options.include_usage, §3.3). */
+  /** Send a usage chunk before `[DONE]` (stream_options.include_usage, OpenAI streaming). */
   readonly includeUsage: boolean;
 }
 

@@ -1,4 +1,4 @@
-// POST /v1/responses: a whole Response object, or its typed event stream (§3.5).
+// POST /v1/responses: a whole Response object, or its typed event stream (Responses streaming).
 
 import {
   holdForTokens,

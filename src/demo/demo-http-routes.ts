@@ -39,7 +39,7 @@ interface Route {
   readonly handler: RouteHandler;
 }
 
-/** A KServe model path, with the optional version segment (§2.1). */
+/** A KServe model path, with the optional version segment (KServe v2 REST). */
 const MODEL = '/v2/models/(?<model>[^/]+)(?:/versions/(?<version>[^/]+))?';
 
 /** A repository path naming a model. */

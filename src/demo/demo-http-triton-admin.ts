@@ -23,12 +23,12 @@ const INT64_STATISTIC_FIELDS: ReadonlySet<string> = new Set([
   'execution_count',
 ]);
 
-/** GET /v2/health/live and /v2/health/ready: 200 with an empty body (§2.1). */
+/** GET /v2/health/live and /v2/health/ready: 200 with an empty body (KServe v2 REST). */
 export function handleServerHealth(exchange: HttpExchange): void {
   exchange.sendEmpty(200);
 }
 
-/** GET /v2: `{name, version, extensions}` (§2.2). */
+/** GET /v2: `{name, version, extensions}` (KServe v2 REST). */
 export function handleServerMetadata(exchange: HttpExchange): void {
   const { version } = exchange.context;
   exchange.sendJson(200, { name: DEMO_SERVER_NAME, version, extensions: DEMO_HTTP_EXTENSIONS });
@@ -46,7 +46,7 @@ export function handleModelMetadata(exchange: HttpExchange, path: ModelPath): vo
   exchange.sendJson(200, { name, versions, platform: 'python', inputs, outputs });
 }
 
-/** GET .../ready: 200 when the model (version) is loaded, 400 otherwise, empty body (§2.1). */
+/** GET .../ready: 200 when the model (version) is loaded, 400 otherwise, empty body (KServe v2 REST). */
 export function handleModelReady(exchange: HttpExchange, path: ModelPath): void {
   exchange.sendEmpty(exchange.context.registry.isReady(path.model, path.version) ? 200 : 400);
 }

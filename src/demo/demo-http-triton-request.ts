@@ -30,7 +30,7 @@ function invalid<T>(message: string): DemoResult<T> {
 }
 
 /**
- * JSON parameters (§2.2: string, number or boolean) as KServe InferParameters: integers become
+ * JSON parameters (KServe v2 REST: string, number or boolean) as KServe InferParameters: integers become
  * int64, other numbers double, so `demo_tokens` and `max_tokens` read as on the gRPC side.
  */
 export function kserveParameters(value: unknown): ParameterMap {
@@ -49,7 +49,7 @@ export function kserveParameters(value: unknown): ParameterMap {
   return parameters;
 }
 
-/** An input's `binary_data_size` parameter (§2.3), if it has one. */
+/** An input's `binary_data_size` parameter (binary data extension), if it has one. */
 function binaryDataSize(input: unknown): unknown {
   return isRecord(input) && isRecord(input.parameters)
     ? input.parameters.binary_data_size
@@ -101,7 +101,7 @@ function binaryContents(datatype: string, chunk: Buffer): InferTensorContents | 
   return datatype === 'INT32' ? { int_contents: values } : { uint_contents: values };
 }
 
-/** Typed contents of JSON `data` (nested or flat, §2.2); BYTES elements are strings. */
+/** Typed contents of JSON `data` (nested or flat, KServe v2 REST); BYTES elements are strings. */
 function jsonContents(datatype: string, data: unknown): InferTensorContents | undefined {
   const flat: unknown[] = Array.isArray(data) ? data.flat(Infinity) : [data];
   if (datatype === 'BYTES') {
@@ -138,7 +138,7 @@ function inputTensor(input: unknown, chunk: Buffer | undefined): DemoResult<Infe
 }
 
 /**
- * An inference request (§2.2) and its binary tail (§2.3) as a typed KServe request. Fails with
+ * An inference request (KServe v2 REST) and its binary tail (binary data extension) as a typed KServe request. Fails with
  * INVALID_ARGUMENT for a missing `inputs` list, a malformed input, or binary sizes that do not
  * add up to the tail.
  */
@@ -176,7 +176,7 @@ export function inferRequestOf(
 }
 
 /**
- * A generate request (§2.4) as a KServe request: `text_input` becomes the BYTES input, and
+ * A generate request (generate extension) as a KServe request: `text_input` becomes the BYTES input, and
  * `parameters` plus any other top-level field become request parameters (the extension forwards
  * extra fields to the model). Fails with INVALID_ARGUMENT when `text_input` is not a string.
  */

@@ -8,7 +8,7 @@ import { isTokenIds } from './demo-http-request-fields';
 /** Context length every demo model reports (`max_model_len`). */
 export const DEMO_MAX_MODEL_LEN = 4096;
 
-/** GET /v1/models: the ready models in vLLM's ModelCard shape (§3.1). */
+/** GET /v1/models: the ready models in vLLM's ModelCard shape (vLLM). */
 export function handleListModels(exchange: HttpExchange): void {
   const { registry, startedS } = exchange.context;
   const data = registry

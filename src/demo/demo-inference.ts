@@ -25,7 +25,7 @@ import {
 } from './kserve-messages';
 import { replyTokens, type TokenLimits } from './reply-script';
 
-/** Response parameter marking the last response of a decoupled request (Triton decoupled models). */
+/** Response parameter marking the last response of a decoupled request (Triton decoupled). */
 export const FINAL_RESPONSE_PARAMETER = 'triton_final_response';
 
 /** Request parameter asking for an extra empty response that carries the final flag. */

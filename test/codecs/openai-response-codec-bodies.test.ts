@@ -1,5 +1,5 @@
 // Decoding whole (non-streamed) OpenAI-protocol response bodies: output text spans, usage,
-// finish reasons and error shapes (protocols.md §3.4).
+// finish reasons and error shapes (OpenAI error object).
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -1,5 +1,5 @@
-// The binary tensor data extension (protocols.md §2.3) in both directions, raw binary requests,
-// and every way a binary part can fail to match its JSON header.
+// The binary tensor data extension (Triton binary tensor data extension) in both directions, raw
+// binary requests, and every way a binary part can fail to match its JSON header.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

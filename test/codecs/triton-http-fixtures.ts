@@ -1,4 +1,4 @@
-// Builders of Triton HTTP infer bodies as clients and servers write them (protocols.md §2.2,
+// Builders of Triton HTTP infer bodies as clients and servers write them (KServe v2 REST API,
 // §2.3), and readers of the spans the codecs report.
 
 import { decodeJsonString } from '../../src/codecs/json-scalar-decoder';

@@ -1,5 +1,5 @@
-// Decoding the Triton generate extension (protocols.md §2.4) through real bytes: request bodies,
-// `/generate` responses and `/generate_stream` events delivered by the SSE decoder.
+// Decoding the Triton generate extension (Triton generate extension) through real bytes: request
+// bodies, `/generate` responses and `/generate_stream` events delivered by the SSE decoder.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
