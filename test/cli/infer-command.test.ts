@@ -2,25 +2,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { main } from '../../src/cli/main';
+import { runCli } from '../fixtures/cli-run';
 import { startDemoServer } from '../../src/demo/demo-server';
 import { startTestGateway } from '../fixtures/gateway-fixture';
-
-/** Runs the command line in-process and collects what it prints. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const sink = (into: string[]) =>
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        into.push(chunk.toString('utf8'));
-        callback();
-      },
-    });
-  const code = await main(args, { stdout: sink(out), stderr: sink(err) });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 
 test('prints the answer of a unary and of a streamed call through the gateway', async (t) => {
   const demo = await startDemoServer();
@@ -29,9 +13,17 @@ test('prints the answer of a unary and of a streamed call through the gateway', 
     upstreams: [{ name: 'demo', address: `grpc://${demo.address}` }],
   });
 
-  const unary = await run('infer', '--address', grpcAddress, '--model', 'echo', '--prompt', 'hi');
-  const streamed = await run('infer', '-a', grpcAddress, '--stream', '--prompt', 'tell me');
-  const whole = await run('infer', '-a', grpcAddress, '--prompt', 'tell me');
+  const unary = await runCli(
+    'infer',
+    '--address',
+    grpcAddress,
+    '--model',
+    'echo',
+    '--prompt',
+    'hi',
+  );
+  const streamed = await runCli('infer', '-a', grpcAddress, '--stream', '--prompt', 'tell me');
+  const whole = await runCli('infer', '-a', grpcAddress, '--prompt', 'tell me');
 
   assert.deepEqual(unary, { code: 0, stdout: 'hi\n', stderr: '' });
   assert.equal(streamed.code, 0);
@@ -47,7 +39,7 @@ test('exits 1 with the gRPC status when the call fails', async (t) => {
     routes: [{ name: 'echo-only', models: ['echo'], upstream: 'demo' }],
   });
 
-  const result = await run('infer', '--address', grpcAddress, '--model', 'llama');
+  const result = await runCli('infer', '--address', grpcAddress, '--model', 'llama');
 
   assert.equal(result.code, 1);
   assert.equal(

@@ -7,32 +7,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import type { CliIo } from '../../src/cli/cli-command';
-import { main } from '../../src/cli/main';
-
-/** stdout and stderr that keep what a command writes. */
-function captureIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const sink = (into: string[]) =>
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        into.push(chunk.toString('utf8'));
-        callback();
-      },
-    });
-  const io: CliIo = { stdout: sink(out), stderr: sink(err) };
-  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
-}
-
-/** Runs the command line in this process and returns its exit code and output. */
-async function run(...args: string[]) {
-  const captured = captureIo();
-  const code = await main(args, captured.io);
-  return { code, stdout: captured.stdout(), stderr: captured.stderr() };
-}
+import { runCli } from '../fixtures/cli-run';
 
 /** The repository root: the nearest folder above this file with a package.json. */
 function repoRoot(): string {
@@ -90,7 +66,7 @@ const DEMO_SERVER_FLAGS = [
 ];
 
 test('prints usage and exits 2 when given no arguments', async () => {
-  const result = await run();
+  const result = await runCli();
 
   assert.equal(result.code, 2);
   assert.ok(result.stdout.startsWith('Usage: infergate <command> [options]\n'), result.stdout);
@@ -99,7 +75,7 @@ test('prints usage and exits 2 when given no arguments', async () => {
 
 test('lists every command with --help and exits 0', async () => {
   for (const flag of ['--help', '-h', 'help']) {
-    const result = await run(flag);
+    const result = await runCli(flag);
 
     assert.equal(result.code, 0, flag);
     assert.match(result.stdout, /^ {2}start {9}run the gateway$/m);
@@ -113,7 +89,7 @@ test('lists every command with --help and exits 0', async () => {
 });
 
 test('describes every flag of start with start --help', async () => {
-  const result = await run('start', '--help');
+  const result = await runCli('start', '--help');
 
   assert.equal(result.code, 0);
   assert.ok(result.stdout.startsWith('Usage: infergate start [options]\n'), result.stdout);
@@ -124,7 +100,7 @@ test('describes every flag of start with start --help', async () => {
 });
 
 test('describes every flag of demo-server with demo-server --help', async () => {
-  const result = await run('demo-server', '-h');
+  const result = await runCli('demo-server', '-h');
 
   assert.equal(result.code, 0);
   assert.ok(result.stdout.startsWith('Usage: infergate demo-server [options]\n'), result.stdout);
@@ -136,8 +112,8 @@ test('describes every flag of demo-server with demo-server --help', async () => 
 test("prints package.json's version with --version and -v", async () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8'));
 
-  const long = await run('--version');
-  const short = await run('-v');
+  const long = await runCli('--version');
+  const short = await runCli('-v');
 
   assert.equal(long.code, 0);
   assert.equal(long.stdout, `${manifest.version}\n`);
@@ -145,7 +121,7 @@ test("prints package.json's version with --version and -v", async () => {
 });
 
 test('rejects an unknown command with usage on stderr and exit 2', async () => {
-  const result = await run('frobnicate', '--now');
+  const result = await runCli('frobnicate', '--now');
 
   assert.equal(result.code, 2);
   assert.equal(result.stdout, '');
@@ -156,21 +132,21 @@ test('rejects an unknown command with usage on stderr and exit 2', async () => {
 });
 
 test('rejects an unknown flag of start as ERR_USAGE with exit 2', async () => {
-  const result = await run('start', '--bogus');
+  const result = await runCli('start', '--bogus');
 
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^infergate start: Unknown option '--bogus'.* \(ERR_USAGE\)\n$/);
 });
 
 test('rejects a stray argument of start as ERR_USAGE with exit 2', async () => {
-  const result = await run('start', 'extra');
+  const result = await runCli('start', 'extra');
 
   assert.equal(result.code, 2);
   assert.match(result.stderr, /'extra'.* \(ERR_USAGE\)\n$/);
 });
 
 test('rejects a port above 65535 with exit 2', async () => {
-  const result = await run('start', '--grpc-port', '70000');
+  const result = await runCli('start', '--grpc-port', '70000');
 
   assert.equal(result.code, 2);
   assert.equal(
@@ -180,7 +156,7 @@ test('rejects a port above 65535 with exit 2', async () => {
 });
 
 test('rejects a port that is not a number with exit 2', async () => {
-  const result = await run('demo-server', '--port', '80a');
+  const result = await runCli('demo-server', '--port', '80a');
 
   assert.equal(result.code, 2);
   assert.equal(
@@ -190,7 +166,7 @@ test('rejects a port that is not a number with exit 2', async () => {
 });
 
 test('rejects --config together with --upstream with exit 2', async () => {
-  const result = await run('start', '--config', 'x.yaml', '--upstream', 'grpc://127.0.0.1:8001');
+  const result = await runCli('start', '--config', 'x.yaml', '--upstream', 'grpc://127.0.0.1:8001');
 
   assert.equal(result.code, 2);
   assert.equal(
@@ -200,7 +176,7 @@ test('rejects --config together with --upstream with exit 2', async () => {
 });
 
 test('rejects a bad --upstream address as a configuration problem with exit 2', async () => {
-  const result = await run('start', '--upstream', 'ftp://127.0.0.1:8001');
+  const result = await runCli('start', '--upstream', 'ftp://127.0.0.1:8001');
 
   assert.equal(result.code, 2);
   assert.equal(
@@ -226,7 +202,7 @@ routes:
 `,
   );
 
-  const result = await run('start', '--config', file);
+  const result = await runCli('start', '--config', file);
 
   assert.equal(result.code, 2);
   assert.equal(result.stdout, '');
@@ -242,7 +218,7 @@ routes:
 test('reports a missing config file with its path and exit 2', async (t) => {
   const file = path.join(tempDir(t), 'absent.yaml');
 
-  const result = await run('start', '--config', file);
+  const result = await runCli('start', '--config', file);
 
   assert.equal(result.code, 2);
   assert.equal(
