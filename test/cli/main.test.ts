@@ -215,6 +215,22 @@ routes:
   );
 });
 
+test('refuses two --upstream flags of the same protocol with exit 2', async () => {
+  const result = await runCli(
+    'start',
+    '--upstream',
+    'http://127.0.0.1:8000',
+    '--upstream',
+    'https://127.0.0.1:8443',
+  );
+
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.stderr,
+    'infergate start: --upstream takes one gRPC and one HTTP model server; use --config for more (ERR_USAGE)\n',
+  );
+});
+
 test('reports a missing config file with its path and exit 2', async (t) => {
   const file = path.join(tempDir(t), 'absent.yaml');
 
@@ -266,11 +282,18 @@ test(
     for (const line of bound) assert.match(String(line.address), /^[\d.]+:\d+$/);
     const admin = String(bound[2]!.address);
     const ready = await get(`http://${admin}/readyz`);
+    const http = String(bound[1]!.address).replace('0.0.0.0', '127.0.0.1');
+    const models = await get(`http://${http}/v1/models`);
     child.kill('SIGTERM');
     const code = await exited;
 
     assert.equal(ready.status, 200);
     assert.deepEqual(JSON.parse(ready.body), { status: 'ready' });
+    assert.equal(models.status, 200);
+    assert.deepEqual(
+      (JSON.parse(models.body) as { data: { id: string }[] }).data.map((model) => model.id),
+      ['demo-chat', 'echo'],
+    );
     assert.equal(code, 0);
     assert.ok(
       lines.some((line) => line.msg === 'stopped'),
