@@ -17,7 +17,7 @@ export type FieldSection = 'header' | 'trailer';
  * Checks `bytes[start, end)`, one field line without its line end, and fills `bounds` (the name
  * starts at `start`). The value is trimmed of OWS (RFC 9112 §5). Throws ERR_HTTP_MALFORMED for a
  * line starting with whitespace (obs-fold, refused per RFC 9112 §5.2, or whitespace after the
- * start line per KServe v2 REST), a name that is not a token, whitespace before the colon (§5.1) or a
+ * start line per §2.2), a name that is not a token, whitespace before the colon (§5.1) or a
  * value byte outside RFC 9110 §5.5. Messages name the line by `section` and `index`, never by
  * its value, which may carry credentials.
  */

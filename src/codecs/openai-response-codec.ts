@@ -54,7 +54,8 @@ function responseItemTexts(prefix: string): string[] {
 const STREAM_TEXT_PATHS: Readonly<Record<OpenAIStreamOperation, JsonPathSet>> = {
   'chat.completions': new JsonPathSet([...chatOutputTexts('delta'), ...ERROR_TEXTS]),
   completions: new JsonPathSet(['choices.*.text', ...ERROR_TEXTS]),
-  // Responses streaming: text deltas (`delta`) and done events (`text`, `refusal`, `arguments`, ...) carry text
+  // Responses streaming: text deltas (`delta`) and done events (`text`, `refusal`, `arguments`,
+  // ...) carry text
   // at the top level; part, item and whole-response events repeat it nested.
   responses: new JsonPathSet([
     ...['delta', 'text', 'refusal', 'arguments', 'input', 'code', 'transcript'],

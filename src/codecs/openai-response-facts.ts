@@ -58,7 +58,8 @@ const MAX_FACT_STRING_BYTES = 256;
 
 /**
  * Top-level fields that the Responses text paths name but that hold no text in these events
- * (Responses streaming): the audio delta is base64 audio; an `error` event's `code` is an error code. The event
+ * (Responses streaming): the audio delta is base64 audio; an `error` event's `code` is an error
+ * code. The event
  * type may come after them in the object, so they are dropped once the scan is done.
  */
 const NOT_TEXT_BY_TYPE: ReadonlyMap<string, string> = new Map([

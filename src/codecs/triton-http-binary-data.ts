@@ -1,5 +1,6 @@
 // Triton's binary tensor data extension (Triton binary tensor data extension): where the JSON part
-// of an infer body ends, and the BYTES elements (Triton binary data: 4-byte little-endian length, then the bytes)
+// of an infer body ends, and the BYTES elements (Triton binary data: 4-byte little-endian length,
+// then the bytes)
 // after it.
 
 import { ProxyError } from '../errors/proxy-error';
@@ -10,7 +11,8 @@ const BYTES_DATATYPE = 'BYTES';
 const LENGTH_PREFIX_BYTES = 4;
 
 /**
- * The end of an infer body's JSON part, from its `Inference-Header-Content-Length` (binary data extension):
+ * The end of an infer body's JSON part, from its `Inference-Header-Content-Length` (binary data
+ * extension):
  * absent, the whole body is JSON; N, the first N bytes are. The caller handles 0 (a raw binary
  * request) first. Throws ProxyError `ERR_MALFORMED_HEADER` for a length that is not an integer
  * from 0 to the body's length.
@@ -30,7 +32,8 @@ export function jsonPartEnd(body: Buffer, inferenceHeaderLength: number | undefi
 
 /**
  * Reads the binary part of an infer body, `body[jsonEnd..]`: one chunk per tensor that carries
- * `binary_data_size`, in the order of `tensors` (binary data extension), and a `TritonBinaryTextSpan` for every
+ * `binary_data_size`, in the order of `tensors` (binary data extension), and a
+ * `TritonBinaryTextSpan` for every
  * element of each BYTES chunk. Throws ProxyError `ERR_TRITON_BODY_INVALID` when the sizes do not
  * add up exactly to the bytes after the JSON part (a tail nobody claims could hide text), or a
  * BYTES element's length prefix or bytes run past the end of its chunk.
@@ -59,7 +62,8 @@ export function readBinaryTensors(
 }
 
 /**
- * The span of a raw binary request (`Inference-Header-Content-Length: 0`, binary data extension): the whole body.
+ * The span of a raw binary request (`Inference-Header-Content-Length: 0`, binary data extension):
+ * the whole body.
  * Triton core prepends the 4-byte length itself when the model's only input is BYTES of shape
  * [1], so the body holds the element's bytes with no prefix. Security: the gateway cannot see
  * the model's datatype, so the body is always reported as text; masking a card-number-like run

@@ -73,7 +73,7 @@ export interface TritonInferFacts {
   readonly inputs: readonly TritonTensorFacts[];
   /** The requested outputs; empty means every output of the model. */
   readonly outputs: readonly TritonRequestedOutput[];
-  /** First dimension of the first input's shape; 1 for a raw binary request (binary data extension). */
+  /** First dimension of the first input's shape; 1 for a raw binary request (binary data). */
   readonly batchSize: number | undefined;
   /** Every BYTES element, in ascending byte order: JSON `data` strings, then binary elements. */
   readonly texts: readonly TritonTextSpan[];

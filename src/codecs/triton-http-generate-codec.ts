@@ -35,7 +35,8 @@ export interface TritonGenerateEventFacts extends TritonGenerateResponseFacts {
   readonly empty: boolean;
 }
 
-// Security: generate extension passes every extra top-level property to the model "as parameters or tensors
+// Security: generate extension passes every extra top-level property to the model "as parameters or
+// tensors
 // based on model specification", which the gateway cannot see, so every string but `id` is text:
 // `text_input`, any other field a model reads as a BYTES input, and parameter values.
 const REQUEST_LAYOUT: GenerateLayout = { factFields: new Set(['id']), readsParameters: true };
@@ -72,7 +73,8 @@ export function decodeTritonGenerateResponse(body: Buffer): TritonGenerateRespon
 }
 
 /**
- * Decodes one `/generate_stream` event (generate extension: each response object is one `data:` event, and a
+ * Decodes one `/generate_stream` event (generate extension: each response object is one `data:`
+ * event, and a
  * failure after the first event is an event carrying `error` under HTTP 200); span offsets are
  * relative to `event.bytes`. A block without data, or with blank data, is `empty`. Throws
  * ProxyError `ERR_UPSTREAM_PROTOCOL` (cause: the specific error) for data that is not a JSON

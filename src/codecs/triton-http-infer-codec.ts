@@ -1,5 +1,6 @@
 // Decodes the facts and BYTES text spans of Triton / KServe v2 HTTP infer bodies
-// (`POST /v2/models/{m}[/versions/{v}]/infer`, KServe v2 REST API) in JSON or binary form (binary data extension).
+// (`POST /v2/models/{m}[/versions/{v}]/infer`, KServe v2 REST API) in JSON or binary form (binary
+// data extension).
 
 import { jsonPartEnd, rawBodySpan, readBinaryTensors } from './triton-http-binary-data';
 import type {
@@ -52,7 +53,8 @@ const RESPONSE_LAYOUT: InferHeaderLayout = {
  * `Inference-Header-Content-Length`, parsed: absent, the body is JSON; N > 0, the first N bytes
  * are the JSON header and the rest are the binary tensors of the inputs that carry
  * `binary_data_size`, in order; 0, the body is the raw data of a single-input model's only input
- * (binary data extension). Spans index `body`, JSON spans first. Throws ProxyError `ERR_MALFORMED_HEADER` for a
+ * (binary data extension). Spans index `body`, JSON spans first. Throws ProxyError
+ * `ERR_MALFORMED_HEADER` for a
  * header length outside the body, `ERR_JSON_MALFORMED` / `ERR_JSON_TOO_DEEP` for a header that
  * is not JSON, and `ERR_TRITON_BODY_INVALID` for a field of the wrong type or repeated, a tensor
  * without name, datatype or shape, data that does not suit its datatype, binary sizes that do
@@ -121,7 +123,7 @@ function withBinaryTexts(
   return [...header.texts, ...binary];
 }
 
-/** A raw binary request implies its header: batch 1, every output binary (binary data extension). */
+/** A raw binary request implies its header: batch 1, every output binary (binary data). */
 function rawRequestFacts(body: Buffer): TritonInferFacts {
   const form: TritonBodyForm = 'raw';
   return {

@@ -39,7 +39,7 @@ const OPENAI_ERROR_TYPES: Readonly<Record<number, string>> = Object.freeze({
   503: 'ServiceUnavailableError',
 });
 
-/** HTTP statuses for the gRPC codes the demo models fail with (Triton's mapping, KServe v2 REST). */
+/** HTTP statuses for the gRPC codes the demo models fail with (Triton's mapping). */
 const HTTP_STATUS_OF_GRPC: Readonly<Record<number, number>> = Object.freeze({
   [grpcStatus.NOT_FOUND]: 404,
   [grpcStatus.UNAVAILABLE]: 503,

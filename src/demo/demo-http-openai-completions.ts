@@ -1,4 +1,5 @@
-// POST /v1/chat/completions and /v1/completions: whole answers and SSE chunk streams (OpenAI streaming).
+// POST /v1/chat/completions and /v1/completions: whole answers and SSE chunk streams (OpenAI
+// streaming).
 
 import {
   holdForTokens,

@@ -46,7 +46,7 @@ export function handleModelMetadata(exchange: HttpExchange, path: ModelPath): vo
   exchange.sendJson(200, { name, versions, platform: 'python', inputs, outputs });
 }
 
-/** GET .../ready: 200 when the model (version) is loaded, 400 otherwise, empty body (KServe v2 REST). */
+/** GET .../ready: 200 when the model (version) is loaded, 400 otherwise, empty body. */
 export function handleModelReady(exchange: HttpExchange, path: ModelPath): void {
   exchange.sendEmpty(exchange.context.registry.isReady(path.model, path.version) ? 200 : 400);
 }

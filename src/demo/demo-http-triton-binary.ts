@@ -1,4 +1,5 @@
-// Triton's binary tensor data extension (binary data extension): splitting request bodies, encoding responses.
+// Triton's binary tensor data extension (binary data extension): splitting request bodies, encoding
+// responses.
 
 import type { OutgoingHttpHeaders } from 'node:http';
 import { status } from '@grpc/grpc-js';
@@ -91,7 +92,8 @@ export function wantsBinary(header: Record<string, unknown>, name: string): bool
 }
 
 /**
- * Encodes an inference response (KServe v2 REST): pure JSON when every output is JSON, otherwise the
+ * Encodes an inference response (KServe v2 REST): pure JSON when every output is JSON, otherwise
+ * the
  * JSON header then each binary output's elements (4-byte little-endian length + bytes), with
  * `binary_data_size` on those outputs and the header length in `Inference-Header-Content-Length`.
  */

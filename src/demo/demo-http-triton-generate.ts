@@ -1,4 +1,5 @@
-// Triton's generate extension (generate extension): POST .../generate and the SSE .../generate_stream.
+// Triton's generate extension (generate extension): POST .../generate and the SSE
+// .../generate_stream.
 
 import { elapsedNs } from './demo-context';
 import { holdForTokens, sendEventStream, sseData, type StreamStep } from './demo-http-event-stream';

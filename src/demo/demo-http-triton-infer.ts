@@ -51,7 +51,8 @@ export function planOrFail(
 }
 
 /**
- * POST .../infer (KServe v2 REST, binary data extension). Inputs may be JSON data or binary chunks; outputs come back as
+ * POST .../infer (KServe v2 REST, binary data extension). Inputs may be JSON data or binary chunks;
+ * outputs come back as
  * JSON or binary as each requests. The chat model answers with its whole reply, held for the
  * reply's generation time like ModelInfer. Answers 404 for an unknown model or version, 503
  * for an unloaded one, and 400 for a malformed body or input.

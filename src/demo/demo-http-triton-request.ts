@@ -30,7 +30,8 @@ function invalid<T>(message: string): DemoResult<T> {
 }
 
 /**
- * JSON parameters (KServe v2 REST: string, number or boolean) as KServe InferParameters: integers become
+ * JSON parameters (KServe v2 REST: string, number or boolean) as KServe InferParameters: integers
+ * become
  * int64, other numbers double, so `demo_tokens` and `max_tokens` read as on the gRPC side.
  */
 export function kserveParameters(value: unknown): ParameterMap {
@@ -138,7 +139,8 @@ function inputTensor(input: unknown, chunk: Buffer | undefined): DemoResult<Infe
 }
 
 /**
- * An inference request (KServe v2 REST) and its binary tail (binary data extension) as a typed KServe request. Fails with
+ * An inference request (KServe v2 REST) and its binary tail (binary data extension) as a typed
+ * KServe request. Fails with
  * INVALID_ARGUMENT for a missing `inputs` list, a malformed input, or binary sizes that do not
  * add up to the tail.
  */
@@ -176,7 +178,8 @@ export function inferRequestOf(
 }
 
 /**
- * A generate request (generate extension) as a KServe request: `text_input` becomes the BYTES input, and
+ * A generate request (generate extension) as a KServe request: `text_input` becomes the BYTES
+ * input, and
  * `parameters` plus any other top-level field become request parameters (the extension forwards
  * extra fields to the model). Fails with INVALID_ARGUMENT when `text_input` is not a string.
  */

@@ -145,7 +145,9 @@ export class HttpConnection implements HttpCallOwner, Http1RequestSink {
       this.socket.end();
       return;
     }
-    const message = `request not received within ${kind === 'headers' ? this.limits.headersTimeoutMs : this.limits.requestTimeoutMs} ms`;
+    const limitMs =
+      kind === 'headers' ? this.limits.headersTimeoutMs : this.limits.requestTimeoutMs;
+    const message = `request not received within ${limitMs} ms`;
     this.rejectRequest(new ProxyError('ERR_REQUEST_TIMEOUT', message));
   }
 
