@@ -149,15 +149,21 @@ function resolveRoutes(
   upstreams: readonly UpstreamConfig[],
   issues: ConfigIssue[],
 ): RouteConfig[] {
-  const protocols = new Map(upstreams.map((upstream) => [upstream.name, upstream.protocol]));
+  // An upstream whose address did not parse has no known protocol: it takes part in no
+  // per-protocol check, so a file with one bad address gets one issue, not follow-on ones.
+  const known = upstreams.filter((upstream) => upstream.authority !== '');
+  const protocols = new Map(known.map((upstream) => [upstream.name, upstream.protocol]));
   const routes: RouteConfig[] = [];
+  const unknown: RouteConfig[] = [];
   file.routes.forEach((route, index) => {
     if (route === undefined) return;
     checkRoute(route, `routes[${index}]`, file.upstreamNames, issues);
-    routes.push({ ...route, protocol: protocols.get(route.upstream) ?? 'grpc' });
+    const protocol = protocols.get(route.upstream);
+    if (protocol === undefined) unknown.push({ ...route, protocol: 'grpc' });
+    else routes.push({ ...route, protocol });
   });
   for (const protocol of UPSTREAM_PROTOCOLS) {
-    const serving = upstreams.filter((upstream) => upstream.protocol === protocol);
+    const serving = known.filter((upstream) => upstream.protocol === protocol);
     const own = routes.filter((route) => route.protocol === protocol);
     checkDefaults(own, protocol, issues);
     if (own.length > 0 || serving.length === 0) continue;
@@ -166,7 +172,7 @@ function resolveRoutes(
     if (serving.length === 1) routes.push(implicitRoute(serving[0]!));
     else issues.push({ path: 'routes', reason: `several ${protocol} upstreams need routes` });
   }
-  return routes;
+  return [...routes, ...unknown];
 }
 
 const UPSTREAM_PROTOCOLS: readonly UpstreamProtocol[] = ['grpc', 'http'];

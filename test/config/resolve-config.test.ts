@@ -224,3 +224,23 @@ test('accepts every listener on port 0 and one port on different hosts', () => {
   assert.equal(onHosts.listeners.http.port, 9500);
   assert.equal(onHosts.listeners.admin.port, 9500);
 });
+
+test('an upstream with a bad address adds one issue, not follow-on route issues', () => {
+  const error = configErrorOf(() =>
+    buildConfig(
+      {
+        upstreams: [
+          { name: 'a', address: 'grpc://127.0.0.1:8001' },
+          { name: 'broken', address: 'htp:/h:2' },
+          { name: 'b', address: 'http://127.0.0.1:8000' },
+        ],
+      },
+      env(),
+    ),
+  );
+
+  assert.deepEqual(
+    error.issues.map((issue) => issue.path),
+    ['upstreams[1].address'],
+  );
+});
