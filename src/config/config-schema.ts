@@ -2,12 +2,8 @@
 
 import { z } from 'zod';
 import { DEFAULTS } from './defaults';
-
-const port = z.number().int().min(0).max(65_535);
-const positiveInt = z.number().int().positive();
-const name = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be 1-63 lowercase letters, digits, ".", "_" or "-"');
+import { authSchema, listenerTlsSchema, rolesSchema } from './identity-schema';
+import { name, port, positiveInt } from './schema-primitives';
 
 /** Header names an upstream credential may set: lowercase HTTP/2 field names. */
 const headerName = z
@@ -104,6 +100,9 @@ export const configFileSchema = z
     listeners: listenersSchema,
     upstreams: z.array(upstreamSchema).min(1, 'at least one upstream is required'),
     routes: z.array(routeSchema).default([]),
+    tls: listenerTlsSchema.optional(),
+    auth: authSchema.optional(),
+    roles: rolesSchema,
     drainTimeoutMs: positiveInt.default(DEFAULTS.drainTimeoutMs),
     log: z
       .object({

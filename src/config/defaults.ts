@@ -37,6 +37,22 @@ export const DEFAULTS = {
     /** Longest silence between two body chunks of an upstream response (HTTP upstreams). */
     bodyTimeoutMs: 300_000,
   },
+  tls: {
+    minVersion: 'TLSv1.2',
+    expiryWarningDays: 30,
+  },
+  auth: {
+    /** `aud` every access token must carry, and infergate's own tokens do. */
+    audience: 'infergate',
+    algorithms: ['EdDSA', 'ES256', 'RS256'],
+    /** Clock skew allowed on `exp` and `nbf` (RFC 7519 §4.1.4: "a few minutes" at most). */
+    leewaySeconds: 30,
+    rolesClaim: 'roles',
+    /** `iss` of the tokens infergate signs itself. */
+    issuer: 'infergate',
+    /** Lifetime of the tokens infergate signs: short, so a stolen one is worth little. */
+    ttlSeconds: 600,
+  },
   drainTimeoutMs: 10_000,
   log: {
     level: 'info',

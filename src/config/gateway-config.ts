@@ -1,6 +1,7 @@
 // The validated, resolved and frozen configuration the gateway runs on.
 
 import type { ConfigFile } from './config-schema';
+import type { Permission } from './identity-schema';
 
 /** Where an upstream listens and how infergate connects to it. */
 export interface UpstreamConfig {
@@ -53,9 +54,99 @@ export interface GatewayConfig {
   readonly listeners: ConfigFile['listeners'];
   readonly upstreams: readonly UpstreamConfig[];
   readonly routes: readonly RouteConfig[];
+  /** TLS for every listener; undefined leaves them cleartext (development only). */
+  readonly tls: ListenerTlsConfig | undefined;
+  /** Token and role checks; undefined lets every caller through (development only). */
+  readonly auth: AuthConfig | undefined;
+  readonly roles: RolesConfig;
   readonly drainTimeoutMs: number;
   readonly log: ConfigFile['log'];
 }
+
+/**
+ * The server side of the listeners. Files are named, not read: the TLS context is built from
+ * them at start-up and again whenever they change, so certificates rotate without a restart.
+ */
+export interface ListenerTlsConfig {
+  /** Absolute paths. */
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFiles: readonly string[];
+  readonly crlFiles: readonly string[];
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  readonly watch: boolean;
+  readonly expiryWarningDays: number;
+}
+
+/** A JSON Web Key Set as read from a file (RFC 7517 §5); its keys are checked when loaded. */
+export interface JsonWebKeySet {
+  readonly keys: readonly Readonly<Record<string, unknown>>[];
+}
+
+/** Where the keys of an issuer come from: a file read at start-up, or a URL fetched on demand. */
+export interface KeySource {
+  readonly jwks: JsonWebKeySet | undefined;
+  readonly jwksUrl: string | undefined;
+}
+
+/** An issuer whose access tokens are accepted. */
+export interface TrustedIssuerConfig extends KeySource {
+  readonly issuer: string;
+}
+
+/** infergate's own token issuer. */
+export interface OwnIssuerConfig {
+  readonly issuer: string;
+  /** PKCS#8 PEM, Ed25519 or P-256. */
+  readonly privateKeyPem: string;
+  readonly ttlSeconds: number;
+}
+
+/** Roles for callers whose certificate attribute matches `pattern`. */
+export interface CertificateRoleConfig {
+  readonly attribute: 'uri' | 'email' | 'commonName';
+  readonly pattern: string;
+  readonly roles: readonly string[];
+}
+
+/** The OIDC provider whose ID tokens the token endpoint exchanges (RFC 8693). */
+export interface TokenExchangeConfig extends KeySource {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly rolesClaim: string;
+  readonly required: boolean;
+}
+
+/** How tokens are checked and issued. */
+export interface AuthConfig {
+  readonly audience: string;
+  readonly algorithms: readonly string[];
+  readonly leewaySeconds: number;
+  readonly rolesClaim: string;
+  readonly issuer: OwnIssuerConfig | undefined;
+  readonly trustedIssuers: readonly TrustedIssuerConfig[];
+  readonly certificateRoles: readonly CertificateRoleConfig[];
+  readonly tokenExchange: TokenExchangeConfig | undefined;
+}
+
+/** Limits one role puts on a request; undefined: none from this role. */
+export interface RoleLimits {
+  readonly maxTokens?: number;
+  readonly n?: number;
+  readonly batchSize?: number;
+  readonly requestBytes?: number;
+}
+
+/** What one role grants. */
+export interface RoleConfig {
+  /** Model-name patterns, as routes write them. */
+  readonly models: readonly string[];
+  readonly operations: readonly Permission[];
+  readonly limits: RoleLimits;
+}
+
+/** Role name to role. */
+export type RolesConfig = Readonly<Record<string, RoleConfig>>;
 
 /** Freezes an object graph so no module can change configuration after start-up. */
 export function deepFreeze<T>(value: T): T {

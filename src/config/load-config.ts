@@ -13,6 +13,7 @@ import {
   type ConfigFile,
 } from './config-schema';
 import { DEFAULTS } from './defaults';
+import { authSchema, listenerTlsSchema, rolesSchema } from './identity-schema';
 import { ConfigError, formatPath, type ConfigIssue } from './config-error';
 import type { Environment } from './environment';
 import { deepFreeze, type GatewayConfig } from './gateway-config';
@@ -83,6 +84,9 @@ function salvage(document: unknown): CheckableConfig {
     upstreams: upstreams.map((entry) => upstreamSchema.safeParse(entry).data),
     routes: entries('routes').map((entry) => routeSchema.safeParse(entry).data),
     upstreamNames: new Set(names.filter((name): name is string => typeof name === 'string')),
+    tls: listenerTlsSchema.safeParse(root.tls).data,
+    auth: authSchema.safeParse(root.auth).data,
+    roles: rolesSchema.safeParse(root.roles).data ?? {},
     drainTimeoutMs: DEFAULTS.drainTimeoutMs,
     log: { level: DEFAULTS.log.level },
   };

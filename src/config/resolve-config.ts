@@ -13,6 +13,7 @@ import type {
 } from './gateway-config';
 import { compileModelPattern } from '../pipeline/model-pattern';
 import { DEFAULTS } from './defaults';
+import { resolveIdentity } from './resolve-identity';
 import { parseUpstreamAddress } from './upstream-address';
 
 type Upstream = ConfigFile['upstreams'][number];
@@ -38,11 +39,13 @@ export function resolveConfig(
   checkUniqueNames(file.routes, 'routes', issues);
   const routes = resolveRoutes(file, upstreams, issues);
   checkListenerPorts(file, issues);
+  const identity = resolveIdentity(file, baseDir, issues);
 
   return {
     listeners: file.listeners,
     upstreams,
     routes,
+    ...identity,
     drainTimeoutMs: file.drainTimeoutMs,
     log: file.log,
   };

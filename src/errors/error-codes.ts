@@ -198,6 +198,63 @@ export const ERROR_CODES = {
       'has another type or appears twice, or its binary tensor data does not match the sizes ' +
       'its JSON header declares',
   },
+  ERR_CLIENT_CERT_MISSING: {
+    httpStatus: 401,
+    grpcStatus: GrpcStatus.UNAUTHENTICATED,
+    description: 'the connection presented no client certificate where one is required',
+  },
+  ERR_CLIENT_CERT_INVALID: {
+    httpStatus: 401,
+    grpcStatus: GrpcStatus.UNAUTHENTICATED,
+    description:
+      'the client certificate does not chain to a trusted CA, is expired, not yet valid or ' +
+      'revoked',
+  },
+  ERR_TOKEN_MISSING: {
+    httpStatus: 401,
+    grpcStatus: GrpcStatus.UNAUTHENTICATED,
+    description: 'the request carries no bearer token in `authorization`',
+  },
+  ERR_TOKEN_INVALID: {
+    httpStatus: 401,
+    grpcStatus: GrpcStatus.UNAUTHENTICATED,
+    description:
+      'the bearer token is malformed, signed with an algorithm or key that is not trusted, ' +
+      'expired, not yet valid, or issued by or for someone else',
+  },
+  ERR_TOKEN_NOT_BOUND: {
+    httpStatus: 401,
+    grpcStatus: GrpcStatus.UNAUTHENTICATED,
+    description:
+      'the bearer token is not bound to the client certificate of the connection (RFC 8705 ' +
+      '`cnf` / `x5t#S256` missing or different)',
+  },
+  ERR_PERMISSION_DENIED: {
+    httpStatus: 403,
+    grpcStatus: GrpcStatus.PERMISSION_DENIED,
+    description: 'no role of the caller grants this operation on this model',
+  },
+  ERR_LIMIT_EXCEEDED: {
+    httpStatus: 403,
+    grpcStatus: GrpcStatus.PERMISSION_DENIED,
+    description:
+      "the request asks for more than the caller's roles allow (max tokens, n, batch size, " +
+      'request size)',
+  },
+  ERR_IDENTITY_UNAVAILABLE: {
+    httpStatus: 503,
+    grpcStatus: GrpcStatus.UNAVAILABLE,
+    description:
+      'the keys needed to check a token could not be fetched; the request is refused rather ' +
+      'than let through unchecked',
+  },
+  ERR_PKI_MATERIAL_INVALID: {
+    httpStatus: 500,
+    grpcStatus: GrpcStatus.INTERNAL,
+    description:
+      'a certificate, private key, CA bundle or CRL is missing, unreadable, malformed, or ' +
+      'does not belong with the rest of its set',
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 /** A stable error code, as found in logs, local replies and audit records. */
