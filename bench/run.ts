@@ -62,6 +62,8 @@ async function startTargets(processes: BenchProcesses, settings: BenchSettings):
   const gatewayArgs = ['start', '--upstream', `grpc://${direct.grpc}`];
   gatewayArgs.push('--upstream', `http://${direct.http}`, '--grpc-port', '0', '--http-port', '0');
   gatewayArgs.push('--admin-port', '0', '--log-level', settings.gatewayLogLevel);
+  // The plain proxy path: cleartext, no certificates or tokens, as the demo server is reached.
+  gatewayArgs.push('--insecure');
   const gateway = await processes.start('gateway', gatewayArgs, ['grpc', 'http', 'admin']);
   const infergate = { grpc: gateway.addresses.get('grpc')!, http: gateway.addresses.get('http')! };
   listening('infergate', gateway, infergate);

@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayConfig, UpstreamProtocol } from './config/gateway-config';
 import { ProxyError } from './errors/proxy-error';
 import { accessLogFilterFactory } from './filters/access-log/access-log-filter';
+import { buildGatewayIdentity } from './gateway-identity';
 import { AdminListener } from './listeners/admin-listener';
 import { GrpcListener } from './listeners/grpc/grpc-listener';
-import type { HttpMessage } from './listeners/http/http-call-context';
+import type { HttpMessage } from './codecs/http-message';
 import { HttpListener } from './listeners/http/http-listener';
 import type { GrpcMessage } from './codecs/grpc-message';
 import type { Logger } from './observe/logger';
@@ -26,6 +27,11 @@ export interface GatewayAddresses {
 /** A running gateway. */
 export interface Gateway {
   readonly addresses: GatewayAddresses;
+  /**
+   * Re-reads the listeners' certificate, key, CA and CRL files (SIGHUP); false when they were
+   * refused and the current material stays. Connections already open are not interrupted.
+   */
+  reloadTls(): boolean;
   /** Drains and stops: readiness fails first, exchanges in flight get `drainTimeoutMs`. */
   close(): Promise<void>;
 }
@@ -57,6 +63,8 @@ export async function startGateway(
 ): Promise<Gateway> {
   const state = { phase: 'starting' as 'starting' | 'ready' | 'draining' };
   const nextId = options.nextId ?? createIdGenerator();
+  const nextSessionId = createIdGenerator();
+  const identity = buildGatewayIdentity(config, logger);
   const grpcPools = new Map<string, Http2SessionPool>();
   const httpPools = new Map<string, HttpUpstreamPool>();
   for (const upstream of config.upstreams) {
@@ -71,44 +79,58 @@ export async function startGateway(
   }
   const routesFor = (protocol: UpstreamProtocol) =>
     new Router(config.routes.filter((route) => route.protocol === protocol));
-  const grpcFilters: FilterFactory<GrpcMessage>[] = [accessLogFilterFactory(logger)];
+  const grpcFilters: FilterFactory<GrpcMessage>[] = [
+    accessLogFilterFactory(logger),
+    ...identity.grpcFilters,
+  ];
   const httpFilters: FilterFactory<HttpMessage>[] = [
     accessLogFilterFactory(logger),
+    ...identity.httpFilters,
     ...(options.extraHttpFilters ?? []),
   ];
+  const secure = { tls: identity.tls, nextSessionId };
   const { grpc, http, admin } = config.listeners;
   const listeners: Listener[] = [
     named(
       'grpc',
       grpc,
-      new GrpcListener(grpc, {
-        listenerName: 'grpc',
-        maxMessageBytes: grpc.maxMessageBytes,
-        router: routesFor('grpc'),
-        pools: grpcPools,
-        filters: grpcFilters,
-        logger,
-        nextId,
-      }),
+      new GrpcListener(
+        { ...grpc, ...secure },
+        {
+          listenerName: 'grpc',
+          maxMessageBytes: grpc.maxMessageBytes,
+          router: routesFor('grpc'),
+          pools: grpcPools,
+          filters: grpcFilters,
+          logger,
+          nextId,
+        },
+      ),
     ),
     named(
       'http',
       http,
-      new HttpListener(http, {
-        listenerName: 'http',
-        maxBodyBytes: http.maxBodyBytes,
-        router: routesFor('http'),
-        pools: httpPools,
-        filters: httpFilters,
-        logger,
-        nextId,
-      }),
+      new HttpListener(
+        { ...http, ...secure },
+        {
+          listenerName: 'http',
+          maxBodyBytes: http.maxBodyBytes,
+          router: routesFor('http'),
+          pools: httpPools,
+          filters: httpFilters,
+          logger,
+          nextId,
+        },
+      ),
     ),
     named(
       'admin',
       admin,
       new AdminListener({
         ...admin,
+        tls: identity.tls,
+        tokens: identity.tokenEndpoint,
+        jwks: identity.jwks,
         logger,
         notReadyReason: () => (state.phase === 'ready' ? undefined : state.phase),
       }),
@@ -119,7 +141,11 @@ export async function startGateway(
     for (const pool of grpcPools.values()) pool.close(force);
     await Promise.all([...httpPools.values()].map((pool) => pool.close(force)));
   };
-  const addresses = await bindAll(listeners, () => closePools(true));
+  const addresses = await bindAll(listeners, async () => {
+    identity.close();
+    await closePools(true);
+  });
+  identity.tls?.start();
   state.phase = 'ready';
   for (const listener of listeners) {
     logger.info({ listener: listener.name, address: addresses[listener.name] }, 'listening');
@@ -127,7 +153,9 @@ export async function startGateway(
 
   return {
     addresses,
+    reloadTls: () => identity.tls?.reload() ?? false,
     close: async () => {
+      identity.close();
       state.phase = 'draining';
       logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
       await Promise.all(listeners.map((listener) => listener.close(config.drainTimeoutMs)));

@@ -7,8 +7,14 @@ import { loadKserveDefinition } from '../demo/kserve-definition';
 import { ProxyError } from '../errors/proxy-error';
 import { DEFAULTS } from '../config/defaults';
 import { parseCount, parseFlags, type CliCommand, type CliIo } from './cli-command';
+import {
+  CLIENT_CREDENTIAL_FLAGS,
+  CLIENT_CREDENTIAL_HELP,
+  readClientCredentials,
+} from './client-credentials';
 
 const FLAGS = {
+  ...CLIENT_CREDENTIAL_FLAGS,
   address: { type: 'string', short: 'a' },
   model: { type: 'string', short: 'm' },
   prompt: { type: 'string', short: 'p' },
@@ -37,11 +43,12 @@ BYTES input "text_input" and prints the "text_output" it gets back; streamed tok
 printed as they arrive. Exits 1 with the gRPC status when the call fails.
 
 Options:
-  -a, --address HOST:PORT   where to send it (default 127.0.0.1:${DEFAULTS.listeners.grpc.port})
+  -a, --address HOST:PORT   where to send it (default localhost:${DEFAULTS.listeners.grpc.port})
   -m, --model NAME          model name (default demo-chat)
   -p, --prompt TEXT         the prompt (default "Hello")
   -s, --stream              stream the answer token by token through ModelStreamInfer
       --timeout-ms N        deadline of the call (default 30000)
+${CLIENT_CREDENTIAL_HELP}
   -h, --help                show this help`,
 
   async run(args, io) {
@@ -50,17 +57,20 @@ Options:
       io.stdout.write(`${this.help}\n`);
       return 0;
     }
-    const address = flags.address ?? `127.0.0.1:${DEFAULTS.listeners.grpc.port}`;
+    const address = flags.address ?? `localhost:${DEFAULTS.listeners.grpc.port}`;
+    const credentials = await readClientCredentials(flags);
     const { GRPCInferenceService } = loadKserveDefinition();
-    const client = new GRPCInferenceService(
-      address,
-      grpc.credentials.createInsecure(),
-    ) as KserveClient;
+    const client = new GRPCInferenceService(address, credentials.channel) as KserveClient;
     const request = inferRequest(flags.model ?? 'demo-chat', flags.prompt ?? 'Hello');
     const deadline = Date.now() + (parseCount('timeout-ms', flags['timeout-ms']) ?? 30_000);
+    const metadata = new grpc.Metadata();
+    if (credentials.authorization !== undefined) {
+      metadata.set('authorization', credentials.authorization);
+    }
     try {
-      if (flags.stream === true) await streamInfer(client, request, deadline, io);
-      else await unaryInfer(client, request, deadline, io);
+      const call = { client, request, metadata, deadline };
+      if (flags.stream === true) await streamInfer(call, io);
+      else await unaryInfer(call, io);
       return 0;
     } finally {
       client.close();
@@ -83,16 +93,20 @@ function inferRequest(model: string, prompt: string) {
   };
 }
 
-function unaryInfer(
-  client: KserveClient,
-  request: object,
-  deadline: number,
-  io: CliIo,
-): Promise<void> {
+/** One call to make: where, what, and with which metadata and deadline. */
+interface InferCall {
+  readonly client: KserveClient;
+  readonly request: object;
+  readonly metadata: grpc.Metadata;
+  readonly deadline: number;
+}
+
+function unaryInfer(call: InferCall, io: CliIo): Promise<void> {
   return new Promise((resolve, reject) => {
-    client.ModelInfer!(
-      request,
-      { deadline },
+    call.client.ModelInfer!(
+      call.request,
+      call.metadata,
+      { deadline: call.deadline },
       (err: grpc.ServiceError | null, response: InferResponse) => {
         if (err !== null) return reject(callFailed(err));
         io.stdout.write(`${outputText(response)}\n`);
@@ -102,33 +116,30 @@ function unaryInfer(
   });
 }
 
-function streamInfer(
-  client: KserveClient,
-  request: object,
-  deadline: number,
-  io: CliIo,
-): Promise<void> {
+function streamInfer(call: InferCall, io: CliIo): Promise<void> {
   return new Promise((resolve, reject) => {
-    const call = client.ModelStreamInfer!({ deadline }) as grpc.ClientDuplexStream<
+    const stream = call.client.ModelStreamInfer!(call.metadata, {
+      deadline: call.deadline,
+    }) as grpc.ClientDuplexStream<
       object,
       {
         error_message: string;
         infer_response: InferResponse | null;
       }
     >;
-    call.on('data', (message) => {
+    stream.on('data', (message) => {
       if (message.error_message !== '')
         return reject(new ProxyError('ERR_USAGE', message.error_message));
       const response = message.infer_response!;
       io.stdout.write(outputText(response));
-      if (response.parameters.triton_final_response?.bool_param !== false) call.end();
+      if (response.parameters.triton_final_response?.bool_param !== false) stream.end();
     });
-    call.on('error', (err: grpc.ServiceError) => reject(callFailed(err)));
-    call.on('end', () => {
+    stream.on('error', (err: grpc.ServiceError) => reject(callFailed(err)));
+    stream.on('end', () => {
       io.stdout.write('\n');
       resolve();
     });
-    call.write(request);
+    stream.write(call.request);
   });
 }
 

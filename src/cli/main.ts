@@ -4,11 +4,19 @@ import { ConfigError } from '../config/config-error';
 import { isProxyError } from '../errors/proxy-error';
 import { PACKAGE_VERSION } from '../package-version';
 import type { CliCommand, CliIo } from './cli-command';
+import { certsCommand } from './certs-command';
 import { demoServerCommand } from './demo-server-command';
 import { inferCommand } from './infer-command';
 import { startCommand } from './start-command';
+import { tokenCommand } from './token-command';
 
-const COMMANDS: readonly CliCommand[] = [startCommand, inferCommand, demoServerCommand];
+const COMMANDS: readonly CliCommand[] = [
+  startCommand,
+  inferCommand,
+  demoServerCommand,
+  certsCommand,
+  tokenCommand,
+];
 
 /** Exit codes: 0 done, 1 failure while running, 2 bad usage or configuration. */
 const EXIT_FAILURE = 1;

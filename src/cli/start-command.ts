@@ -1,6 +1,11 @@
 // `infergate start`: runs the gateway from a file, from --upstream, or on the embedded default.
 
-import { buildConfig, loadConfigFile, type ConfigOverrides } from '../config/load-config';
+import {
+  buildConfig,
+  loadConfigFile,
+  type ConfigOrigin,
+  type ConfigOverrides,
+} from '../config/load-config';
 import { DEFAULTS } from '../config/defaults';
 import { readEnvironment, type Environment } from '../config/environment';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -10,6 +15,12 @@ import { startGateway } from '../gateway';
 import { createRootLogger, type Logger } from '../observe/logger';
 import { ProxyError } from '../errors/proxy-error';
 import { parseCount, parseFlags, parsePort, type CliCommand } from './cli-command';
+import {
+  DEVELOPMENT_CERTS_DIR,
+  developmentIdentity,
+  logDevelopmentIdentity,
+  type DevelopmentIdentity,
+} from './development-identity';
 import { runUntilSignal } from './process-lifecycle';
 
 const FLAGS = {
@@ -20,6 +31,8 @@ const FLAGS = {
   'admin-port': { type: 'string' },
   'log-level': { type: 'string' },
   'demo-token-delay-ms': { type: 'string' },
+  certs: { type: 'string' },
+  insecure: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -47,6 +60,11 @@ Options:
       --admin-port N           admin listener port (0 picks a free one; default ${DEFAULTS.listeners.admin.port})
       --log-level LEVEL        fatal, error, warn, info, debug, trace or silent; env INFERGATE_LOG_LEVEL
       --demo-token-delay-ms N  embedded default only: delay between streamed tokens (default ${DEMO_TOKEN_DELAY_MS})
+      --certs DIR              without --config: the development certificates, made on first
+                               run (default ${DEVELOPMENT_CERTS_DIR}); every listener needs a client certificate
+                               from its CA and a token bound to it (infergate token issue)
+      --insecure               without --config: cleartext listeners that authenticate nobody,
+                               for benchmarks and trials on a trusted machine only
   -h, --help                   show this help
 
 When every listener is bound it logs one JSON line per listener with msg "listening",
@@ -70,34 +88,72 @@ the listener's name and its actual address.`,
     if (configFile !== undefined && upstreams.length > 0) {
       throw new ProxyError('ERR_USAGE', '--upstream and --config cannot be combined');
     }
-
-    if (configFile !== undefined || upstreams.length > 0) {
-      const config =
-        configFile !== undefined
-          ? loadConfigFile(configFile, env, overrides)
-          : upstreamConfig(upstreams, env, overrides);
+    if (configFile !== undefined) {
+      if (flags.certs !== undefined || flags.insecure === true) {
+        throw new ProxyError('ERR_USAGE', '--certs and --insecure do not apply to --config');
+      }
+      const config = loadConfigFile(configFile, env, overrides);
       return serve(config, createRootLogger(config.log.level));
+    }
+
+    if (flags.certs !== undefined && flags.insecure === true) {
+      throw new ProxyError('ERR_USAGE', '--certs and --insecure cannot be combined');
+    }
+    const certsDir = flags.insecure === true ? undefined : (flags.certs ?? DEVELOPMENT_CERTS_DIR);
+    const start = new StartWithoutFile(env, overrides, certsDir);
+    if (upstreams.length > 0) {
+      const config = upstreamConfig(upstreams, start);
+      return serve(config, start.logger(config));
     }
     const delay =
       parseCount('demo-token-delay-ms', flags['demo-token-delay-ms']) ?? DEMO_TOKEN_DELAY_MS;
-    return serveEmbeddedDefault(env, overrides, delay);
+    return serveEmbeddedDefault(start, delay);
   },
 };
 
+/**
+ * A start without a configuration file: upstreams from flags, the development identity from
+ * `certsDir` (none with --insecure). The document is validated without the identity first, so a
+ * bad flag is reported before any certificate file is written.
+ */
+class StartWithoutFile {
+  private identity: DevelopmentIdentity | undefined;
+
+  constructor(
+    private readonly env: Environment,
+    private readonly overrides: ConfigOverrides,
+    private readonly certsDir: string | undefined,
+  ) {}
+
+  build(document: { upstreams: object[] }, origin?: ConfigOrigin): GatewayConfig {
+    const plain = buildConfig(document, this.env, this.overrides, origin);
+    if (this.certsDir === undefined) return plain;
+    this.identity ??= developmentIdentity(this.certsDir);
+    return buildConfig(
+      { ...document, ...this.identity.sections },
+      this.env,
+      this.overrides,
+      origin,
+    );
+  }
+
+  /** The root logger, which then tells what the development identity is. */
+  logger(config: GatewayConfig): Logger {
+    const logger = createRootLogger(config.log.level);
+    if (this.identity !== undefined) logDevelopmentIdentity(this.identity, this.certsDir!, logger);
+    return logger;
+  }
+}
+
 /** One upstream per protocol, named after it, with the built-in defaults for everything else. */
-function upstreamConfig(
-  urls: readonly string[],
-  env: Environment,
-  overrides: ConfigOverrides,
-): GatewayConfig {
+function upstreamConfig(urls: readonly string[], start: StartWithoutFile): GatewayConfig {
   const upstreams = urls.map((address) => ({ name: upstreamName(address), address }));
   const names = upstreams.map((upstream) => upstream.name);
   if (new Set(names).size !== names.length) {
     const message = '--upstream takes one gRPC and one HTTP model server; use --config for more';
     throw new ProxyError('ERR_USAGE', message);
   }
-  const origin = { source: '--upstream', baseDir: process.cwd() };
-  return buildConfig({ upstreams }, env, overrides, origin);
+  return start.build({ upstreams }, { source: '--upstream', baseDir: process.cwd() });
 }
 
 function upstreamName(address: string): string {
@@ -110,27 +166,18 @@ interface RunningDemo {
 }
 
 async function serveEmbeddedDefault(
-  env: Environment,
-  overrides: ConfigOverrides,
+  start: StartWithoutFile,
   tokenDelayMs: number,
 ): Promise<number> {
   // Validate before starting anything, so a bad flag never leaves a demo server running.
-  const probe = buildConfig(
-    { upstreams: demoUpstreams('127.0.0.1:1', '127.0.0.1:1') },
-    env,
-    overrides,
-  );
-  const logger = createRootLogger(probe.log.level);
+  const probe = start.build({ upstreams: demoUpstreams('127.0.0.1:1', '127.0.0.1:1') });
+  const logger = start.logger(probe);
   const options = { tokenDelayMs, logger: logger.child({ component: 'demo' }) };
   const grpc = await startDemoServer(options);
   const http = await startDemoHttpServer(options);
   logger.info({ grpc: grpc.address, http: http.address }, 'demo model server started');
   const demo = { close: async () => void (await Promise.all([grpc.close(), http.close()])) };
-  const config = buildConfig(
-    { upstreams: demoUpstreams(grpc.address, http.address) },
-    env,
-    overrides,
-  );
+  const config = start.build({ upstreams: demoUpstreams(grpc.address, http.address) });
   return serve(config, logger, demo);
 }
 
@@ -149,8 +196,12 @@ async function serve(config: GatewayConfig, logger: Logger, demo?: RunningDemo):
     await demo?.close();
     throw err;
   }
-  return runUntilSignal(logger, async () => {
-    await gateway.close();
-    await demo?.close();
-  });
+  return runUntilSignal(
+    logger,
+    async () => {
+      await gateway.close();
+      await demo?.close();
+    },
+    () => gateway.reloadTls(),
+  );
 }

@@ -27,6 +27,12 @@ export interface ConfigOverrides {
   readonly logLevel?: string;
 }
 
+/** Where a configuration document came from, for messages, and where its relative paths start. */
+export interface ConfigOrigin {
+  readonly source: string;
+  readonly baseDir: string;
+}
+
 /**
  * Loads and validates a configuration file. Throws ConfigError listing every problem, or
  * ProxyError ERR_CONFIG_UNREADABLE when the file cannot be read or is not YAML.
@@ -49,7 +55,7 @@ export function buildConfig(
   raw: unknown,
   env: Environment,
   overrides: ConfigOverrides = {},
-  origin: { source: string; baseDir: string } = { source: '(built in)', baseDir: process.cwd() },
+  origin: ConfigOrigin = { source: '(built in)', baseDir: process.cwd() },
 ): GatewayConfig {
   const issues: ConfigIssue[] = [];
   const document = applyOverrides(substituteEnv(raw, [], env, issues), overrides, env);

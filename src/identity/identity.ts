@@ -13,12 +13,15 @@ export interface TokenFacts {
 }
 
 /**
- * An authenticated caller. Only built once the certificate chained to a trusted CA and the
- * token verified and was bound to that certificate; `roles` is the union of the roles the
- * token carries and those configuration maps to the certificate.
+ * An authenticated caller. Only built once the certificate chained to a trusted CA and, where
+ * tokens are configured, the token verified and was bound to that certificate; `roles` is the
+ * union of the roles the token carries and those configuration maps to the certificate.
  */
 export interface Identity {
+  /** The token's `sub`; without tokens, the certificate's common name (or whole subject). */
+  readonly subject: string;
   readonly certificate: PeerCertificate;
-  readonly token: TokenFacts;
+  /** undefined on a gateway that checks certificates only. */
+  readonly token: TokenFacts | undefined;
   readonly roles: readonly string[];
 }

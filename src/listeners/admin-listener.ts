@@ -1,8 +1,14 @@
 // The admin listener: liveness and readiness for orchestrators, on a port of its own.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { JsonWebKeySet } from '../config/gateway-config';
+import type { ServerTls } from '../identity/server-tls';
+import { readTlsPeer } from '../identity/tls-peer';
 import { listenOn } from './listen-on';
+import { TOKEN_REQUEST_MAX_BYTES, type TokenEndpoint } from './admin-token-endpoint';
 import type { Logger } from '../observe/logger';
 
 /** Where the admin listener accepts, and how it learns whether the gateway takes traffic. */
@@ -12,18 +18,35 @@ export interface AdminListenerOptions {
   /** Why the gateway is not ready (`starting`, `draining`), or undefined when it is. */
   readonly notReadyReason: () => string | undefined;
   readonly logger: Logger;
+  /** TLS for the admin port; undefined serves cleartext. */
+  readonly tls?: ServerTls | undefined;
+  /** `POST /token`, when infergate issues tokens. */
+  readonly tokens?: TokenEndpoint | undefined;
+  /** The public keys of infergate's token issuer, served at `/.well-known/jwks.json`. */
+  readonly jwks?: JsonWebKeySet | undefined;
 }
+
+/** Paths served without a client certificate: probes of orchestrators present none. */
+const OPEN_PATHS = new Set(['/healthz', '/readyz', '/.well-known/jwks.json']);
 
 /**
  * `/healthz` answers 200 while the process serves HTTP at all; `/readyz` answers 200 only when
  * every listener is bound and the gateway is not draining, so a load balancer stops sending
- * traffic before a restart closes connections.
+ * traffic before a restart closes connections. Over TLS, every other path needs a verified
+ * client certificate: the token endpoint hands out credentials.
  */
 export class AdminListener {
   private readonly server: http.Server;
 
   constructor(private readonly options: AdminListenerOptions) {
-    this.server = http.createServer((request, response) => this.handle(request, response));
+    const handler = (request: IncomingMessage, response: ServerResponse) =>
+      this.handle(request, response);
+    if (options.tls === undefined) {
+      this.server = http.createServer(handler);
+    } else {
+      this.server = https.createServer(options.tls.serverOptions(), handler);
+      options.tls.attach(this.server as https.Server);
+    }
     this.server.keepAliveTimeout = 5_000;
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 10_000;
@@ -43,7 +66,8 @@ export class AdminListener {
   }
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
-    const path = (request.url ?? '/').split('?', 1)[0];
+    const path = (request.url ?? '/').split('?', 1)[0]!;
+    if (path === '/token' && request.method === 'POST') return this.token(request, response);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       const body = {
         error: { message: 'only GET and HEAD are served', type: 'method_not_allowed' },
@@ -51,15 +75,88 @@ export class AdminListener {
       // RFC 9110 §15.5.6: a 405 names the methods the resource does support.
       return send(response, 405, body, { allow: 'GET, HEAD' });
     }
+    const secure = this.options.tls !== undefined;
+    if (secure && !OPEN_PATHS.has(path) && this.certificateOf(request) === undefined) {
+      return send(response, 401, {
+        error: { message: 'a trusted client certificate is required', type: 'unauthorized' },
+      });
+    }
     if (path === '/healthz') return send(response, 200, { status: 'ok' });
     if (path === '/readyz') {
       const reason = this.options.notReadyReason();
       return send(response, reason === undefined ? 200 : 503, { status: reason ?? 'ready' });
     }
+    if (path === '/.well-known/jwks.json' && this.options.jwks !== undefined) {
+      return send(response, 200, this.options.jwks);
+    }
     send(response, 404, {
-      error: { message: `no admin endpoint at ${path?.slice(0, 64)}`, type: 'not_found' },
+      error: { message: `no admin endpoint at ${path.slice(0, 64)}`, type: 'not_found' },
     });
   }
+
+  /** The verified client certificate of the request's connection, if it has one. */
+  private certificateOf(request: IncomingMessage) {
+    if (this.options.tls === undefined) return undefined;
+    const peer = readTlsPeer(request.socket as TLSSocket);
+    return peer.verified ? peer.certificate : undefined;
+  }
+
+  private token(request: IncomingMessage, response: ServerResponse): void {
+    const endpoint = this.options.tokens;
+    const certificate = this.certificateOf(request);
+    if (endpoint === undefined) {
+      return send(response, 404, {
+        error: 'invalid_request',
+        error_description: 'no token issuer is configured',
+      });
+    }
+    if (certificate === undefined) {
+      // RFC 6749 §5.2: the client could not be authenticated.
+      return send(response, 401, {
+        error: 'invalid_client',
+        error_description: 'a trusted client certificate is required',
+      });
+    }
+    readBody(request, TOKEN_REQUEST_MAX_BYTES)
+      .then((body) =>
+        body === undefined ? tooLarge(response) : endpoint.answer(certificate, body),
+      )
+      .then(
+        (answer) => answer !== undefined && send(response, answer.status, answer.body),
+        (err: unknown) => {
+          this.options.logger.error({ err }, 'token endpoint failed');
+          send(response, 500, {
+            error: 'server_error',
+            error_description: 'internal error in infergate',
+          });
+        },
+      );
+  }
+}
+
+/**
+ * Reads a request body up to `limit` bytes; undefined when it is longer. The rest of a long
+ * body is read and dropped so that the answer can still be sent; the server's request timeout
+ * bounds a client that never stops.
+ */
+function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    request.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length <= limit) chunks.push(chunk);
+    });
+    request.on('end', () =>
+      resolve(length > limit ? undefined : Buffer.concat(chunks).toString('utf8')),
+    );
+    request.on('error', reject);
+  });
+}
+
+function tooLarge(response: ServerResponse): undefined {
+  send(response, 413, { error: 'invalid_request', error_description: 'request body is too large' });
+  return undefined;
 }
 
 function send(

@@ -2,7 +2,9 @@
 
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http2';
+import type { Identity } from '../identity/identity';
 import type { Logger } from '../observe/logger';
+import type { Session } from './session';
 
 /** The wire protocol an exchange arrived on. */
 export type ExchangeProtocol = 'grpc' | 'http';
@@ -20,7 +22,7 @@ export interface ExchangeInit {
   readonly protocol: ExchangeProtocol;
   readonly operation: string;
   readonly requestHeaders: IncomingHttpHeaders;
-  readonly remoteAddress: string | undefined;
+  readonly session: Session;
   readonly logger: Logger;
 }
 
@@ -38,7 +40,11 @@ export class Exchange {
    */
   operation: string;
   readonly requestHeaders: IncomingHttpHeaders;
-  readonly remoteAddress: string | undefined;
+  readonly session: Session;
+  /** The authenticated caller, once the authentication filter has accepted the exchange. */
+  identity: Identity | undefined;
+  /** The role whose grant allowed the exchange, once authorized. */
+  grantedRole: string | undefined;
   /** `performance.now()` when the request headers arrived. */
   readonly startedAt = performance.now();
   model: string | undefined;
@@ -64,8 +70,12 @@ export class Exchange {
     this.protocol = init.protocol;
     this.operation = init.operation;
     this.requestHeaders = init.requestHeaders;
-    this.remoteAddress = init.remoteAddress;
+    this.session = init.session;
     this.parentLogger = init.logger;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.session.remoteAddress;
   }
 
   /** A child logger bound to this exchange, created on first use so quiet exchanges pay nothing. */

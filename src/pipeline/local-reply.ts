@@ -9,9 +9,14 @@ import { ProxyError } from '../errors/proxy-error';
  * snake_case reason that reaches the access log and audit records.
  */
 export class LocalReply {
+  /**
+   * @param httpHeaders extra response headers when the reply is answered over HTTP, such as
+   *   `www-authenticate` on a 401 (RFC 6750 §3); gRPC replies carry status and message only.
+   */
   constructor(
     readonly error: ProxyError,
     readonly detail: string,
+    readonly httpHeaders: readonly (readonly [name: string, value: string])[] = [],
   ) {}
 
   /**

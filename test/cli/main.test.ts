@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -29,10 +29,22 @@ function tempDir(t: TestContext): string {
 }
 
 /** GETs a URL without connection reuse; resolves with status and body. */
-function get(url: string): Promise<{ status: number; body: string }> {
+/** GET over TLS, trusting `certs`' CA; with `client`, presenting its client certificate. */
+function getTls(
+  url: string,
+  certs: string,
+  client?: { token: string },
+): Promise<{ status: number; body: string }> {
+  const file = (name: string) => fs.readFileSync(path.join(certs, name));
+  const options: https.RequestOptions = { agent: false, ca: file('ca.pem') };
+  if (client !== undefined) {
+    options.cert = file('client.pem');
+    options.key = file('client-key.pem');
+    options.headers = { authorization: `Bearer ${client.token}` };
+  }
   return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
+    https
+      .get(url, options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () =>
@@ -52,6 +64,8 @@ const START_FLAGS = [
   '--admin-port',
   '--log-level',
   '--demo-token-delay-ms',
+  '--certs',
+  '--insecure',
   '-h',
   '--help',
 ];
@@ -244,14 +258,27 @@ test('reports a missing config file with its path and exit 2', async (t) => {
 });
 
 test(
-  'runs the embedded default until SIGTERM, ready on the admin port',
+  'runs the embedded default on its development certificates until SIGTERM',
   { timeout: 30_000 },
   async (t) => {
+    const certs = fs.mkdtempSync(path.join(os.tmpdir(), 'infergate-certs-'));
+    t.after(() => fs.rmSync(certs, { recursive: true, force: true }));
     const environment: NodeJS.ProcessEnv = { ...process.env, INFERGATE_LOG_LEVEL: 'info' };
     delete environment.INFERGATE_CONFIG;
     const child = spawn(
       process.execPath,
-      ['bin/infergate.js', 'start', '--grpc-port', '0', '--http-port', '0', '--admin-port', '0'],
+      [
+        'bin/infergate.js',
+        'start',
+        '--grpc-port',
+        '0',
+        '--http-port',
+        '0',
+        '--admin-port',
+        '0',
+        '--certs',
+        certs,
+      ],
       { cwd: repoRoot(), env: environment, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     t.after(() => {
@@ -281,15 +308,36 @@ test(
     );
     for (const line of bound) assert.match(String(line.address), /^[\d.]+:\d+$/);
     const admin = String(bound[2]!.address);
-    const ready = await get(`http://${admin}/readyz`);
+    const ready = await getTls(`https://${admin}/readyz`, certs);
     const http = String(bound[1]!.address).replace('0.0.0.0', '127.0.0.1');
-    const models = await get(`http://${http}/v1/models`);
+    const issued = await runCli(
+      'token',
+      'issue',
+      '--cert',
+      path.join(certs, 'client.pem'),
+      '--key',
+      path.join(certs, 'token-issuer-key.pem'),
+      '--sub',
+      'demo',
+      '--roles',
+      'demo',
+    );
+    const models = await getTls(`https://${http}/v1/models`, certs, {
+      token: issued.stdout.trim(),
+    });
+    const anonymous = await getTls(`https://${http}/v1/models`, certs);
+    const grpc = String(bound[0]!.address).replace('0.0.0.0', 'localhost');
+    const answer = await runCli('infer', '--certs', certs, '-a', grpc, '-m', 'echo', '-p', 'hi');
     child.kill('SIGTERM');
     const code = await exited;
 
     assert.equal(ready.status, 200);
     assert.deepEqual(JSON.parse(ready.body), { status: 'ready' });
-    assert.equal(models.status, 200);
+    assert.equal(issued.code, 0, issued.stderr);
+    assert.equal(models.status, 200, models.body);
+    assert.equal(anonymous.status, 401);
+    assert.equal(JSON.parse(anonymous.body).error.code, 'client_cert_missing');
+    assert.deepEqual(answer, { code: 0, stdout: 'hi\n', stderr: '' });
     assert.deepEqual(
       (JSON.parse(models.body) as { data: { id: string }[] }).data.map((model) => model.id),
       ['demo-chat', 'echo'],

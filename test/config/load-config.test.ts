@@ -86,6 +86,9 @@ test('applies every default to a document that names only an upstream', () => {
       },
     ],
     routes: [{ name: 'default', models: [], default: true, upstream: 'models', protocol: 'grpc' }],
+    tls: undefined,
+    auth: undefined,
+    roles: {},
     drainTimeoutMs: 10_000,
     log: { level: 'info' },
   });

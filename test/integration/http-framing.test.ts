@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FilterFactory } from '../../src/pipeline/filter';
-import type { HttpMessage } from '../../src/listeners/http/http-call-context';
+import type { HttpMessage } from '../../src/codecs/http-message';
 import { makeTestPki } from '../fixtures/certificates';
 import { startTestGateway } from '../fixtures/gateway-fixture';
 import { connectRawHttp } from '../fixtures/http-client';

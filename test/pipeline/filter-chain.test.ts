@@ -32,7 +32,7 @@ function makeExchange(logs: CapturedLogger): Exchange {
     protocol: 'grpc',
     operation: 'ModelInfer',
     requestHeaders: {},
-    remoteAddress: '127.0.0.1',
+    session: { id: 's-1', remoteAddress: '127.0.0.1', tls: undefined },
     logger: logs.logger,
   });
 }

@@ -5,9 +5,10 @@ import type { Exchange } from '../../pipeline/exchange';
 import type { ExchangeMessage, Filter, FilterFactory } from '../../pipeline/filter';
 
 /**
- * Logs each finished exchange at info: ids, route, upstream, status, durations and byte
- * counts. Never payload text, headers or credentials: those are the audit log's business,
- * masked and signed; an access log is read by many more people.
+ * Logs each finished exchange at info: ids, who called (token subject, certificate thumbprint,
+ * the role that granted the call), route, upstream, status, durations and byte counts. Never
+ * payload text, headers or credentials: those are the audit log's business, masked and signed;
+ * an access log is read by many more people.
  */
 class AccessLogFilter implements Filter {
   constructor(
@@ -32,6 +33,10 @@ class AccessLogFilter implements Filter {
         route: exchange.route,
         upstream: exchange.upstream,
         remoteAddress: exchange.remoteAddress,
+        sessionId: exchange.session.id,
+        subject: exchange.identity?.subject,
+        certificate: exchange.identity?.certificate.thumbprint,
+        role: exchange.grantedRole,
         status: exchange.status,
         detail: exchange.detail || undefined,
         durationMs: round(ended - exchange.startedAt),

@@ -18,6 +18,7 @@ import { FilterChain } from '../../pipeline/filter-chain';
 import type { HeadersResult } from '../../pipeline/filter';
 import { afterHook } from '../../pipeline/hook-result';
 import { LocalReply } from '../../pipeline/local-reply';
+import type { Session } from '../../pipeline/session';
 import type { GrpcListenerContext } from './grpc-listener-context';
 import {
   parseGrpcTimeout,
@@ -57,6 +58,7 @@ export class GrpcCall implements LegEvents {
 
   constructor(
     private readonly context: GrpcListenerContext,
+    session: Session,
     private readonly stream: ServerHttp2Stream,
     private readonly headers: IncomingHttpHeaders,
     private readonly method: RpcSpec,
@@ -67,7 +69,7 @@ export class GrpcCall implements LegEvents {
       protocol: 'grpc',
       operation: method.name,
       requestHeaders: headers,
-      remoteAddress: stream.session?.socket?.remoteAddress,
+      session,
       logger: context.logger,
     });
     this.decoder = new GrpcFrameDecoder(context.maxMessageBytes);
@@ -305,6 +307,10 @@ export class GrpcCall implements LegEvents {
   /** Answers the call with a local reply and cancels whatever is still open upstream. */
   private reply(reply: LocalReply): void {
     if (this.finished) return;
+    // A reply given before the request was read (a refusal in the request-headers hooks) must
+    // still let the request's remaining bytes drain: the stream closes, and the exchange
+    // completes, only once both of its sides have ended.
+    if (this.stream.isPaused()) this.stream.resume();
     this.exchange.detail = reply.detail;
     this.exchange.log.debug({ code: reply.error.code, detail: reply.detail }, 'local reply');
     const status = reply.error.grpcStatus;

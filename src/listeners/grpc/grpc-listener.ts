@@ -1,12 +1,17 @@
 // The gRPC listener: accepts HTTP/2, checks each call's method and hands it to a GrpcCall.
 
 import http2, {
+  type Http2SecureServer,
   type Http2Server,
   type Http2Session,
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ServerTls } from '../../identity/server-tls';
+import { readTlsPeer } from '../../identity/tls-peer';
+import type { Session } from '../../pipeline/session';
 import { listenOn } from '../listen-on';
 import { GrpcStatus } from '../../errors/error-codes';
 import { HTTP2_SESSION_SETTINGS, HTTP2_SESSION_WINDOW_BYTES } from '../../upstream/http2-settings';
@@ -20,24 +25,39 @@ export interface GrpcListenerOptions {
   readonly host: string;
   readonly port: number;
   readonly maxConcurrentStreams: number;
+  /** TLS for every connection; undefined accepts cleartext HTTP/2 (h2c). */
+  readonly tls: ServerTls | undefined;
+  readonly nextSessionId: () => string;
 }
 
 /**
- * A cleartext HTTP/2 server for the KServe v2 and health services. Calls it cannot relay are
+ * An HTTP/2 server (TLS with ALPN h2, or cleartext) for the KServe v2 and health services. Calls it cannot relay are
  * answered here: a wrong content type with HTTP 415 (gRPC over HTTP/2, "Requests"), an
  * unknown method with UNIMPLEMENTED, as a gRPC server would.
  */
 export class GrpcListener {
-  private readonly server: Http2Server;
-  private readonly sessions = new Set<Http2Session>();
+  private readonly server: Http2Server | Http2SecureServer;
+  /** Each HTTP/2 connection's session, read once when it opens. */
+  private readonly sessions = new Map<Http2Session, Session>();
 
   constructor(
     private readonly options: GrpcListenerOptions,
     private readonly context: GrpcListenerContext,
   ) {
-    this.server = http2.createServer({
-      settings: { ...HTTP2_SESSION_SETTINGS, maxConcurrentStreams: options.maxConcurrentStreams },
-    });
+    const settings = {
+      ...HTTP2_SESSION_SETTINGS,
+      maxConcurrentStreams: options.maxConcurrentStreams,
+    };
+    if (options.tls === undefined) {
+      this.server = http2.createServer({ settings });
+    } else {
+      const server = http2.createSecureServer({ ...options.tls.serverOptions(), settings });
+      options.tls.attach(server);
+      server.on('tlsClientError', (err) =>
+        context.logger.debug({ err }, 'grpc tls handshake failed'),
+      );
+      this.server = server;
+    }
     this.server.on('session', (session) => this.onSession(session));
     this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
     this.server.on('sessionError', (err) => context.logger.debug({ err }, 'grpc session error'));
@@ -54,16 +74,21 @@ export class GrpcListener {
    */
   async close(drainTimeoutMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const session of this.sessions) session.close();
+    for (const session of this.sessions.keys()) session.close();
     const timer = setTimeout(() => {
-      for (const session of this.sessions) session.destroy();
+      for (const session of this.sessions.keys()) session.destroy();
     }, drainTimeoutMs);
     await closed;
     clearTimeout(timer);
   }
 
   private onSession(session: Http2Session): void {
-    this.sessions.add(session);
+    const socket = session.socket;
+    this.sessions.set(session, {
+      id: this.options.nextSessionId(),
+      remoteAddress: socket?.remoteAddress,
+      tls: this.options.tls === undefined ? undefined : readTlsPeer(socket as TLSSocket),
+    });
     session.once('close', () => this.sessions.delete(session));
     session.once('connect', () => session.setLocalWindowSize(HTTP2_SESSION_WINDOW_BYTES));
     if (!session.connecting) session.setLocalWindowSize(HTTP2_SESSION_WINDOW_BYTES);
@@ -95,6 +120,7 @@ export class GrpcListener {
       return;
     }
 
-    new GrpcCall(this.context, stream, headers, method).start();
+    const session = this.sessions.get(stream.session!)!;
+    new GrpcCall(this.context, session, stream, headers, method).start();
   }
 }

@@ -3,16 +3,18 @@
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { findHeader, type Http1RequestHead } from '../../codecs/http1-request-parser';
-import { decodeOpenAIRequest } from '../../codecs/openai-request-codec';
+import { decodeOpenAIRequest, type OpenAIRequestFacts } from '../../codecs/openai-request-codec';
 import { SseDecoder, type SseEventBytes } from '../../codecs/sse-decoder';
+import type { HttpMessage } from '../../codecs/http-message';
 import { isProxyError } from '../../errors/proxy-error';
 import { Exchange } from '../../pipeline/exchange';
 import { FilterChain } from '../../pipeline/filter-chain';
 import { afterHook } from '../../pipeline/hook-result';
 import { LocalReply } from '../../pipeline/local-reply';
+import type { Session } from '../../pipeline/session';
 import type { RouteConfig } from '../../config/gateway-config';
 import { findHttpApiTarget, type HttpApiTarget } from './http-api-routes';
-import type { HttpCallContext, HttpMessage } from './http-call-context';
+import type { HttpCallContext } from './http-call-context';
 import { errorBody, errorEvent } from './http-error-body';
 import { clientHeaders, upstreamHeaders } from './http-headers';
 import { HttpResponseWriter, type BodyFraming, type HeaderLine } from './http-response-writer';
@@ -21,6 +23,7 @@ import { UpstreamResponse, type UpstreamResponseEvents } from './upstream-respon
 /** What the call needs from its connection. */
 export interface HttpCallOwner {
   readonly socket: Socket;
+  readonly session: Session;
   /** True once the connection will close after this exchange (pipelining, drain, errors). */
   readonly closing: boolean;
   /** The call has sent its whole response; `reusable` when the connection may carry another. */
@@ -66,7 +69,7 @@ export class HttpCall implements UpstreamResponseEvents {
       // The path stays out of the record until classified: it is the client's text.
       operation: `${head.method} (unclassified)`,
       requestHeaders: Object.fromEntries(head.headers),
-      remoteAddress: owner.socket.remoteAddress,
+      session: owner.session,
       logger: context.logger,
     });
     this.chain = new FilterChain(this.exchange, context.filters, {
@@ -142,14 +145,13 @@ export class HttpCall implements UpstreamResponseEvents {
     if (this.finished) return;
     const body = this.body.length === 1 ? this.body[0]! : Buffer.concat(this.body);
     this.exchange.requestMessages = 1;
-    let model: string | undefined;
+    let openai: OpenAIRequestFacts | undefined;
     try {
-      model = this.target!.bodyModel
-        ? decodeOpenAIRequest(this.head.path, body).model
-        : this.target!.pathModel;
+      openai = this.target!.bodyModel ? decodeOpenAIRequest(this.head.path, body) : undefined;
     } catch (err) {
       return this.fail(err);
     }
+    const model = openai === undefined ? this.target!.pathModel : openai.model;
     const router = this.context.router;
     this.route = model === undefined ? router.defaultRoute : router.match(model);
     this.exchange.model = model;
@@ -157,7 +159,7 @@ export class HttpCall implements UpstreamResponseEvents {
 
     this.exchange.route = this.route.name;
     this.exchange.upstream = this.route.upstream;
-    this.chain.requestMessage({ frame: body, kind: 'request-body' });
+    this.chain.requestMessage({ frame: body, kind: 'request-body', openai });
   }
 
   private noRoute(model: string | undefined): void {
@@ -319,7 +321,7 @@ export class HttpCall implements UpstreamResponseEvents {
     const body = errorBody(this.target?.api, reply);
     this.writer.writeComplete(
       reply.error.httpStatus,
-      [...JSON_HEADERS, ...this.closeHeader()],
+      [...JSON_HEADERS, ...reply.httpHeaders, ...this.closeHeader()],
       body,
     );
     this.finish(this.head.keepAlive);

@@ -9,6 +9,7 @@ import {
 } from '../../codecs/http1-request-parser';
 import { isProxyError, ProxyError } from '../../errors/proxy-error';
 import { LocalReply } from '../../pipeline/local-reply';
+import type { Session } from '../../pipeline/session';
 import { HttpCall, type HttpCallOwner } from './http-call';
 import type { HttpCallContext } from './http-call-context';
 import { errorBody } from './http-error-body';
@@ -44,6 +45,7 @@ export class HttpConnection implements HttpCallOwner, Http1RequestSink {
 
   constructor(
     readonly socket: Socket,
+    readonly session: Session,
     private readonly limits: HttpConnectionLimits,
     private readonly context: HttpCallContext,
   ) {

@@ -1,7 +1,11 @@
 // The HTTP listener: accepts HTTP/1.1 connections on a raw socket server.
 
-import net, { type Server } from 'node:net';
+import net, { type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
+import type { ServerTls } from '../../identity/server-tls';
+import { readTlsPeer } from '../../identity/tls-peer';
+import type { Session } from '../../pipeline/session';
 import { listenOn } from '../listen-on';
 import type { HttpCallContext } from './http-call-context';
 import { HttpConnection, type HttpConnectionLimits } from './http-connection';
@@ -10,6 +14,9 @@ import { HttpConnection, type HttpConnectionLimits } from './http-connection';
 export interface HttpListenerOptions extends HttpConnectionLimits {
   readonly host: string;
   readonly port: number;
+  /** TLS for every connection; undefined accepts cleartext. */
+  readonly tls: ServerTls | undefined;
+  readonly nextSessionId: () => string;
 }
 
 /**
@@ -22,13 +29,35 @@ export class HttpListener {
 
   constructor(
     private readonly options: HttpListenerOptions,
-    context: HttpCallContext,
+    private readonly context: HttpCallContext,
   ) {
-    this.server = net.createServer((socket) => {
-      const connection = new HttpConnection(socket, options, context);
+    const accept = (socket: Socket, session: Session) => {
+      const connection = new HttpConnection(socket, session, options, context);
       this.connections.add(connection);
       socket.once('close', () => this.connections.delete(connection));
-    });
+    };
+    this.server = options.tls === undefined ? net.createServer() : this.secureServer(options.tls);
+    const event = options.tls === undefined ? 'connection' : 'secureConnection';
+    this.server.on(event, (socket: Socket) => accept(socket, this.sessionOf(socket)));
+  }
+
+  private secureServer(serverTls: ServerTls): tls.Server {
+    const server = tls.createServer({ ...serverTls.serverOptions(), ALPNProtocols: ['http/1.1'] });
+    serverTls.attach(server);
+    // A failed handshake never becomes a connection; its client sees the TLS alert.
+    server.on('tlsClientError', (err) =>
+      this.context.logger.debug({ err }, 'http tls handshake failed'),
+    );
+    return server;
+  }
+
+  private sessionOf(socket: Socket): Session {
+    const secure = this.options.tls !== undefined;
+    return {
+      id: this.options.nextSessionId(),
+      remoteAddress: socket.remoteAddress,
+      tls: secure ? readTlsPeer(socket as TLSSocket) : undefined,
+    };
   }
 
   /** Binds the port; resolves with the address actually bound. */

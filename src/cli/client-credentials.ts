@@ -1,0 +1,105 @@
+// How `infergate infer` authenticates: the development set's client certificate and a token
+// bound to it, or explicit files, or cleartext for a model server without TLS.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { DEFAULTS } from '../config/defaults';
+import { ProxyError } from '../errors/proxy-error';
+import { readPeerCertificate } from '../identity/peer-certificate';
+import { TokenIssuer } from '../identity/token-issuer';
+import { X509Certificate } from 'node:crypto';
+import { DEVELOPMENT_CERTS_DIR } from './development-identity';
+
+/** The flags a client command takes for its credentials. */
+export const CLIENT_CREDENTIAL_FLAGS = {
+  certs: { type: 'string' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  token: { type: 'string' },
+  insecure: { type: 'boolean' },
+} as const;
+
+/** Help lines for `CLIENT_CREDENTIAL_FLAGS`. */
+export const CLIENT_CREDENTIAL_HELP = `      --certs DIR               CA, client certificate and key from DIR (ca.pem, client.pem,
+                                client-key.pem; default ${DEVELOPMENT_CERTS_DIR}); with DIR's token-issuer-key.pem,
+                                a token bound to the certificate is made when --token is absent
+      --ca FILE, --cert FILE, --key FILE
+                                the same files named one by one
+      --token JWT               bearer token to send (infergate token issue prints one)
+      --insecure                cleartext, no certificate, no token (a model server without TLS)`;
+
+/** Parsed credential flags. */
+export interface ClientCredentialFlags {
+  readonly certs?: string;
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly token?: string;
+  readonly insecure?: boolean;
+}
+
+/** What a client sends: channel credentials and, when it has one, the `authorization` value. */
+export interface ClientCredentials {
+  readonly channel: grpc.ChannelCredentials;
+  readonly authorization: string | undefined;
+}
+
+/** Builds the credentials the flags describe; throws ERR_USAGE or ERR_PKI_MATERIAL_INVALID. */
+export async function readClientCredentials(
+  flags: ClientCredentialFlags,
+): Promise<ClientCredentials> {
+  if (flags.insecure === true) {
+    if (flags.certs ?? flags.ca ?? flags.cert ?? flags.key ?? flags.token) {
+      throw new ProxyError('ERR_USAGE', '--insecure sends no certificate and no token');
+    }
+    return { channel: grpc.credentials.createInsecure(), authorization: undefined };
+  }
+
+  const dir = flags.certs ?? DEVELOPMENT_CERTS_DIR;
+  const ca = readMaterial(flags.ca ?? join(dir, 'ca.pem'));
+  const certFile = flags.cert ?? join(dir, 'client.pem');
+  const cert = readMaterial(certFile);
+  const key = readMaterial(flags.key ?? join(dir, 'client-key.pem'));
+  const channel = grpc.credentials.createSsl(ca, key, cert);
+  const token = flags.token ?? (await developmentToken(dir, cert));
+  return { channel, authorization: token === undefined ? undefined : `Bearer ${token}` };
+}
+
+/**
+ * A token signed with the development issuer key beside the certificates, when there is one:
+ * on the development set the client holds everything a token needs, so it makes its own.
+ */
+async function developmentToken(dir: string, cert: Buffer): Promise<string | undefined> {
+  const keyFile = join(dir, 'token-issuer-key.pem');
+  if (!existsSync(keyFile)) return undefined;
+  const certificate = readPeerCertificate(new X509Certificate(cert));
+  const issuer = new TokenIssuer({
+    issuer: {
+      issuer: DEFAULTS.auth.issuer,
+      privateKeyPem: readMaterial(keyFile).toString('utf8'),
+      ttlSeconds: DEFAULTS.auth.ttlSeconds,
+    },
+    audience: DEFAULTS.auth.audience,
+    rolesClaim: DEFAULTS.auth.rolesClaim,
+  });
+  const subject = certificate.commonName ?? certificate.subject;
+  const { token } = await issuer.issue({
+    subject,
+    roles: [],
+    certificateThumbprint: certificate.thumbprint,
+  });
+  return token;
+}
+
+function readMaterial(file: string): Buffer {
+  const absolute = resolve(file);
+  try {
+    return readFileSync(absolute);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    const message = `cannot read ${absolute} (${reason}); infergate certs init makes a set, --insecure sends none`;
+    throw new ProxyError('ERR_PKI_MATERIAL_INVALID', message, { cause: err });
+  }
+}

@@ -1,0 +1,126 @@
+// The authentication filter: a verified client certificate, then a token bound to it.
+
+import type { IncomingHttpHeaders } from 'node:http2';
+import { isProxyError } from '../../errors/proxy-error';
+import type { ErrorCode } from '../../errors/error-codes';
+import type { TokenFacts } from '../../identity/identity';
+import type { PeerCertificate } from '../../identity/peer-certificate';
+import type { TlsPeer } from '../../identity/tls-peer';
+import type { Exchange } from '../../pipeline/exchange';
+import type { ExchangeMessage, Filter, FilterFactory, HeadersResult } from '../../pipeline/filter';
+import { LocalReply } from '../../pipeline/local-reply';
+
+/** What the filter needs to check a token; the gateway's TokenVerifier is one. */
+export interface BearerTokenVerifier {
+  /** Resolves with the token's facts, or rejects with a ProxyError saying why it was refused. */
+  verify(authorization: string | undefined, certificate: PeerCertificate): Promise<TokenFacts>;
+}
+
+/** Parsed once at start-up from the `tls` and `auth` sections. */
+export interface AuthenticationSettings {
+  /** undefined when only mTLS is configured: a verified certificate is then enough. */
+  readonly verifier: BearerTokenVerifier | undefined;
+  /** Roles configuration grants a certificate by its attributes. */
+  readonly certificateRoles: (certificate: PeerCertificate) => readonly string[];
+}
+
+/** OpenSSL's verification results, as a caller should read them. */
+const CERTIFICATE_PROBLEMS: Readonly<Record<string, string>> = {
+  CERT_HAS_EXPIRED: 'client certificate has expired',
+  CERT_NOT_YET_VALID: 'client certificate is not yet valid',
+  CERT_REVOKED: 'client certificate is revoked',
+  UNABLE_TO_GET_CRL: 'no revocation list is loaded for the client certificate issuer',
+  CRL_HAS_EXPIRED: 'the revocation list for the client certificate issuer has expired',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'client certificate is not issued by a trusted CA',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'client certificate is not issued by a trusted CA',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'client certificate is not issued by a trusted CA',
+  SELF_SIGNED_CERT_IN_CHAIN: 'client certificate is not issued by a trusted CA',
+  CERT_SIGNATURE_FAILURE: 'client certificate signature does not verify',
+};
+
+/**
+ * Refuses an exchange unless its connection presented a client certificate that TLS verified
+ * and, when tokens are configured, a bearer token that verifies and is bound to that very
+ * certificate (RFC 8705 §3): a token copied off one machine is useless without the private key
+ * of that machine's certificate. On success the exchange carries the caller's identity.
+ */
+class AuthenticationFilter implements Filter {
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly settings: AuthenticationSettings,
+  ) {}
+
+  onRequestHeaders(headers: IncomingHttpHeaders): HeadersResult {
+    const peer = this.exchange.session.tls;
+    if (peer === undefined) return undefined;
+    const refusal = certificateRefusal(peer);
+    if (refusal !== undefined) return refusal;
+    const certificate = peer.certificate!;
+    if (this.settings.verifier === undefined) return this.acceptCertificate(certificate);
+    return this.settings.verifier.verify(headers.authorization, certificate).then(
+      (token) => this.accept(certificate, token),
+      (err: unknown) => tokenRefusal(err),
+    );
+  }
+
+  private acceptCertificate(certificate: PeerCertificate): undefined {
+    return this.accept(certificate, undefined);
+  }
+
+  private accept(certificate: PeerCertificate, token: TokenFacts | undefined): undefined {
+    const certificateRoles = this.settings.certificateRoles(certificate);
+    this.exchange.identity = {
+      subject: token?.subject ?? certificate.commonName ?? certificate.subject,
+      certificate,
+      token,
+      roles: token === undefined ? certificateRoles : union(token.roles, certificateRoles),
+    };
+    return undefined;
+  }
+}
+
+function certificateRefusal(peer: TlsPeer): LocalReply | undefined {
+  if (peer.certificate === undefined) {
+    return LocalReply.of(
+      'ERR_CLIENT_CERT_MISSING',
+      'a client certificate is required',
+      'client_cert_missing',
+    );
+  }
+  if (peer.verified) return undefined;
+  const code = peer.verifyError ?? 'UNKNOWN';
+  const message = CERTIFICATE_PROBLEMS[code] ?? `client certificate is not trusted (${code})`;
+  return LocalReply.of('ERR_CLIENT_CERT_INVALID', message, 'client_cert_invalid');
+}
+
+/** RFC 6750 §3: a 401 names the scheme, and `invalid_token` when a token was presented. */
+function tokenRefusal(err: unknown): LocalReply {
+  if (!isProxyError(err)) return LocalReply.fromError(err);
+  const reply = LocalReply.fromError(err);
+  const challenge = bearerChallenge(err.code, err.message);
+  return challenge === undefined ? reply : new LocalReply(err, reply.detail, [challenge]);
+}
+
+function bearerChallenge(code: ErrorCode, message: string): [string, string] | undefined {
+  if (code === 'ERR_TOKEN_MISSING') return ['www-authenticate', 'Bearer realm="infergate"'];
+  if (code !== 'ERR_TOKEN_INVALID' && code !== 'ERR_TOKEN_NOT_BOUND') return undefined;
+  // error_description allows printable ASCII except '"' and '\' (RFC 6750 §3).
+  const description = message.replace(/[^\x20-\x7e]|["\\]/g, '');
+  const value = `Bearer realm="infergate", error="invalid_token", error_description="${description}"`;
+  return ['www-authenticate', value];
+}
+
+function union(first: readonly string[], second: readonly string[]): readonly string[] {
+  if (second.length === 0) return first;
+  return [...new Set([...first, ...second])];
+}
+
+/** Builds the authentication filter from settings parsed once at start-up. */
+export function authenticationFilterFactory<M extends ExchangeMessage>(
+  settings: AuthenticationSettings,
+): FilterFactory<M> {
+  return {
+    name: 'authentication',
+    create: (exchange) => new AuthenticationFilter(exchange, settings),
+  };
+}

@@ -1,0 +1,101 @@
+// Builds what identity needs at run time from configuration: TLS, token checks, roles, filters.
+
+import type { GatewayConfig, JsonWebKeySet, RolesConfig } from './config/gateway-config';
+import type { GrpcMessage } from './codecs/grpc-message';
+import type { HttpMessage } from './codecs/http-message';
+import { authenticationFilterFactory } from './filters/authentication/authentication-filter';
+import { authorizationFilterFactory } from './filters/authorization/authorization-filter';
+import { grpcPolicyInputReader } from './filters/authorization/grpc-policy-input';
+import { httpPolicyInputReader } from './filters/authorization/http-policy-input';
+import { compileCertificateRoles, type CertificateRoles } from './identity/certificate-roles';
+import { IdTokenVerifier } from './identity/id-token-verifier';
+import { compilePolicy } from './identity/policy';
+import { ServerTls } from './identity/server-tls';
+import { TokenIssuer } from './identity/token-issuer';
+import { TokenVerifier } from './identity/token-verifier';
+import { TokenEndpoint } from './listeners/admin-token-endpoint';
+import type { Logger } from './observe/logger';
+import type { FilterFactory } from './pipeline/filter';
+
+/** Identity at run time: one instance per gateway, shared by every listener. */
+export interface GatewayIdentity {
+  /** TLS for every listener; undefined when they are cleartext. */
+  readonly tls: ServerTls | undefined;
+  /** The admin listener's `POST /token`, when infergate issues tokens. */
+  readonly tokenEndpoint: TokenEndpoint | undefined;
+  /** The public keys of infergate's token issuer. */
+  readonly jwks: JsonWebKeySet | undefined;
+  /** Authentication, then authorization (when `auth` is configured), for the gRPC listener. */
+  readonly grpcFilters: readonly FilterFactory<GrpcMessage>[];
+  readonly httpFilters: readonly FilterFactory<HttpMessage>[];
+  /** Stops watching certificate files. */
+  close(): void;
+}
+
+/**
+ * Reads the TLS material and builds the token verifier, issuer and policy. Throws ProxyError
+ * `ERR_PKI_MATERIAL_INVALID` when the TLS files or the issuer key do not form a usable set, so a
+ * gateway with broken identity material never starts.
+ */
+export function buildGatewayIdentity(config: GatewayConfig, logger: Logger): GatewayIdentity {
+  const tlsLog = logger.child({ component: 'tls' });
+  const tls = config.tls === undefined ? undefined : new ServerTls(config.tls, tlsLog);
+  const auth = config.auth;
+  const certificateRoles = compileCertificateRoles(auth?.certificateRoles ?? []);
+  if (tls === undefined) {
+    logger.warn('listeners accept cleartext and authenticate nobody; configure tls and auth');
+  } else if (auth === undefined) {
+    logger.warn('no auth section: any client with a trusted certificate may call everything');
+  }
+
+  const authentication = {
+    verifier: auth === undefined ? undefined : new TokenVerifier(auth),
+    certificateRoles,
+  };
+  const policy = auth === undefined ? undefined : compilePolicy(config.roles);
+  const decodeLimits = limitsNeedDecoding(config.roles);
+  const grpcInput = grpcPolicyInputReader(config.listeners.grpc.maxMessageBytes, decodeLimits);
+  const issuer =
+    auth?.issuer === undefined ? undefined : new TokenIssuer({ ...auth, issuer: auth.issuer });
+  return {
+    tls,
+    tokenEndpoint:
+      issuer === undefined ? undefined : tokenEndpoint(config, issuer, certificateRoles),
+    jwks: issuer?.publicJwks(),
+    grpcFilters: [
+      authenticationFilterFactory<GrpcMessage>(authentication),
+      ...(policy === undefined ? [] : [authorizationFilterFactory(policy, grpcInput)]),
+    ],
+    httpFilters: [
+      authenticationFilterFactory<HttpMessage>(authentication),
+      ...(policy === undefined
+        ? []
+        : [authorizationFilterFactory(policy, httpPolicyInputReader(decodeLimits))]),
+    ],
+    close: () => tls?.close(),
+  };
+}
+
+function tokenEndpoint(
+  config: GatewayConfig,
+  issuer: TokenIssuer,
+  certificateRoles: CertificateRoles,
+): TokenEndpoint {
+  const auth = config.auth!;
+  const exchange = auth.tokenExchange;
+  return new TokenEndpoint({
+    issuer,
+    certificateRoles,
+    knownRoles: new Set(Object.keys(config.roles)),
+    idTokens: exchange === undefined ? undefined : new IdTokenVerifier(exchange, auth),
+    idTokenRequired: exchange?.required ?? false,
+  });
+}
+
+/** Inference bodies are decoded for the policy only when some role limits what they carry. */
+function limitsNeedDecoding(roles: RolesConfig): boolean {
+  return Object.values(roles).some(
+    ({ limits }) =>
+      limits.maxTokens !== undefined || limits.batchSize !== undefined || limits.n !== undefined,
+  );
+}
