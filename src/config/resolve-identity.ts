@@ -68,6 +68,7 @@ function resolveAuth(auth: AuthSection, baseDir: string, issues: ConfigIssue[]):
   if (auth.issuer === undefined && auth.trustedIssuers.length === 0) {
     issues.push({ path: 'auth', reason: 'name an issuer or at least one trusted issuer' });
   }
+  checkIssuerNames(auth, issues);
   const issuer = auth.issuer;
   const keyPem =
     issuer === undefined
@@ -100,6 +101,21 @@ function resolveAuth(auth: AuthSection, baseDir: string, issues: ConfigIssue[]):
             ...resolveKeySource(exchange, 'auth.tokenExchange', baseDir, issues),
           },
   };
+}
+
+/**
+ * Each `iss` names one key set: a second issuer of the same name would let its keys sign for
+ * the first (RFC 8725 §3.8, keys belong to one issuer).
+ */
+function checkIssuerNames(auth: AuthSection, issues: ConfigIssue[]): void {
+  const seen = new Set(auth.issuer === undefined ? [] : [auth.issuer.issuer]);
+  auth.trustedIssuers.forEach((trusted, index) => {
+    if (seen.has(trusted.issuer)) {
+      const reason = `issuer "${trusted.issuer}" is named twice`;
+      issues.push({ path: `auth.trustedIssuers[${index}].issuer`, reason });
+    }
+    seen.add(trusted.issuer);
+  });
 }
 
 /** Exactly one of `jwksFile` and `jwksUrl`; a URL over https, or http to this machine only. */

@@ -38,18 +38,18 @@ export interface IdTokenFacts {
  * keep it: its key set, when fetched from a URL, refetches only as often as its cooldown allows.
  */
 export class IdTokenVerifier {
-  readonly #exchange: TokenExchangeConfig;
-  readonly #keySet: TokenKeySet;
-  readonly #rules: TokenRules;
+  private readonly exchange: TokenExchangeConfig;
+  private readonly keySet: TokenKeySet;
+  private readonly rules: TokenRules;
 
   constructor(exchange: TokenExchangeConfig, options: IdTokenVerifierOptions) {
-    this.#exchange = exchange;
-    this.#keySet = createTokenKeySet(
+    this.exchange = exchange;
+    this.keySet = createTokenKeySet(
       exchange.issuer,
       exchange,
       options.keySetFetch ?? KEY_SET_FETCH_DEFAULTS,
     );
-    this.#rules = {
+    this.rules = {
       issuer: exchange.issuer,
       audience: exchange.audience,
       algorithms: options.algorithms,
@@ -70,13 +70,13 @@ export class IdTokenVerifier {
       throw new ProxyError('ERR_TOKEN_MISSING', 'token exchange needs an ID token');
     }
     const token = checkTokenSyntax(idToken);
-    const { header, issuer } = inspectToken(token, this.#rules.algorithms);
-    this.#checkKind(issuer, header.typ);
+    const { header, issuer } = inspectToken(token, this.rules.algorithms);
+    this.checkKind(issuer, header.typ);
 
-    const payload = await verifySignedToken(token, header, this.#keySet, this.#rules);
+    const payload = await verifySignedToken(token, header, this.keySet, this.rules);
     return Object.freeze({
       subject: readSubject(payload),
-      roles: readRoles(payload, this.#exchange.rolesClaim),
+      roles: readRoles(payload, this.exchange.rolesClaim),
     });
   }
 
@@ -84,8 +84,8 @@ export class IdTokenVerifier {
    * Refuses tokens of another issuer before any key is fetched for them, and access tokens
    * (RFC 8725 §3.12): an access token of the same provider must not pass for a login.
    */
-  #checkKind(issuer: string, type: unknown): void {
-    if (issuer !== this.#exchange.issuer) {
+  private checkKind(issuer: string, type: unknown): void {
+    if (issuer !== this.exchange.issuer) {
       throw new ProxyError('ERR_TOKEN_INVALID', `token issuer ${quoted(issuer)} is not trusted`);
     }
     const normalized = typeof type === 'string' ? type.toLowerCase() : '';

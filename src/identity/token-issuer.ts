@@ -43,14 +43,14 @@ const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
  * Ed25519 (signing EdDSA) nor P-256 (ES256) with ERR_PKI_MATERIAL_INVALID.
  */
 export class TokenIssuer {
-  readonly #options: TokenIssuerOptions;
-  readonly #key: TokenSigningKey;
-  readonly #now: () => number;
+  private readonly options: TokenIssuerOptions;
+  private readonly key: TokenSigningKey;
+  private readonly now: () => number;
 
   constructor(options: TokenIssuerOptions) {
-    this.#options = options;
-    this.#key = readTokenSigningKey(options.issuer.privateKeyPem);
-    this.#now = options.now ?? Date.now;
+    this.options = options;
+    this.key = readTokenSigningKey(options.issuer.privateKeyPem);
+    this.now = options.now ?? Date.now;
   }
 
   /**
@@ -59,18 +59,18 @@ export class TokenIssuer {
    * thumbprint that is not one, or a lifetime that is not a positive whole number of seconds.
    */
   async issue(request: TokenRequest): Promise<IssuedToken> {
-    const ttlSeconds = this.#lifetime(request);
+    const ttlSeconds = this.lifetime(request);
     checkRequest(request);
 
-    const issuedAt = Math.floor(this.#now() / 1000);
+    const issuedAt = Math.floor(this.now() / 1000);
     const expiresAt = issuedAt + ttlSeconds;
-    const token = await new SignJWT(this.#claims(request, issuedAt, expiresAt))
+    const token = await new SignJWT(this.claims(request, issuedAt, expiresAt))
       .setProtectedHeader({
-        alg: this.#key.algorithm,
+        alg: this.key.algorithm,
         typ: ACCESS_TOKEN_TYPE,
-        kid: this.#key.keyId,
+        kid: this.key.keyId,
       })
-      .sign(this.#key.privateKey);
+      .sign(this.key.privateKey);
     return { token, expiresAt: new Date(expiresAt * 1000) };
   }
 
@@ -80,11 +80,11 @@ export class TokenIssuer {
    * by the old key are refused from then on instead of living out their (short) lifetime.
    */
   publicJwks(): JsonWebKeySet {
-    return Object.freeze({ keys: Object.freeze([this.#key.publicJwk]) });
+    return Object.freeze({ keys: Object.freeze([this.key.publicJwk]) });
   }
 
-  #lifetime(request: TokenRequest): number {
-    const configured = this.#options.issuer.ttlSeconds;
+  private lifetime(request: TokenRequest): number {
+    const configured = this.options.issuer.ttlSeconds;
     const requested = request.ttlSeconds ?? configured;
     if (!Number.isSafeInteger(requested) || requested <= 0) {
       throw new ProxyError('ERR_USAGE', `token lifetime ${requested} is not a positive integer`);
@@ -92,14 +92,14 @@ export class TokenIssuer {
     return Math.min(requested, configured);
   }
 
-  #claims(request: TokenRequest, issuedAt: number, expiresAt: number): Record<string, unknown> {
+  private claims(request: TokenRequest, issuedAt: number, expiresAt: number): Record<string, unknown> {
     // The roles claim goes first so that a roles claim named like a registered claim cannot
     // overwrite `iss`, `aud`, `exp` or `cnf`.
     return {
-      [this.#options.rolesClaim]: [...request.roles],
-      iss: this.#options.issuer.issuer,
+      [this.options.rolesClaim]: [...request.roles],
+      iss: this.options.issuer.issuer,
       sub: request.subject,
-      aud: this.#options.audience,
+      aud: this.options.audience,
       iat: issuedAt,
       exp: expiresAt,
       jti: randomUUID(),

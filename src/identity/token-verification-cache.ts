@@ -19,25 +19,25 @@ export const TOKEN_CACHE_MAX_AGE_MS = 5 * 60_000;
  * Failures are never stored, so a refusal cannot outlive its cause (a key set back online).
  */
 export class TokenVerificationCache {
-  readonly #now: () => number;
-  readonly #entries: LRUCache<string, CachedVerification>;
+  private readonly now: () => number;
+  private readonly entries: LRUCache<string, CachedVerification>;
 
   constructor(now: () => number, maxEntries = TOKEN_CACHE_MAX_ENTRIES) {
-    this.#now = now;
+    this.now = now;
     // TTLs on the injected clock, read on every access (no resolution window), so lru-cache
     // evicts on the same time line as the check in `get`.
-    this.#entries = new LRUCache({ max: maxEntries, perf: { now }, ttlResolution: 0 });
+    this.entries = new LRUCache({ max: maxEntries, perf: { now }, ttlResolution: 0 });
   }
 
   /** The facts of an earlier verification, unless the token expired or the reuse ran out. */
   get(token: string, thumbprint: string): TokenFacts | undefined {
     const key = cacheKey(token, thumbprint);
-    const entry = this.#entries.get(key);
+    const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
 
     // Checked here, not left to the TTL alone: an entry never outlives the token's `exp`.
-    if (this.#now() >= entry.validUntilMs) {
-      this.#entries.delete(key);
+    if (this.now() >= entry.validUntilMs) {
+      this.entries.delete(key);
       return undefined;
     }
     return entry.facts;
@@ -45,10 +45,10 @@ export class TokenVerificationCache {
 
   /** Remembers a verification until the token expires, or for the longest reuse if sooner. */
   set(token: string, thumbprint: string, facts: TokenFacts): void {
-    const now = this.#now();
+    const now = this.now();
     const validUntilMs = Math.min(facts.expiresAt.getTime(), now + TOKEN_CACHE_MAX_AGE_MS);
     if (validUntilMs <= now) return;
-    this.#entries.set(
+    this.entries.set(
       cacheKey(token, thumbprint),
       { facts, validUntilMs },
       {

@@ -49,15 +49,15 @@ interface IssuerTrust {
  * twice (ERR_CONFIG_INVALID).
  */
 export class TokenVerifier {
-  readonly #auth: AuthConfig;
-  readonly #issuers: ReadonlyMap<string, IssuerTrust>;
-  readonly #cache: TokenVerificationCache;
+  private readonly auth: AuthConfig;
+  private readonly issuers: ReadonlyMap<string, IssuerTrust>;
+  private readonly cache: TokenVerificationCache;
 
   constructor(auth: AuthConfig, options: TokenVerifierOptions = {}) {
     const now = options.now ?? Date.now;
-    this.#auth = auth;
-    this.#issuers = trustedIssuers(auth, now, options.keySetFetch ?? KEY_SET_FETCH_DEFAULTS);
-    this.#cache = new TokenVerificationCache(
+    this.auth = auth;
+    this.issuers = trustedIssuers(auth, now, options.keySetFetch ?? KEY_SET_FETCH_DEFAULTS);
+    this.cache = new TokenVerificationCache(
       now,
       options.cacheMaxEntries ?? TOKEN_CACHE_MAX_ENTRIES,
     );
@@ -75,24 +75,24 @@ export class TokenVerifier {
     certificate: PeerCertificate,
   ): Promise<TokenFacts> {
     const token = bearerToken(authorization);
-    const cached = this.#cache.get(token, certificate.thumbprint);
+    const cached = this.cache.get(token, certificate.thumbprint);
     if (cached !== undefined) return cached;
 
-    const facts = await this.#verifyInFull(token, certificate);
-    this.#cache.set(token, certificate.thumbprint, facts);
+    const facts = await this.verifyInFull(token, certificate);
+    this.cache.set(token, certificate.thumbprint, facts);
     return facts;
   }
 
-  async #verifyInFull(token: string, certificate: PeerCertificate): Promise<TokenFacts> {
-    const { header, issuer } = inspectToken(token, this.#auth.algorithms);
-    const trust = this.#issuers.get(issuer);
+  private async verifyInFull(token: string, certificate: PeerCertificate): Promise<TokenFacts> {
+    const { header, issuer } = inspectToken(token, this.auth.algorithms);
+    const trust = this.issuers.get(issuer);
     if (trust === undefined) {
       throw new ProxyError('ERR_TOKEN_INVALID', `token issuer ${quoted(issuer)} is not trusted`);
     }
 
     const payload = await verifySignedToken(token, header, trust.keySet, trust.rules);
     checkCertificateBinding(payload, certificate.thumbprint);
-    return tokenFacts(payload, issuer, this.#auth.rolesClaim);
+    return tokenFacts(payload, issuer, this.auth.rolesClaim);
   }
 }
 
