@@ -7,6 +7,8 @@ import {
   ensureDevelopmentCertificates,
   type DevelopmentCertificatePaths,
 } from '../identity/pki/development-certificates';
+import { loadCertificateAuthorityFromDir } from '../identity/pki/certificate-authority';
+import { publishRevocationList } from '../identity/pki/certificate-revocation';
 import type { Logger } from '../observe/logger';
 
 /** Where `infergate start` and `infergate infer` keep the development set by default. */
@@ -28,14 +30,19 @@ export interface DevelopmentIdentity {
  */
 export function developmentIdentity(dir: string): DevelopmentIdentity {
   const made = ensureDevelopmentCertificates(dir);
-  return { sections: developmentIdentitySections(made.paths), written: made.written };
+  const written = [...made.written];
+  if (!written.includes(made.paths.crl)) {
+    // A CRL past its nextUpdate makes OpenSSL refuse every client of its CA: a development
+    // set that sat unused for a month must still start.
+    const published = publishRevocationList(loadCertificateAuthorityFromDir(dir), dir);
+    written.push(published.crlFile);
+  }
+  return { sections: developmentIdentitySections(made.paths), written };
 }
 
 /** Logs what was made, and how a client gets a token for the development role. */
 export function logDevelopmentIdentity(identity: DevelopmentIdentity, dir: string, logger: Logger) {
-  if (identity.written.length > 0) {
-    logger.info({ files: identity.written }, 'development certificates written');
-  }
+  logger.info({ files: identity.written }, 'development certificates written');
   const command =
     `infergate token issue --cert ${dir}/client.pem --key ${dir}/token-issuer-key.pem ` +
     `--sub demo --roles ${DEVELOPMENT_ROLE}`;
