@@ -16,6 +16,7 @@ import type { FilterFactory } from './pipeline/filter';
 import { Router } from './pipeline/router';
 import { Http2SessionPool } from './upstream/http2-session-pool';
 import { HttpUpstreamPool } from './upstream/http-upstream-pool';
+import { UpstreamTls } from './upstream/upstream-tls';
 
 /** The addresses the listeners actually bound, as `host:port`. */
 export interface GatewayAddresses {
@@ -28,8 +29,9 @@ export interface GatewayAddresses {
 export interface Gateway {
   readonly addresses: GatewayAddresses;
   /**
-   * Re-reads the listeners' certificate, key, CA and CRL files (SIGHUP); false when they were
-   * refused and the current material stays. Connections already open are not interrupted.
+   * Re-reads the listeners' certificate, key, CA and CRL files and every upstream's TLS files
+   * (SIGHUP); false when a set was refused and its current material stays. Connections already
+   * open are not interrupted.
    */
   reloadTls(): boolean;
   /** Drains and stops: readiness fails first, exchanges in flight get `drainTimeoutMs`. */
@@ -67,14 +69,15 @@ export async function startGateway(
   const identity = buildGatewayIdentity(config, logger);
   const grpcPools = new Map<string, Http2SessionPool>();
   const httpPools = new Map<string, HttpUpstreamPool>();
+  const upstreamTls: UpstreamTls[] = [];
   for (const upstream of config.upstreams) {
+    const tls = upstream.tls === undefined ? undefined : new UpstreamTls(upstream, logger);
+    if (tls !== undefined) upstreamTls.push(tls);
     if (upstream.protocol === 'grpc') {
-      grpcPools.set(
-        upstream.name,
-        new Http2SessionPool(upstream, logger.child({ upstream: upstream.name })),
-      );
+      const log = logger.child({ upstream: upstream.name });
+      grpcPools.set(upstream.name, new Http2SessionPool(upstream, log, tls));
     } else {
-      httpPools.set(upstream.name, new HttpUpstreamPool(upstream));
+      httpPools.set(upstream.name, new HttpUpstreamPool(upstream, tls));
     }
   }
   const routesFor = (protocol: UpstreamProtocol) =>
@@ -141,11 +144,16 @@ export async function startGateway(
     for (const pool of grpcPools.values()) pool.close(force);
     await Promise.all([...httpPools.values()].map((pool) => pool.close(force)));
   };
-  const addresses = await bindAll(listeners, async () => {
+  const stopWatching = () => {
     identity.close();
+    for (const tls of upstreamTls) tls.close();
+  };
+  const addresses = await bindAll(listeners, async () => {
+    stopWatching();
     await closePools(true);
   });
   identity.tls?.start();
+  for (const tls of upstreamTls) tls.start();
   state.phase = 'ready';
   for (const listener of listeners) {
     logger.info({ listener: listener.name, address: addresses[listener.name] }, 'listening');
@@ -153,9 +161,13 @@ export async function startGateway(
 
   return {
     addresses,
-    reloadTls: () => identity.tls?.reload() ?? false,
+    reloadTls: () => {
+      // Every set is reloaded, whatever another one answered.
+      const results = [identity.tls?.reload() ?? true, ...upstreamTls.map((tls) => tls.reload())];
+      return results.every(Boolean);
+    },
     close: async () => {
-      identity.close();
+      stopWatching();
       state.phase = 'draining';
       logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
       await Promise.all(listeners.map((listener) => listener.close(config.drainTimeoutMs)));

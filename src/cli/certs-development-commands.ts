@@ -33,14 +33,12 @@ Options:
   -h, --help         show this help`,
 
   async run(args, io) {
-    const flags = parseFlags(args, FLAGS);
-    if (wroteHelp(flags.help, this, io)) return 0;
-    const dir = requiredFlag('dir', flags.dir);
-    const days = parseDays('days', flags.days);
+    const flags = developmentFlags(args, this, io);
+    if (flags === undefined) return 0;
 
-    const result = ensureDevelopmentCertificates(dir, { days });
+    const result = ensureDevelopmentCertificates(flags.dir, { days: flags.days });
     writeOutcome(result, io);
-    if (!result.created) io.stdout.write(`the development set in ${dir} exists already\n`);
+    if (!result.created) io.stdout.write(`the development set in ${flags.dir} exists already\n`);
     return 0;
   },
 };
@@ -61,15 +59,27 @@ Options:
   -h, --help         show this help`,
 
   async run(args, io) {
-    const flags = parseFlags(args, FLAGS);
-    if (wroteHelp(flags.help, this, io)) return 0;
-    const dir = requiredFlag('dir', flags.dir);
-    const days = parseDays('days', flags.days);
+    const flags = developmentFlags(args, this, io);
+    if (flags === undefined) return 0;
 
-    writeOutcome(rotateDevelopmentCertificates(dir, { days }), io);
+    writeOutcome(rotateDevelopmentCertificates(flags.dir, { days: flags.days }), io);
     return 0;
   },
 };
+
+/**
+ * The `--dir` and `--days` that `init` and `rotate` both take; undefined when `--help` was given
+ * and answered. Throws ERR_USAGE for a missing `--dir` or a bad `--days`.
+ */
+function developmentFlags(
+  args: readonly string[],
+  command: CliCommand,
+  io: CliIo,
+): { dir: string; days: number | undefined } | undefined {
+  const flags = parseFlags(args, FLAGS);
+  if (wroteHelp(flags.help, command, io)) return undefined;
+  return { dir: requiredFlag('dir', flags.dir), days: parseDays('days', flags.days) };
+}
 
 function writeOutcome(result: DevelopmentCertificates, io: CliIo): void {
   const written = new Set(result.written);

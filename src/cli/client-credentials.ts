@@ -1,15 +1,17 @@
 // How `infergate infer` authenticates: the development set's client certificate and a token
 // bound to it, or explicit files, or cleartext for a model server without TLS.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { DEFAULTS } from '../config/defaults';
 import { ProxyError } from '../errors/proxy-error';
 import { readPeerCertificate } from '../identity/peer-certificate';
-import { TokenIssuer } from '../identity/token-issuer';
 import { X509Certificate } from 'node:crypto';
+import { defaultTokenIssuer, readMaterialFile } from './cli-material';
 import { DEVELOPMENT_CERTS_DIR } from './development-identity';
+
+/** What a failed read adds: the credentials are most often the missing development set. */
+const MISSING_MATERIAL_HINT = '; infergate certs init makes a set, --insecure sends none';
 
 /** The flags a client command takes for its credentials. */
 export const CLIENT_CREDENTIAL_FLAGS = {
@@ -75,15 +77,7 @@ async function developmentToken(dir: string, cert: Buffer): Promise<string | und
   const keyFile = join(dir, 'token-issuer-key.pem');
   if (!existsSync(keyFile)) return undefined;
   const certificate = readPeerCertificate(new X509Certificate(cert));
-  const issuer = new TokenIssuer({
-    issuer: {
-      issuer: DEFAULTS.auth.issuer,
-      privateKeyPem: readMaterial(keyFile).toString('utf8'),
-      ttlSeconds: DEFAULTS.auth.ttlSeconds,
-    },
-    audience: DEFAULTS.auth.audience,
-    rolesClaim: DEFAULTS.auth.rolesClaim,
-  });
+  const issuer = defaultTokenIssuer(readMaterial(keyFile).toString('utf8'));
   const subject = certificate.commonName ?? certificate.subject;
   const { token } = await issuer.issue({
     subject,
@@ -94,12 +88,5 @@ async function developmentToken(dir: string, cert: Buffer): Promise<string | und
 }
 
 function readMaterial(file: string): Buffer {
-  const absolute = resolve(file);
-  try {
-    return readFileSync(absolute);
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    const message = `cannot read ${absolute} (${reason}); infergate certs init makes a set, --insecure sends none`;
-    throw new ProxyError('ERR_PKI_MATERIAL_INVALID', message, { cause: err });
-  }
+  return readMaterialFile(file, '', MISSING_MATERIAL_HINT);
 }

@@ -2,14 +2,12 @@
 // certificate, for scripts and for trying a gateway without an identity provider.
 
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { DEFAULTS } from '../config/defaults';
 import { name as roleName } from '../config/schema-primitives';
 import { ProxyError } from '../errors/proxy-error';
 import { certificateThumbprint } from '../identity/peer-certificate';
-import { TokenIssuer } from '../identity/token-issuer';
 import { parseFlags, type CliCommand, type CliIo } from './cli-command';
+import { defaultTokenIssuer, readMaterialFile } from './cli-material';
 
 /** Where `--key` points unless given: the issuer key of a development setup. */
 export const DEFAULT_ISSUER_KEY_FILE = 'certs/token-issuer-key.pem';
@@ -87,14 +85,10 @@ async function issueToken(args: readonly string[], io: CliIo): Promise<number> {
   const ttlSeconds = parseTtl(flags.ttl);
   const thumbprint = readThumbprint(required('cert', flags.cert));
 
-  const issuer = new TokenIssuer({
-    issuer: {
-      issuer: flags.issuer ?? DEFAULTS.auth.issuer,
-      privateKeyPem: readIssuerKey(flags.key ?? DEFAULT_ISSUER_KEY_FILE),
-      ttlSeconds,
-    },
-    audience: flags.audience ?? DEFAULTS.auth.audience,
-    rolesClaim: DEFAULTS.auth.rolesClaim,
+  const issuer = defaultTokenIssuer(readIssuerKey(flags.key ?? DEFAULT_ISSUER_KEY_FILE), {
+    issuer: flags.issuer,
+    audience: flags.audience,
+    ttlSeconds,
   });
   const { token } = await issuer.issue({ subject, roles, certificateThumbprint: thumbprint });
   io.stdout.write(`${token}\n`);
@@ -133,7 +127,7 @@ function parseTtl(value: string | undefined): number {
 }
 
 function readThumbprint(file: string): string {
-  const pem = readMaterial(file, 'certificate');
+  const pem = readMaterialFile(file, 'certificate');
   try {
     return certificateThumbprint(new X509Certificate(pem).raw);
   } catch (err) {
@@ -144,15 +138,5 @@ function readThumbprint(file: string): string {
 }
 
 function readIssuerKey(file: string): string {
-  return readMaterial(file, 'token issuer key').toString('utf8');
-}
-
-function readMaterial(file: string, what: string): Buffer {
-  const absolute = resolve(file);
-  try {
-    return readFileSync(absolute);
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ProxyError('ERR_PKI_MATERIAL_INVALID', `cannot read ${what} ${absolute} (${reason})`);
-  }
+  return readMaterialFile(file, 'token issuer key').toString('utf8');
 }

@@ -30,12 +30,24 @@ export interface UpstreamConfig {
 /** gRPC upstreams serve the gRPC listener; HTTP upstreams the HTTP listener. */
 export type UpstreamProtocol = 'grpc' | 'http';
 
-/** TLS material for one upstream, read from disk at start-up. */
+/**
+ * TLS material for one upstream: read from disk at start-up, and the files it came from, which
+ * are read again when they change so certificates rotate without a restart.
+ */
 export interface UpstreamTlsConfig {
   readonly ca: Buffer | undefined;
   readonly cert: Buffer | undefined;
   readonly key: Buffer | undefined;
   readonly serverName: string | undefined;
+  /** Absolute paths of `ca`, `cert` and `key`, when each came from a file. */
+  readonly files: UpstreamTlsFiles;
+}
+
+/** Where an upstream's TLS material lives. */
+export interface UpstreamTlsFiles {
+  readonly caFile: string | undefined;
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
 }
 
 /** A route: which model names it takes and the upstream it sends them to. */

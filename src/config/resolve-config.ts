@@ -85,6 +85,7 @@ const EMPTY_TLS: UpstreamTlsConfig = {
   cert: undefined,
   key: undefined,
   serverName: undefined,
+  files: { caFile: undefined, certFile: undefined, keyFile: undefined },
 };
 
 function resolveTls(
@@ -99,11 +100,18 @@ function resolveTls(
     issues.push({ path: `${path}.tls`, reason: 'certFile and keyFile must be given together' });
   }
 
+  const absolute = (file: string | undefined) =>
+    file === undefined ? undefined : isAbsolute(file) ? file : resolve(baseDir, file);
   return {
     ca: readConfigFile(tls.caFile, `${path}.tls.caFile`, baseDir, issues),
     cert: readConfigFile(tls.certFile, `${path}.tls.certFile`, baseDir, issues),
     key: readConfigFile(tls.keyFile, `${path}.tls.keyFile`, baseDir, issues),
     serverName: tls.serverName,
+    files: {
+      caFile: absolute(tls.caFile),
+      certFile: absolute(tls.certFile),
+      keyFile: absolute(tls.keyFile),
+    },
   };
 }
 

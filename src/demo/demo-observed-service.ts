@@ -10,7 +10,13 @@ import type {
 } from '@grpc/grpc-js';
 
 /** Any handler shape, seen as the common part all four grpc-js handler kinds share. */
-type AnyHandler = (call: { readonly metadata: Metadata }, callback?: unknown) => void;
+type AnyHandler = (
+  call: {
+    readonly metadata: Metadata;
+    getAuthContext?(): { sslPeerCertificate?: { fingerprint256?: string } } | null;
+  },
+  callback?: unknown,
+) => void;
 
 /**
  * Copies a service definition with its (de)serializers wrapped: the server emits
@@ -41,8 +47,9 @@ export function observeDefinition(
 }
 
 /**
- * Wraps handlers so each call first emits `('metadata', rpcName, metadata)` with the
- * request metadata grpc-js received. grpc-js picks the call kind from the definition, not
+ * Wraps handlers so each call first emits `('metadata', rpcName, metadata, peerCertificate)`
+ * with the request metadata grpc-js received and, over mTLS, the client certificate's
+ * fingerprint (SHA-256, colon-separated hex; undefined in cleartext). grpc-js picks the call kind from the definition, not
  * from the handler, so one wrapper shape serves all four kinds.
  */
 export function observeImplementation(
@@ -53,7 +60,8 @@ export function observeImplementation(
   for (const [rpcName, handler] of Object.entries(handlers)) {
     const inner = handler as unknown as AnyHandler;
     const wrapped: AnyHandler = (call, callback) => {
-      events.emit('metadata', rpcName, call.metadata);
+      const peer = call.getAuthContext?.()?.sslPeerCertificate;
+      events.emit('metadata', rpcName, call.metadata, peer?.fingerprint256);
       inner(call, callback);
     };
     observed[rpcName] = wrapped as unknown as UntypedHandleCall;

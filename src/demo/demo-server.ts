@@ -31,6 +31,8 @@ export interface DemoServerOptions {
   tokenDelayMs?: number;
   /** Logger for lifecycle lines; default a disabled logger. */
   logger?: Logger;
+  /** How the port is secured; default cleartext (tests give TLS and mTLS credentials). */
+  credentials?: grpc.ServerCredentials;
 }
 
 /** A running demo server. */
@@ -41,7 +43,7 @@ export interface DemoServer {
   /**
    * Emits `('request', rpcName, Buffer)` per request message received,
    * `('response', rpcName, Buffer)` per response message sent, `('metadata', rpcName,
-   * grpc.Metadata)` per call, and `('cancelled', rpcName)` when a client cancels a call.
+   * grpc.Metadata, peerFingerprint)` per call, and `('cancelled', rpcName)` when a client cancels a call.
    */
   readonly events: EventEmitter;
   /** Stops accepting calls, lets in-flight ones finish, and cuts them off after a short bound. */
@@ -73,19 +75,20 @@ export function hostPort(host: string, port: number): string {
 }
 
 /** Binds without TLS (the demo upstream is local) and resolves with the bound port. */
-function bind(server: grpc.Server, host: string, port: number): Promise<number> {
+function bind(
+  server: grpc.Server,
+  host: string,
+  port: number,
+  credentials: grpc.ServerCredentials,
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(
-      hostPort(host, port),
-      grpc.ServerCredentials.createInsecure(),
-      (err, boundPort) => {
-        if (err !== null) {
-          reject(err);
-          return;
-        }
-        resolve(boundPort);
-      },
-    );
+    server.bindAsync(hostPort(host, port), credentials, (err, boundPort) => {
+      if (err !== null) {
+        reject(err);
+        return;
+      }
+      resolve(boundPort);
+    });
   });
 }
 
@@ -127,7 +130,8 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const server = new grpc.Server(SERVER_OPTIONS);
   registerServices(server, context);
 
-  const port = await bind(server, host, options.port ?? 0).catch((err: unknown) => {
+  const credentials = options.credentials ?? grpc.ServerCredentials.createInsecure();
+  const port = await bind(server, host, options.port ?? 0, credentials).catch((err: unknown) => {
     server.forceShutdown();
     throw err;
   });

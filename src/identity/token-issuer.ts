@@ -92,7 +92,11 @@ export class TokenIssuer {
     return Math.min(requested, configured);
   }
 
-  private claims(request: TokenRequest, issuedAt: number, expiresAt: number): Record<string, unknown> {
+  private claims(
+    request: TokenRequest,
+    issuedAt: number,
+    expiresAt: number,
+  ): Record<string, unknown> {
     // The roles claim goes first so that a roles claim named like a registered claim cannot
     // overwrite `iss`, `aud`, `exp` or `cnf`.
     return {

@@ -7,6 +7,7 @@ import http2, {
 } from 'node:http2';
 import type { UpstreamConfig } from '../config/gateway-config';
 import type { Logger } from '../observe/logger';
+import type { UpstreamTls } from './upstream-tls';
 import { HTTP2_SESSION_SETTINGS, HTTP2_SESSION_WINDOW_BYTES } from './http2-settings';
 
 interface PooledSession {
@@ -17,7 +18,9 @@ interface PooledSession {
 /**
  * Up to `connections` sessions to one upstream; each request takes the least busy one. A
  * session that errors, closes or receives GOAWAY leaves the pool at once, so the next request
- * connects afresh; streams already on it finish or fail on their own.
+ * connects afresh; streams already on it finish or fail on their own. When the upstream's TLS
+ * material is reloaded, every session leaves the pool the same way and is closed once its
+ * streams are done, so new handshakes use the new material and no call is cut.
  */
 export class Http2SessionPool {
   private readonly sessions: PooledSession[] = [];
@@ -26,7 +29,10 @@ export class Http2SessionPool {
   constructor(
     readonly upstream: UpstreamConfig,
     private readonly log: Logger,
-  ) {}
+    private readonly tls: UpstreamTls | undefined = undefined,
+  ) {
+    tls?.onReload(() => this.drain());
+  }
 
   /**
    * Opens a stream to the upstream. Connection failures surface as the stream's 'error' event
@@ -47,6 +53,11 @@ export class Http2SessionPool {
       if (force) session.destroy();
       else session.close();
     }
+  }
+
+  /** Moves new calls onto new sessions; the old ones close when their streams end. */
+  private drain(): void {
+    for (const { session } of this.sessions.splice(0)) session.close();
   }
 
   private pick(): PooledSession {
@@ -100,14 +111,7 @@ export class Http2SessionPool {
   }
 
   private tlsOptions(): http2.SecureClientSessionOptions {
-    const tls = this.upstream.tls;
-    if (tls === undefined) return {};
-    return {
-      ca: tls.ca,
-      cert: tls.cert,
-      key: tls.key,
-      servername: tls.serverName ?? this.upstream.host,
-      ALPNProtocols: ['h2'],
-    };
+    if (this.tls === undefined) return {};
+    return { ...this.tls.options, ALPNProtocols: ['h2'] };
   }
 }

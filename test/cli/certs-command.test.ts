@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { certificateThumbprint } from '../../src/identity/peer-certificate';
-import { runCli } from '../fixtures/cli-run';
+import { runCli, type CliResult } from '../fixtures/cli-run';
 import { readCrl } from '../fixtures/crl-reader';
 import { fileMode, pkiTempDir } from '../fixtures/pki-temp-dir';
 
@@ -46,10 +46,20 @@ async function initialized(t: Parameters<typeof pkiTempDir>[0]): Promise<string>
 }
 
 /** Asserts a usage error: exit 2, nothing on stdout, the message and ERR_USAGE on stderr. */
-function assertUsageError(result: Awaited<ReturnType<typeof runCli>>, message: string): void {
+function assertUsageError(result: CliResult, message: string): void {
   assert.equal(result.code, 2, result.stderr);
   assert.equal(result.stdout, '');
   assert.equal(result.stderr, `infergate certs: ${message} (ERR_USAGE)\n`);
+}
+
+/** Runs `infergate certs` with `prefix` and each case's arguments, in order, as usage errors. */
+async function assertUsageErrors(
+  prefix: readonly string[],
+  cases: readonly (readonly [args: readonly string[], message: string])[],
+): Promise<void> {
+  for (const [args, message] of cases) {
+    assertUsageError(await runCli('certs', ...prefix, ...args), message);
+  }
 }
 
 test('is listed by infergate --help', async () => {
@@ -122,15 +132,14 @@ test('init writes the development set, listing each file, then keeps it', async 
 });
 
 test('init and rotate refuse a missing --dir and a bad --days with exit 2', async () => {
-  assertUsageError(await runCli('certs', 'init'), '--dir is required');
-  assertUsageError(await runCli('certs', 'rotate'), '--dir is required');
-  assertUsageError(
-    await runCli('certs', 'init', '--dir', 'x', '--days', '0'),
-    '--days "0" is not a number of days from 1 to 3650',
-  );
-  assertUsageError(
-    await runCli('certs', 'init', '--dir', 'x', '--days', 'soon'),
-    '--days "soon" is not a non-negative integer',
+  await assertUsageErrors(
+    [],
+    [
+      [['init'], '--dir is required'],
+      [['rotate'], '--dir is required'],
+      [['init', '--dir', 'x', '--days', '0'], '--days "0" is not a number of days from 1 to 3650'],
+      [['init', '--dir', 'x', '--days', 'soon'], '--days "soon" is not a non-negative integer'],
+    ],
   );
 });
 
@@ -210,42 +219,37 @@ test("issue signs with an operator's CA given by --ca-cert and --ca-key", async 
 test('issue refuses bad flags with exit 2 and writes nothing', async (t) => {
   const dir = await initialized(t);
   const before = fs.readdirSync(dir).sort();
-  const issue = (...args: string[]) => runCli('certs', 'issue', '--dir', dir, ...args);
+  const issue = ['issue', '--dir', dir];
 
-  assertUsageError(await issue('--type', 'client'), '--name is required');
-  assertUsageError(await issue('--name', 'a'), '--type is required');
-  assertUsageError(
-    await issue('--name', 'a', '--type', 'peer'),
-    '--type "peer" is not server or client',
-  );
-  assertUsageError(
-    await issue('--name', 'a', '--type', 'server'),
-    'a server certificate needs --dns or --ip',
-  );
-  assertUsageError(
-    await issue('--name', 'a', '--type', 'server', '--ip', '1.2.3'),
-    'IP address "1.2.3" is not an IPv4 or IPv6 address',
-  );
-  assertUsageError(
-    await issue('--name', 'a', '--type', 'client', '--uri', 'batch'),
-    'URI "batch" is not an absolute URI',
-  );
+  await assertUsageErrors(issue, [
+    [['--type', 'client'], '--name is required'],
+    [['--name', 'a'], '--type is required'],
+    [['--name', 'a', '--type', 'peer'], '--type "peer" is not server or client'],
+    [['--name', 'a', '--type', 'server'], 'a server certificate needs --dns or --ip'],
+    [
+      ['--name', 'a', '--type', 'server', '--ip', '1.2.3'],
+      'IP address "1.2.3" is not an IPv4 or IPv6 address',
+    ],
+    [['--name', 'a', '--type', 'client', '--uri', 'batch'], 'URI "batch" is not an absolute URI'],
+  ]);
   for (const name of ['ca', 'server-key', '../escape', 'token-issuer']) {
-    const result = await issue('--name', name, '--type', 'client');
+    const result = await runCli('certs', ...issue, '--name', name, '--type', 'client');
     assert.equal(result.code, 2, name);
     assert.match(
       result.stderr,
       new RegExp(`--name "${name.replace('.', '\\.')}" is not a file name`),
     );
   }
-  assertUsageError(
-    await issue('--name', 'a', '--type', 'client', '--ca-cert', 'x.pem'),
-    '--ca-cert and --ca-key must be given together',
-  );
-  assertUsageError(
-    await issue('--name', 'server', '--type', 'server', '--dns', 'localhost'),
-    `${path.join(dir, 'server.pem')} exists already; renew it instead`,
-  );
+  await assertUsageErrors(issue, [
+    [
+      ['--name', 'a', '--type', 'client', '--ca-cert', 'x.pem'],
+      '--ca-cert and --ca-key must be given together',
+    ],
+    [
+      ['--name', 'server', '--type', 'server', '--dns', 'localhost'],
+      `${path.join(dir, 'server.pem')} exists already; renew it instead`,
+    ],
+  ]);
   assert.deepEqual(fs.readdirSync(dir).sort(), before);
 });
 
@@ -298,10 +302,12 @@ test('renew --keep-key certifies the same key again', async (t) => {
 });
 
 test('renew refuses a missing --cert and a --cert whose key file it cannot name', async () => {
-  assertUsageError(await runCli('certs', 'renew', '--dir', 'x'), '--cert is required');
-  assertUsageError(
-    await runCli('certs', 'renew', '--dir', 'x', '--cert', 'server.crt'),
-    '--key is required when --cert "server.crt" is not a .pem',
+  await assertUsageErrors(
+    ['renew', '--dir', 'x'],
+    [
+      [[], '--cert is required'],
+      [['--cert', 'server.crt'], '--key is required when --cert "server.crt" is not a .pem'],
+    ],
   );
 });
 

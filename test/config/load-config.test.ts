@@ -441,6 +441,11 @@ test('reads TLS files relative to the config file for a grpcs upstream', (t) => 
     cert: Buffer.from('CERT BYTES'),
     key: Buffer.from('KEY BYTES'),
     serverName: 'models.example',
+    files: {
+      caFile: path.join(dir, 'ca.pem'),
+      certFile: path.join(dir, 'client.pem'),
+      keyFile: path.join(dir, 'client.key'),
+    },
   });
 });
 
@@ -452,6 +457,7 @@ test('gives a grpcs upstream without tls settings empty TLS material', () => {
     cert: undefined,
     key: undefined,
     serverName: undefined,
+    files: { caFile: undefined, certFile: undefined, keyFile: undefined },
   });
 });
 

@@ -70,6 +70,7 @@ test('resolves an https upstream with TLS settings and an http upstream without 
     cert: undefined,
     key: undefined,
     serverName: 'm.example',
+    files: { caFile: undefined, certFile: undefined, keyFile: undefined },
   });
   assert.equal(secure!.secure, true);
   assert.equal(plain!.tls, undefined);

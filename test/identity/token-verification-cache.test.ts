@@ -4,32 +4,10 @@
 import assert from 'node:assert/strict';
 import { mock, test, type TestContext } from 'node:test';
 import { TOKEN_CACHE_MAX_AGE_MS } from '../../src/identity/token-verification-cache';
-import { TokenVerifier } from '../../src/identity/token-verifier';
-import { makeTestPki } from '../fixtures/certificates';
-import {
-  accessClaims,
-  assertRefused,
-  authConfig,
-  makeSigningKey,
-  nowSeconds,
-  peerOf,
-  signToken,
-  testClock,
-  type TestClock,
-} from '../fixtures/tokens';
+import { makeVerifierFixture } from '../fixtures/token-verifier-fixture';
+import { assertRefused, nowSeconds, testClock } from '../fixtures/tokens';
 
-const pki = makeTestPki();
-const client = peerOf(pki.client.cert);
-const otherCertificate = peerOf(pki.server.cert);
-const issuerKey = makeSigningKey('ed25519');
-
-function verifierFor(clock: TestClock): TokenVerifier {
-  return new TokenVerifier(authConfig(issuerKey), { now: clock.now });
-}
-
-async function bearer(clock: TestClock, overrides: Record<string, unknown> = {}): Promise<string> {
-  return `Bearer ${await signToken(issuerKey, accessClaims(clock, client.thumbprint, overrides))}`;
-}
+const { client, otherCertificate, verifierFor, bearer } = makeVerifierFixture();
 
 /** Counts the signature checks jose makes from now until the end of the test. */
 function countSignatureChecks(t: TestContext): () => number {
@@ -103,7 +81,7 @@ test('does not cache a refusal', async () => {
 
 test('keeps at most cacheMaxEntries verified tokens', async (t) => {
   const clock = testClock();
-  const verifier = new TokenVerifier(authConfig(issuerKey), { now: clock.now, cacheMaxEntries: 1 });
+  const verifier = verifierFor(clock, {}, { cacheMaxEntries: 1 });
   const first = await bearer(clock, { jti: 'a' });
   const second = await bearer(clock, { jti: 'b' });
   await verifier.verify(first, client);

@@ -2,41 +2,28 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TokenVerifier } from '../../src/identity/token-verifier';
 import type { AuthConfig } from '../../src/config/gateway-config';
-import { makeTestPki } from '../fixtures/certificates';
+import type { TokenVerifier } from '../../src/identity/token-verifier';
+import { makeVerifierFixture } from '../fixtures/token-verifier-fixture';
 import {
   accessClaims,
   assertRefused,
-  authConfig,
   makeSigningKey,
   nowSeconds,
-  peerOf,
   signToken,
   testClock,
   unsignedToken,
   type TestClock,
 } from '../fixtures/tokens';
 
-const pki = makeTestPki();
-const client = peerOf(pki.client.cert);
-const otherCertificate = peerOf(pki.server.cert);
-const issuerKey = makeSigningKey('ed25519');
+const { client, otherCertificate, issuerKey, verifierFor, bearer } = makeVerifierFixture();
 const idpKey = makeSigningKey('p256', 'idp-1');
 const IDP = 'https://idp.example';
-
-function verifierFor(clock: TestClock, overrides: Partial<AuthConfig> = {}): TokenVerifier {
-  return new TokenVerifier(authConfig(issuerKey, overrides), { now: clock.now });
-}
 
 /** A verifier that also trusts the test IdP, whose key set is given inline. */
 function verifierWithIdp(clock: TestClock, overrides: Partial<AuthConfig> = {}): TokenVerifier {
   const trustedIssuers = [{ issuer: IDP, jwks: { keys: [idpKey.jwk] }, jwksUrl: undefined }];
   return verifierFor(clock, { trustedIssuers, ...overrides });
-}
-
-async function bearer(clock: TestClock, overrides: Record<string, unknown> = {}): Promise<string> {
-  return `Bearer ${await signToken(issuerKey, accessClaims(clock, client.thumbprint, overrides))}`;
 }
 
 test('accepts a good token bound to the certificate and returns its facts', async () => {

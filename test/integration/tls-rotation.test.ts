@@ -3,9 +3,11 @@
 // failing and new handshakes using the new material.
 
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import https from 'node:https';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { startDemoServer } from '../../src/demo/demo-server';
@@ -177,4 +179,111 @@ test('keeps the current material when a rotated file is broken', async (t) => {
   );
   assert.equal((line.err as { code?: string }).code, 'ERR_PKI_MATERIAL_INVALID');
   assert.ok(!logs.text().includes('broken'), 'key material never reaches the log');
+});
+
+test(
+  'replaces the client certificate presented to an mTLS upstream while streams run',
+  { timeout: 60_000 },
+  async (t) => {
+    const identity = makeTestIdentity(t);
+    const { alice, bob } = identity.clients;
+    const credentials = grpc.ServerCredentials.createSsl(
+      Buffer.from(identity.caPem),
+      [
+        {
+          cert_chain: fs.readFileSync(identity.serverCertFile),
+          private_key: fs.readFileSync(identity.serverKeyFile),
+        },
+      ],
+      true,
+    );
+    const demo = await startDemoServer({ credentials });
+    t.after(() => demo.close());
+    const presented: string[] = [];
+    demo.events.on('metadata', (_rpc: string, _metadata: unknown, fingerprint?: string) => {
+      if (fingerprint !== undefined) presented.push(fingerprint);
+    });
+    const clientCert = path.join(identity.dir, 'gateway-client.pem');
+    const clientKey = path.join(identity.dir, 'gateway-client-key.pem');
+    fs.copyFileSync(alice.certFile, clientCert);
+    fs.copyFileSync(alice.keyFile, clientKey);
+    const { grpcAddress, logs } = await startTestGateway(t, {
+      upstreams: [
+        {
+          name: 'demo',
+          address: `grpcs://localhost:${demo.port}`,
+          tls: { caFile: identity.caFile, certFile: clientCert, keyFile: clientKey },
+        },
+      ],
+    });
+    const load = keepStreaming(kserveClient(t, grpcAddress), new grpc.Metadata());
+    while (presented.length === 0) await new Promise((resolve) => setImmediate(resolve));
+
+    const reloaded = logs.waitFor((line) => line.msg === 'upstream tls material reloaded');
+    const staged = path.join(identity.dir, 'staged.pem');
+    fs.writeFileSync(staged, bob.key);
+    fs.renameSync(staged, clientKey);
+    fs.writeFileSync(staged, bob.cert);
+    fs.renameSync(staged, clientCert);
+    await reloaded;
+    const seenBefore = presented.length;
+    while (presented.length === seenBefore) await new Promise((resolve) => setImmediate(resolve));
+    await load.stop();
+
+    const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+    assert.equal(presented[0], fingerprint(alice.cert));
+    assert.equal(presented.at(-1), fingerprint(bob.cert));
+    assert.deepEqual(load.counts.failures, []);
+  },
+);
+
+test('sends HTTP requests on new connections with the replaced upstream client certificate', async (t) => {
+  const identity = makeTestIdentity(t);
+  const { alice, bob } = identity.clients;
+  const upstream = https.createServer(
+    {
+      ca: identity.caPem,
+      cert: fs.readFileSync(identity.serverCertFile),
+      key: fs.readFileSync(identity.serverKeyFile),
+      requestCert: true,
+    },
+    (request, response) => {
+      const peer = (request.socket as tls.TLSSocket).getPeerX509Certificate();
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ object: 'list', data: [{ id: peer?.fingerprint256 }] }));
+    },
+  );
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => upstream.close(resolve)));
+  const port = (upstream.address() as { port: number }).port;
+  const clientCert = path.join(identity.dir, 'gateway-client.pem');
+  const clientKey = path.join(identity.dir, 'gateway-client-key.pem');
+  fs.copyFileSync(alice.certFile, clientCert);
+  fs.copyFileSync(alice.keyFile, clientKey);
+  const { gateway } = await startTestGateway(t, {
+    upstreams: [
+      {
+        name: 'models',
+        address: `https://localhost:${port}`,
+        tls: { caFile: identity.caFile, certFile: clientCert, keyFile: clientKey },
+      },
+    ],
+  });
+  const models = async () => {
+    const answer = await fetch(
+      `http://${gateway.addresses.http.replace('0.0.0.0', '127.0.0.1')}/v1/models`,
+    );
+    return ((await answer.json()) as { data: { id: string }[] }).data[0]!.id;
+  };
+  const before = await models();
+
+  fs.copyFileSync(bob.keyFile, clientKey);
+  fs.copyFileSync(bob.certFile, clientCert);
+  const reloaded = gateway.reloadTls();
+  const after = await models();
+
+  const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+  assert.equal(reloaded, true);
+  assert.equal(before, fingerprint(alice.cert));
+  assert.equal(after, fingerprint(bob.cert));
 });

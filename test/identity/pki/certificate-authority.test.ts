@@ -14,6 +14,7 @@ import {
 } from '../../../src/identity/pki/certificate-authority';
 import { issueLeafCertificate } from '../../../src/identity/pki/leaf-certificate';
 import { certificateKeyUsages } from '../../../src/identity/pki/x509-asn1';
+import { writeOperatorCa } from '../../fixtures/operator-ca';
 import { fileMode, pkiTempDir } from '../../fixtures/pki-temp-dir';
 import { assertProxyError } from '../../fixtures/proxy-errors';
 
@@ -63,26 +64,17 @@ test('writes a CA with its key owner-only and loads the same CA back', (t) => {
 });
 
 test("loads an operator's CA with a PKCS#1 key and no subjectKeyIdentifier", (t) => {
-  const dir = pkiTempDir(t);
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const pkcs1 = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const forgeKey = forge.pki.privateKeyFromPem(pkcs1) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  cert.setSubject([{ name: 'organizationName', value: 'Example Corp' }]);
-  cert.setIssuer([{ name: 'organizationName', value: 'Example Corp' }]);
-  cert.setExtensions([{ name: 'basicConstraints', cA: true }]);
-  cert.sign(forgeKey, forge.md.sha256.create());
-  fs.writeFileSync(path.join(dir, 'corp-ca.pem'), forge.pki.certificateToPem(cert));
-  fs.writeFileSync(path.join(dir, 'corp-ca.key'), pkcs1);
+  const operator = writeOperatorCa(pkiTempDir(t), {
+    subject: [{ name: 'organizationName', value: 'Example Corp' }],
+    extensions: [{ name: 'basicConstraints', cA: true }],
+    certName: 'corp-ca.pem',
+    keyName: 'corp-ca.key',
+  });
 
-  const ca = loadCertificateAuthority(path.join(dir, 'corp-ca.pem'), path.join(dir, 'corp-ca.key'));
+  const ca = loadCertificateAuthority(operator.certFile, operator.keyFile);
   const leaf = issueLeafCertificate(ca, { kind: 'client', commonName: 'batch' });
 
-  assert.equal(ca.keyIdentifier, cert.generateSubjectKeyIdentifier().getBytes());
+  assert.equal(ca.keyIdentifier, operator.certificate.generateSubjectKeyIdentifier().getBytes());
   assert.equal(leaf.certificate.x509.verify(ca.certificate.x509.publicKey), true);
   assert.equal(leaf.certificate.x509.issuer, 'O=Example Corp');
 });
@@ -129,6 +121,11 @@ test('refuses a CA key that is not RSA, and says which kind it is', (t) => {
   );
 });
 
+/** `text` as a regular expression that matches exactly it. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
+
 test('refuses files that hold no PEM, without quoting them', (t) => {
   const dir = pkiTempDir(t);
   writeCertificateAuthority(createCertificateAuthority(), dir);
@@ -137,7 +134,7 @@ test('refuses files that hold no PEM, without quoting them', (t) => {
   assertProxyError(
     () => loadCertificateAuthorityFromDir(dir),
     'ERR_PKI_MATERIAL_INVALID',
-    /^[^S]*ca-key\.pem is not an unencrypted PEM private key$/,
+    new RegExp(`^${escapeRegExp(path.join(dir, 'ca-key.pem'))} is not an unencrypted PEM private key$`),
   );
   fs.writeFileSync(path.join(dir, 'ca.pem'), 'garbage');
   assertProxyError(

@@ -1,11 +1,9 @@
 // Revocation: the revoked list beside the CA, and the whole CRL re-issued from it each time.
 
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import forge from 'node-forge';
 import {
   createCertificateAuthority,
   loadCertificateAuthorityFromDir,
@@ -17,6 +15,7 @@ import {
 } from '../../../src/identity/pki/certificate-revocation';
 import { issueLeafCertificate } from '../../../src/identity/pki/leaf-certificate';
 import { readCrl } from '../../fixtures/crl-reader';
+import { writeOperatorCa } from '../../fixtures/operator-ca';
 import { fileMode, pkiTempDir } from '../../fixtures/pki-temp-dir';
 import { assertProxyError } from '../../fixtures/proxy-errors';
 
@@ -153,23 +152,15 @@ test('refuses a revoked list that is not JSON or not of the expected shape', (t)
 
 test('refuses to sign a CRL with a CA whose keyUsage lacks cRLSign', (t) => {
   const dir = pkiTempDir(t);
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const pkcs1 = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const forgeKey = forge.pki.privateKeyFromPem(pkcs1) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  cert.setSubject([{ name: 'commonName', value: 'signing-only CA' }]);
-  cert.setIssuer([{ name: 'commonName', value: 'signing-only CA' }]);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true },
-    { name: 'keyUsage', keyCertSign: true },
-  ]);
-  cert.sign(forgeKey, forge.md.sha256.create());
-  fs.writeFileSync(path.join(dir, 'ca.pem'), forge.pki.certificateToPem(cert));
-  fs.writeFileSync(path.join(dir, 'ca-key.pem'), pkcs1);
+  writeOperatorCa(dir, {
+    subject: [{ name: 'commonName', value: 'signing-only CA' }],
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      { name: 'keyUsage', keyCertSign: true },
+    ],
+    certName: 'ca.pem',
+    keyName: 'ca-key.pem',
+  });
   const ca = loadCertificateAuthorityFromDir(dir);
 
   assertProxyError(

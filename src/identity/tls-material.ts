@@ -1,0 +1,73 @@
+// What TLS material is checked and described by: OpenSSL's acceptance, and each certificate's
+// subject and days left.
+
+import { X509Certificate } from 'node:crypto';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { ProxyError } from '../errors/proxy-error';
+import type { Logger } from '../observe/logger';
+
+const DAY_MS = 86_400_000;
+
+/** One certificate the listeners present or trust, and how long it has left. */
+export interface LoadedCertificate {
+  /**
+   * `server` for the listeners' own certificate, `client-ca` for a trusted client CA,
+   * `upstream-client` and `upstream-ca` for what infergate presents to and trusts of upstreams.
+   */
+  readonly role: 'server' | 'client-ca' | 'upstream-client' | 'upstream-ca';
+  readonly file: string;
+  readonly subject: string;
+  readonly validTo: Date;
+  readonly daysLeft: number;
+}
+
+/**
+ * Builds a secure context from `options` so OpenSSL checks them: every PEM parses and the key
+ * belongs to the certificate. Throws `ERR_PKI_MATERIAL_INVALID` naming `file` otherwise.
+ */
+export function checkSecureContext(options: SecureContextOptions, file: string): void {
+  try {
+    createSecureContext(options);
+  } catch (err) {
+    const reason = (err as Error).message.split('\n', 1)[0];
+    const message = `tls material of ${file} does not form a usable set (${reason})`;
+    throw new ProxyError('ERR_PKI_MATERIAL_INVALID', message, { cause: err });
+  }
+}
+
+/** Logs a warning for each certificate within `days` of its expiry. */
+export function warnAboutExpiry(
+  certificates: readonly LoadedCertificate[],
+  days: number,
+  logger: Logger,
+): void {
+  for (const certificate of certificates) {
+    if (certificate.daysLeft > days) continue;
+    const { file, subject, daysLeft } = certificate;
+    logger.warn({ file, subject, daysLeft }, 'certificate expires soon');
+  }
+}
+
+/** Describes one PEM certificate loaded from `file`. */
+export function describeCertificate(
+  role: LoadedCertificate['role'],
+  file: string,
+  pem: string,
+  now: number,
+): LoadedCertificate {
+  const certificate = new X509Certificate(pem);
+  const validTo = new Date(certificate.validTo);
+  const daysLeft = Math.floor((validTo.getTime() - now) / DAY_MS);
+  return { role, file, subject: certificate.subject.replace(/\n/g, ', '), validTo, daysLeft };
+}
+
+/** A CA file may hold several certificates (a bundle); each is described. */
+export function describeBundle(
+  file: string,
+  text: string,
+  now: number,
+  role: LoadedCertificate['role'] = 'client-ca',
+): LoadedCertificate[] {
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return pems.map((pem) => describeCertificate(role, file, pem, now));
+}
