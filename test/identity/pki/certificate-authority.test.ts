@@ -134,7 +134,9 @@ test('refuses files that hold no PEM, without quoting them', (t) => {
   assertProxyError(
     () => loadCertificateAuthorityFromDir(dir),
     'ERR_PKI_MATERIAL_INVALID',
-    new RegExp(`^${escapeRegExp(path.join(dir, 'ca-key.pem'))} is not an unencrypted PEM private key$`),
+    new RegExp(
+      `^${escapeRegExp(path.join(dir, 'ca-key.pem'))} is not an unencrypted PEM private key$`,
+    ),
   );
   fs.writeFileSync(path.join(dir, 'ca.pem'), 'garbage');
   assertProxyError(
