@@ -134,6 +134,10 @@ export async function startGateway(
         tls: identity.tls,
         tokens: identity.tokenEndpoint,
         jwks: identity.jwks,
+        certificates: () => [
+          ...(identity.tls?.certificates ?? []),
+          ...upstreamTls.flatMap((tls) => tls.certificates),
+        ],
         logger,
         notReadyReason: () => (state.phase === 'ready' ? undefined : state.phase),
       }),

@@ -33,6 +33,8 @@ export interface TokenRequest {
 export interface IssuedToken {
   readonly token: string;
   readonly expiresAt: Date;
+  /** Its lifetime from `iat`: the `expires_in` of a token response (RFC 6749 §5.1). */
+  readonly ttlSeconds: number;
 }
 
 /** A thumbprint is the unpadded base64url of a SHA-256 digest: 43 characters. */
@@ -71,7 +73,7 @@ export class TokenIssuer {
         kid: this.key.keyId,
       })
       .sign(this.key.privateKey);
-    return { token, expiresAt: new Date(expiresAt * 1000) };
+    return { token, expiresAt: new Date(expiresAt * 1000), ttlSeconds };
   }
 
   /**

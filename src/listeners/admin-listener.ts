@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { JsonWebKeySet } from '../config/gateway-config';
 import type { ServerTls } from '../identity/server-tls';
+import type { LoadedCertificate } from '../identity/tls-material';
 import { readTlsPeer } from '../identity/tls-peer';
 import { listenOn } from './listen-on';
 import { TOKEN_REQUEST_MAX_BYTES, type TokenEndpoint } from './admin-token-endpoint';
@@ -24,7 +25,11 @@ export interface AdminListenerOptions {
   readonly tokens?: TokenEndpoint | undefined;
   /** The public keys of infergate's token issuer, served at `/.well-known/jwks.json`. */
   readonly jwks?: JsonWebKeySet | undefined;
+  /** Every certificate the gateway presents or trusts now, served at `/certificates`. */
+  readonly certificates?: () => readonly LoadedCertificate[];
 }
+
+const DAY_MS = 86_400_000;
 
 /** Paths served without a client certificate: probes of orchestrators present none. */
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/.well-known/jwks.json']);
@@ -88,6 +93,14 @@ export class AdminListener {
     }
     if (path === '/.well-known/jwks.json' && this.options.jwks !== undefined) {
       return send(response, 200, this.options.jwks);
+    }
+    if (path === '/certificates') {
+      const now = Date.now();
+      const certificates = (this.options.certificates?.() ?? []).map((certificate) => ({
+        ...certificate,
+        daysLeft: Math.floor((certificate.validTo.getTime() - now) / DAY_MS),
+      }));
+      return send(response, 200, { certificates });
     }
     send(response, 404, {
       error: { message: `no admin endpoint at ${path.slice(0, 64)}`, type: 'not_found' },

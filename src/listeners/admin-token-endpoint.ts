@@ -104,11 +104,10 @@ export class TokenEndpoint {
       roles,
       certificateThumbprint: certificate.thumbprint,
     });
-    const expiresIn = Math.max(0, Math.ceil((issued.expiresAt.getTime() - Date.now()) / 1000));
     const body: Record<string, unknown> = {
       access_token: issued.token,
       token_type: 'Bearer',
-      expires_in: expiresIn,
+      expires_in: issued.ttlSeconds,
     };
     if (exchanged) body.issued_token_type = ACCESS_TOKEN_TYPE;
     return { status: 200, body };

@@ -328,6 +328,12 @@ test(
     const anonymous = await getTls(`https://${http}/v1/models`, certs);
     const grpc = String(bound[0]!.address).replace('0.0.0.0', 'localhost');
     const answer = await runCli('infer', '--certs', certs, '-a', grpc, '-m', 'echo', '-p', 'hi');
+    const reloaded = new Promise<void>((resolve) => {
+      const check = () => lines.some((line) => line.msg === 'tls material reloaded');
+      const timer = setInterval(() => check() && (clearInterval(timer), resolve()), 20);
+    });
+    child.kill('SIGHUP');
+    await reloaded;
     child.kill('SIGTERM');
     const code = await exited;
 
@@ -338,6 +344,7 @@ test(
     assert.equal(anonymous.status, 401);
     assert.equal(JSON.parse(anonymous.body).error.code, 'client_cert_missing');
     assert.deepEqual(answer, { code: 0, stdout: 'hi\n', stderr: '' });
+    assert.ok(lines.some((line) => line.msg === 'reloading' && line.signal === 'SIGHUP'));
     assert.deepEqual(
       (JSON.parse(models.body) as { data: { id: string }[] }).data.map((model) => model.id),
       ['demo-chat', 'echo'],

@@ -2,7 +2,10 @@
 // OpenAI SDK passes its token as the API key over a connection with a client certificate.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import OpenAI from 'openai';
 import { Agent, fetch, request } from 'undici';
 import { startDemoHttpServer } from '../../src/demo/demo-http-server';
@@ -15,13 +18,16 @@ import {
 } from '../fixtures/identity-fixture';
 
 /** A gateway on the test identity in front of the demo HTTP server. */
-async function secureGateway(t: TestContext, extraAuth: Record<string, unknown> = {}) {
+async function secureGateway(
+  t: TestContext,
+  extraAuth: (identity: TestIdentity) => Record<string, unknown> = () => ({}),
+) {
   const identity = makeTestIdentity(t);
   const demo = await startDemoHttpServer({ tokenDelayMs: 0 });
   t.after(() => demo.close());
   const under = await startTestGateway(t, {
     upstreams: [{ name: 'demo-http', address: `http://${demo.address}` }],
-    ...identity.sections(extraAuth),
+    ...identity.sections(extraAuth(identity)),
   });
   const [, port] = splitAddress(under.gateway.addresses.http);
   const [, adminPort] = splitAddress(under.gateway.addresses.admin);
@@ -179,9 +185,9 @@ test('answers 403 for a role without the model, without the operation, or over i
 });
 
 test('the token endpoint issues a token bound to the caller certificate', async (t) => {
-  const setup = await secureGateway(t, {
+  const setup = await secureGateway(t, () => ({
     certificateRoles: [{ uri: 'spiffe://test.infergate/alice', roles: ['chat'] }],
-  });
+  }));
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
   const post = (client: TestClientName | undefined, body: string) =>
     request(`${setup.admin}/token`, {
@@ -222,13 +228,16 @@ test('the token endpoint issues a token bound to the caller certificate', async 
   );
 });
 
-test('the admin listener serves health without a certificate and the issuer keys', async (t) => {
+test('the admin listener serves health and keys to anyone, certificates to clients', async (t) => {
   const setup = await secureGateway(t);
   const dispatcher = agentFor(t, setup.identity);
 
   const ready = await request(`${setup.admin}/readyz`, { dispatcher });
   const jwks = await request(`${setup.admin}/.well-known/jwks.json`, { dispatcher });
-  const other = await request(`${setup.admin}/metrics`, { dispatcher });
+  const other = await request(`${setup.admin}/certificates`, { dispatcher });
+  const listed = await request(`${setup.admin}/certificates`, {
+    dispatcher: agentFor(t, setup.identity, 'alice'),
+  });
 
   assert.equal(ready.statusCode, 200);
   await ready.body.dump();
@@ -237,4 +246,74 @@ test('the admin listener serves health without a certificate and the issuer keys
   assert.equal(keys.keys[0]?.d, undefined);
   assert.equal(other.statusCode, 401);
   await other.body.dump();
+  const { certificates } = (await listed.body.json()) as {
+    certificates: { role: string; subject: string; daysLeft: number }[];
+  };
+  assert.deepEqual(
+    certificates.map(({ role, subject, daysLeft }) => [role, subject, daysLeft]),
+    [
+      ['server', 'CN=localhost', 89],
+      ['client-ca', 'CN=identity test CA', 3649],
+    ],
+  );
+});
+
+test('the token endpoint exchanges an ID token for a bound token with its groups as roles', async (t) => {
+  const provider = await generateKeyPair('EdDSA');
+  const publicJwk = { ...(await exportJWK(provider.publicKey)), kid: 'idp-1', alg: 'EdDSA' };
+  const setup = await secureGateway(t, (identity) => {
+    const jwksFile = path.join(identity.dir, 'idp-jwks.json');
+    fs.writeFileSync(jwksFile, JSON.stringify({ keys: [publicJwk] }));
+    const issuer = 'https://login.test';
+    const audience = 'infergate-token-endpoint';
+    return { tokenExchange: { issuer, audience, jwksFile, rolesClaim: 'groups' } };
+  });
+  const idToken = (key: Parameters<SignJWT['sign']>[0]) =>
+    new SignJWT({ groups: ['chat', 'payroll-admins'] })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'idp-1' })
+      .setIssuer('https://login.test')
+      .setAudience('infergate-token-endpoint')
+      .setSubject('carol@example.com')
+      .setExpirationTime('5m')
+      .sign(key);
+  const exchange = (
+    subjectToken: string,
+    tokenType = 'urn:ietf:params:oauth:token-type:id_token',
+  ) =>
+    request(`${setup.admin}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: subjectToken,
+        subject_token_type: tokenType,
+      }).toString(),
+      dispatcher: agentFor(t, setup.identity, 'bob'),
+    });
+
+  const issued = await exchange(await idToken(provider.privateKey));
+  const answer = (await issued.body.json()) as Record<string, string>;
+  const forged = await exchange(await idToken((await generateKeyPair('EdDSA')).privateKey));
+  const wrongType = await exchange(
+    await idToken(provider.privateKey),
+    'urn:ietf:params:oauth:token-type:jwt',
+  );
+
+  assert.equal(issued.statusCode, 200, JSON.stringify(answer));
+  assert.equal(answer.issued_token_type, 'urn:ietf:params:oauth:token-type:access_token');
+  const claims = decodeJwt(answer.access_token!);
+  assert.equal(claims.sub, 'carol@example.com');
+  assert.deepEqual(claims.roles, ['chat']);
+  assert.deepEqual(claims.cnf, { 'x5t#S256': setup.identity.clients.bob.peer.thumbprint });
+  const chat = openaiAs(t, setup.base, setup.identity, 'bob', answer.access_token!);
+  const reply = await chat.chat.completions.create({
+    model: 'echo',
+    messages: MESSAGES,
+    max_tokens: 8,
+  });
+  assert.equal(reply.choices[0]?.message.content, 'hello');
+  assert.equal(forged.statusCode, 400);
+  assert.equal(((await forged.body.json()) as { error: string }).error, 'invalid_grant');
+  assert.equal(wrongType.statusCode, 400);
+  assert.equal(((await wrongType.body.json()) as { error: string }).error, 'invalid_request');
 });
