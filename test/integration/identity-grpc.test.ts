@@ -2,8 +2,16 @@
 // and roles per model and operation, each refusal with its own status and message.
 
 import assert from 'node:assert/strict';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
+import fs from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import { startDemoServer } from '../../src/demo/demo-server';
 import { callUnary, collectStream } from '../fixtures/grpc-calls';
 import { kserveClient, startTestGateway } from '../fixtures/gateway-fixture';
@@ -151,4 +159,87 @@ test('checks every request of a stream: a later request for another model ends i
   assert.ok(error);
   assert.equal(error.code, grpc.status.PERMISSION_DENIED);
   assert.equal(error.details, 'no role grants model "llama"');
+});
+
+/** Signs `claims` as infergate's issuer would, with header and claims overridable. */
+async function craftToken(
+  identity: ReturnType<typeof makeTestIdentity>,
+  claims: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+  key: KeyObject = createPrivateKey(fs.readFileSync(identity.issuerKeyFile)),
+): Promise<string> {
+  const kid = await calculateJwkThumbprint(await exportJWK(createPublicKey(key)));
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({
+    iss: 'infergate',
+    aud: 'infergate',
+    sub: 'alice',
+    iat: now,
+    exp: now + 300,
+    roles: ['chat'],
+    cnf: { 'x5t#S256': identity.clients.alice.peer.thumbprint },
+    ...claims,
+  })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid, ...header })
+    .sign(key);
+}
+
+/** An unsigned token (`alg: none`), which no verifier may accept (RFC 8725 §3.1). */
+function unsignedToken(claims: Record<string, unknown>): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'none', typ: 'at+jwt' })}.${part({ iss: 'infergate', sub: 'alice', ...claims })}.`;
+}
+
+test('refuses each kind of bad token with UNAUTHENTICATED and its reason', async (t) => {
+  const { identity, clientAs } = await secureGateway(t);
+  const client = clientAs('alice');
+  const now = Math.floor(Date.now() / 1000);
+  const stranger = generateKeyPairSync('ed25519').privateKey;
+  const cases: [string, string, string | RegExp][] = [
+    [
+      'expired',
+      await craftToken(identity, { iat: now - 900, exp: now - 600 }),
+      'token has expired',
+    ],
+    ['not yet valid', await craftToken(identity, { nbf: now + 600 }), 'token is not yet valid'],
+    [
+      'wrong issuer',
+      await craftToken(identity, { iss: 'evil' }),
+      'token issuer "evil" is not trusted',
+    ],
+    [
+      'wrong audience',
+      await craftToken(identity, { aud: 'someone-else' }),
+      'token audience "someone-else" is not "infergate"',
+    ],
+    ['alg none', unsignedToken({ exp: now + 300 }), 'token algorithm "none" is not allowed'],
+    [
+      'unknown key id',
+      await craftToken(identity, {}, { kid: 'retired-key' }),
+      'token key id "retired-key" is not a key of issuer "infergate"',
+    ],
+    [
+      'untrusted key',
+      await craftToken(identity, {}, {}, stranger),
+      /^token (key id "[\w-]+" is not a key of issuer "infergate"|signature does not verify)/,
+    ],
+    [
+      'not bound',
+      await craftToken(identity, { cnf: undefined }),
+      'token is not bound to a certificate',
+    ],
+  ];
+
+  for (const [name, token, reason] of cases) {
+    const outcome = await callUnary(client, 'ModelInfer', inferRequest('echo'), bearer(token));
+    assert.ok(outcome.error, name);
+    assert.equal(outcome.error.code, grpc.status.UNAUTHENTICATED, name);
+    if (typeof reason === 'string') assert.equal(outcome.error.details, reason, name);
+    else assert.match(outcome.error.details, reason, name);
+  }
+  const good = await craftToken(identity, {});
+  assert.equal(
+    (await callUnary(client, 'ModelInfer', inferRequest('echo'), bearer(good))).error,
+    undefined,
+  );
 });
