@@ -1,12 +1,12 @@
 // How `infergate infer` authenticates: the development set's client certificate and a token
 // bound to it, or explicit files, or cleartext for a model server without TLS.
 
+import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ProxyError } from '../errors/proxy-error';
 import { readPeerCertificate } from '../identity/peer-certificate';
-import { X509Certificate } from 'node:crypto';
 import { defaultTokenIssuer, readMaterialFile } from './cli-material';
 import { DEVELOPMENT_CERTS_DIR } from './development-identity';
 
