@@ -1,0 +1,60 @@
+// The one-shot masker: masks every card number of a whole text in its own buffer, keeping its
+// byte length, and writes nothing to a buffer that holds none.
+
+import { findCardNumbers, type CardFinding } from './card-detector';
+import {
+  emptyMaskCounts,
+  isMaskedDigit,
+  resolveMaskOptions,
+  type MaskCounts,
+  type MaskOptions,
+  type ResolvedMaskOptions,
+} from './mask-options';
+
+/** What a masking pass did. Offsets and counts only, never digits, so it may be logged. */
+export interface MaskResult {
+  /** Findings masked, by kind. */
+  readonly counts: MaskCounts;
+  /** The findings, in text order, as offsets into the buffer. */
+  readonly findings: readonly CardFinding[];
+}
+
+/**
+ * Masks every card number in `text` in place (see `findCardNumbers` for what one is): each
+ * masked digit's bytes become `maskByte` repeated to the digit's UTF-8 length, so the buffer
+ * keeps its length and frame length prefixes stay valid. Separators and invisible characters
+ * stay as they are: they carry no digit, and keeping them keeps the text's layout. The kept
+ * digits are the first `keepFirst` and last `keepLast`. A buffer with no card number is not
+ * written to at all. Throws ProxyError `ERR_CONFIG_INVALID` for bad options only; resolve them
+ * once with `resolveMaskOptions` to keep validation off the data path.
+ */
+export function maskCardData(
+  text: Buffer,
+  options: MaskOptions | ResolvedMaskOptions = {},
+): MaskResult {
+  const resolved = resolveMaskOptions(options);
+  const findings = findCardNumbers(text);
+  const counts = emptyMaskCounts();
+  for (const finding of findings) {
+    maskFinding(finding, resolved, (start, end) => {
+      for (let i = start; i < end; i++) text[i] = resolved.maskByte;
+    });
+    counts[finding.kind]++;
+  }
+  return { counts, findings };
+}
+
+/**
+ * Calls `write(start, end)` for the bytes of each digit of `finding` that `options` masks;
+ * shared by the one-shot and the streaming masker so both mask exactly the same bytes.
+ */
+export function maskFinding(
+  finding: CardFinding,
+  options: ResolvedMaskOptions,
+  write: (start: number, end: number) => void,
+): void {
+  const count = finding.digitStarts.length;
+  for (let i = 0; i < count; i++) {
+    if (isMaskedDigit(i, count, options)) write(finding.digitStarts[i]!, finding.digitEnds[i]!);
+  }
+}

@@ -1,0 +1,161 @@
+// The streaming masker: masks card numbers in one stream's text as it arrives in chunks,
+// holding a chunk back only while its text may still be part of a card number.
+
+import { detectCardNumbers, type DetectionResult } from './card-detector';
+import { maskFinding } from './card-masker';
+import { MAX_PENDING_BYTES } from './digit-scanner';
+import {
+  emptyMaskCounts,
+  resolveMaskOptions,
+  type MaskCounts,
+  type MaskOptions,
+  type ResolvedMaskOptions,
+} from './mask-options';
+
+export { MAX_PENDING_BYTES };
+
+const EMPTY = Buffer.alloc(0);
+
+/** Bytes before the undecided text kept to tell whether a run there is glued to a word. */
+const CONTEXT_BYTES = 2;
+
+/**
+ * Masks one stream of text, seen as one continuous text across its chunks (a chunk may end
+ * inside a UTF-8 character or a card number). For every text and every split of it into chunks,
+ * the concatenated output equals `maskCardData` of the whole text: the scan resumes only where
+ * the text is undecided, the start of a run that has not ended yet.
+ *
+ * Chunks come back as the same Buffer objects, masked in place, in order. A chunk is released by
+ * the `push` that decides its last byte; held chunks are all released by `end`. The undecided
+ * text is at most MAX_PENDING_BYTES, so `heldBytes` is at most that plus the decided start of the
+ * first held chunk. After `end` the masker starts a new text.
+ */
+export class StreamMasker {
+  private readonly options: ResolvedMaskOptions;
+  private readonly held: Buffer[] = [];
+  /** Stream offset of each held chunk's first byte. */
+  private readonly heldStarts: number[] = [];
+  private heldTotal = 0;
+  /** A copy of the undecided text, which starts at stream offset `pendingStart`. */
+  private pending: Buffer = EMPTY;
+  private pendingStart = 0;
+  private inLongRun = false;
+  /** The original bytes just before the undecided text. */
+  private before: Buffer = EMPTY;
+  private pushedBytes = 0;
+  private readonly maskCounts = emptyMaskCounts();
+
+  /** Throws ProxyError `ERR_CONFIG_INVALID` for bad options (see `resolveMaskOptions`). */
+  constructor(options: MaskOptions | ResolvedMaskOptions = {}) {
+    this.options = resolveMaskOptions(options);
+  }
+
+  /** Bytes of the chunks held now. */
+  get heldBytes(): number {
+    return this.heldTotal;
+  }
+
+  /** Bytes of undecided text held now, at most MAX_PENDING_BYTES. */
+  get pendingBytes(): number {
+    return this.pending.length;
+  }
+
+  /** Card numbers masked so far in this text, by kind. */
+  get counts(): Readonly<MaskCounts> {
+    return this.maskCounts;
+  }
+
+  /** Takes the next chunk of the text; returns the chunks that may leave now, in order. */
+  push(chunk: Buffer): Buffer[] {
+    if (this.held.length === 0 && chunk.length === 0) return [chunk];
+    this.hold(chunk);
+
+    const text = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.decide(text, false);
+
+    return this.releaseDecided();
+  }
+
+  /** Ends the text: decides what was undecided and returns every held chunk, in order. */
+  end(): Buffer[] {
+    if (this.pending.length > 0 || this.held.length > 0) this.decide(this.pending, true);
+    const rest = this.held.splice(0);
+
+    this.heldStarts.length = 0;
+    this.heldTotal = 0;
+    this.pending = EMPTY;
+    this.pendingStart = 0;
+    this.inLongRun = false;
+    this.before = EMPTY;
+    this.pushedBytes = 0;
+    return rest;
+  }
+
+  private hold(chunk: Buffer): void {
+    this.held.push(chunk);
+    this.heldStarts.push(this.pushedBytes);
+    this.heldTotal += chunk.length;
+    this.pushedBytes += chunk.length;
+  }
+
+  /** Scans `text`, the undecided text onward, masks what it decides and moves the tail. */
+  private decide(text: Buffer, final: boolean): void {
+    const result = detectCardNumbers(text, {
+      from: 0,
+      final,
+      inLongRun: this.inLongRun,
+      before: this.before,
+    });
+    const textStart = this.pendingStart;
+
+    this.before = contextBefore(this.before, text, result.decidedEnd);
+    this.pending =
+      result.decidedEnd === text.length ? EMPTY : Buffer.from(text.subarray(result.decidedEnd));
+    this.pendingStart = textStart + result.decidedEnd;
+    this.inLongRun = result.inLongRun;
+
+    this.mask(result, textStart);
+  }
+
+  private mask(result: DetectionResult, textStart: number): void {
+    for (const finding of result.findings) {
+      maskFinding(finding, this.options, (start, end) => {
+        this.write(textStart + start, textStart + end);
+      });
+      this.maskCounts[finding.kind]++;
+    }
+  }
+
+  /** Writes the mask byte over stream bytes [start, end), which may span held chunks. */
+  private write(start: number, end: number): void {
+    for (let i = 0; i < this.held.length; i++) {
+      const chunkStart = this.heldStarts[i]!;
+      const chunk = this.held[i]!;
+      if (chunkStart >= end || chunkStart + chunk.length <= start) continue;
+      const from = Math.max(start, chunkStart) - chunkStart;
+      const to = Math.min(end, chunkStart + chunk.length) - chunkStart;
+      chunk.fill(this.options.maskByte, from, to);
+    }
+  }
+
+  /** Removes and returns the held chunks that lie wholly before the undecided text. */
+  private releaseDecided(): Buffer[] {
+    let count = 0;
+    while (
+      count < this.held.length &&
+      this.heldStarts[count]! + this.held[count]!.length <= this.pendingStart
+    ) {
+      this.heldTotal -= this.held[count]!.length;
+      count++;
+    }
+    this.heldStarts.splice(0, count);
+    return this.held.splice(0, count);
+  }
+}
+
+/** The last CONTEXT_BYTES original bytes before offset `end` of `text`, `before` preceding it. */
+function contextBefore(before: Buffer, text: Buffer, end: number): Buffer {
+  if (end >= CONTEXT_BYTES) return Buffer.from(text.subarray(end - CONTEXT_BYTES, end));
+  if (end === 0) return before;
+  return Buffer.concat([before, text.subarray(0, end)]).subarray(-CONTEXT_BYTES);
+}

@@ -1,0 +1,79 @@
+// Unit tests of the streaming masker: what it holds and releases, and numbers split across
+// chunks, inside characters, and at the end of the stream.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { maskCardData } from '../../src/masking/card-masker';
+import { MAX_PENDING_BYTES, StreamMasker } from '../../src/masking/stream-masker';
+import { inScript } from './card-fixtures';
+
+const VISA = '4111111111111111';
+
+test('releases a chunk with no digits at once, as the same buffer', () => {
+  const masker = new StreamMasker();
+  const chunk = Buffer.from('hello world, ');
+  const released = masker.push(chunk);
+  assert.equal(released.length, 1);
+  assert.equal(released[0], chunk);
+  assert.equal(masker.heldBytes, 0);
+});
+
+test('holds a number split across chunks and masks both parts', () => {
+  const masker = new StreamMasker();
+  const first = Buffer.from('card 4111 1111');
+  const second = Buffer.from(' 1111 1111 ok');
+  assert.deepEqual(masker.push(first), []);
+  assert.equal(masker.heldBytes, first.length);
+  const released = masker.push(second);
+  assert.equal(released.length, 2);
+  assert.equal(released[0], first);
+  assert.equal(released[1], second);
+  assert.equal(Buffer.concat(released).toString(), 'card **** **** **** 1111 ok');
+  assert.equal(masker.counts.pan, 1);
+});
+
+test('releases held chunks at the end of the stream, masked', () => {
+  const masker = new StreamMasker();
+  assert.deepEqual(masker.push(Buffer.from(`PAN:${VISA.slice(0, 10)}`)), []);
+  assert.deepEqual(masker.push(Buffer.from(VISA.slice(10))), []);
+  assert.equal(Buffer.concat(masker.end()).toString(), 'PAN:************1111');
+  assert.equal(masker.heldBytes, 0);
+});
+
+test('decides a number whose digit is cut inside its UTF-8 bytes', () => {
+  const text = Buffer.from(`x ${inScript(VISA, 0xff10)} y`);
+  const expected = Buffer.from(text);
+  maskCardData(expected);
+  for (let cut = 1; cut < text.length; cut++) {
+    const masker = new StreamMasker();
+    const chunks = [Buffer.from(text.subarray(0, cut)), Buffer.from(text.subarray(cut))];
+    const out = [...masker.push(chunks[0]!), ...masker.push(chunks[1]!), ...masker.end()];
+    assert.deepEqual(Buffer.concat(out), expected, `cut at ${cut}`);
+  }
+});
+
+test('holds a run only until it is too long to be a card number', () => {
+  const masker = new StreamMasker();
+  let released = 0;
+  for (let i = 0; i < 200; i++) {
+    released += masker.push(Buffer.from('1234 ')).length;
+    assert.ok(masker.pendingBytes <= MAX_PENDING_BYTES);
+  }
+  assert.ok(released > 150);
+  assert.ok(masker.heldBytes < 20);
+});
+
+test('passes an empty chunk through when nothing is held', () => {
+  const masker = new StreamMasker();
+  const empty = Buffer.alloc(0);
+  assert.deepEqual(masker.push(empty), [empty]);
+});
+
+test('starts a new text after end', () => {
+  const masker = new StreamMasker();
+  masker.push(Buffer.from('411111'));
+  masker.end();
+  const released = masker.push(Buffer.from('abc'));
+  assert.equal(Buffer.concat(released).toString(), 'abc');
+});
