@@ -14,9 +14,9 @@ import type { Logger } from './observe/logger';
 import { createIdGenerator } from './pipeline/exchange';
 import type { FilterFactory } from './pipeline/filter';
 import { Router } from './pipeline/router';
-import { Http2SessionPool } from './upstream/http2-session-pool';
-import { HttpUpstreamPool } from './upstream/http-upstream-pool';
-import { UpstreamTls } from './upstream/upstream-tls';
+import { UpstreamSet } from './upstream/upstream-set';
+import { watchExpiry } from './identity/tls-material';
+import { DEFAULTS } from './config/defaults';
 
 /** The addresses the listeners actually bound, as `host:port`. */
 export interface GatewayAddresses {
@@ -67,19 +67,7 @@ export async function startGateway(
   const nextId = options.nextId ?? createIdGenerator();
   const nextSessionId = createIdGenerator();
   const identity = buildGatewayIdentity(config, logger);
-  const grpcPools = new Map<string, Http2SessionPool>();
-  const httpPools = new Map<string, HttpUpstreamPool>();
-  const upstreamTls: UpstreamTls[] = [];
-  for (const upstream of config.upstreams) {
-    const tls = upstream.tls === undefined ? undefined : new UpstreamTls(upstream, logger);
-    if (tls !== undefined) upstreamTls.push(tls);
-    if (upstream.protocol === 'grpc') {
-      const log = logger.child({ upstream: upstream.name });
-      grpcPools.set(upstream.name, new Http2SessionPool(upstream, log, tls));
-    } else {
-      httpPools.set(upstream.name, new HttpUpstreamPool(upstream, tls));
-    }
-  }
+  const upstreams = new UpstreamSet(config.upstreams, logger);
   const routesFor = (protocol: UpstreamProtocol) =>
     new Router(config.routes.filter((route) => route.protocol === protocol));
   const grpcFilters: FilterFactory<GrpcMessage>[] = [
@@ -103,7 +91,7 @@ export async function startGateway(
           listenerName: 'grpc',
           maxMessageBytes: grpc.maxMessageBytes,
           router: routesFor('grpc'),
-          pools: grpcPools,
+          pools: upstreams.grpcPools,
           filters: grpcFilters,
           logger,
           nextId,
@@ -119,7 +107,7 @@ export async function startGateway(
           listenerName: 'http',
           maxBodyBytes: http.maxBodyBytes,
           router: routesFor('http'),
-          pools: httpPools,
+          pools: upstreams.httpPools,
           filters: httpFilters,
           logger,
           nextId,
@@ -134,30 +122,22 @@ export async function startGateway(
         tls: identity.tls,
         tokens: identity.tokenEndpoint,
         jwks: identity.jwks,
-        certificates: () => [
-          ...(identity.tls?.certificates ?? []),
-          ...upstreamTls.flatMap((tls) => tls.certificates),
-        ],
+        certificates: () => certificates(),
         logger,
         notReadyReason: () => (state.phase === 'ready' ? undefined : state.phase),
       }),
     ),
   ];
 
-  const closePools = async (force: boolean) => {
-    for (const pool of grpcPools.values()) pool.close(force);
-    await Promise.all([...httpPools.values()].map((pool) => pool.close(force)));
-  };
-  const stopWatching = () => {
-    identity.close();
-    for (const tls of upstreamTls) tls.close();
-  };
   const addresses = await bindAll(listeners, async () => {
-    stopWatching();
-    await closePools(true);
+    identity.close();
+    await upstreams.close(true);
   });
   identity.tls?.start();
-  for (const tls of upstreamTls) tls.start();
+  upstreams.startWatching();
+  const certificates = () => [...(identity.tls?.certificates ?? []), ...upstreams.certificates];
+  const warningDays = config.tls?.expiryWarningDays ?? DEFAULTS.tls.expiryWarningDays;
+  const stopExpiryWatch = watchExpiry(certificates, warningDays, logger);
   state.phase = 'ready';
   for (const listener of listeners) {
     logger.info({ listener: listener.name, address: addresses[listener.name] }, 'listening');
@@ -167,15 +147,16 @@ export async function startGateway(
     addresses,
     reloadTls: () => {
       // Every set is reloaded, whatever another one answered.
-      const results = [identity.tls?.reload() ?? true, ...upstreamTls.map((tls) => tls.reload())];
-      return results.every(Boolean);
+      const listenersReloaded = identity.tls?.reload() ?? true;
+      return upstreams.reloadTls() && listenersReloaded;
     },
     close: async () => {
-      stopWatching();
+      stopExpiryWatch();
+      identity.close();
       state.phase = 'draining';
       logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
       await Promise.all(listeners.map((listener) => listener.close(config.drainTimeoutMs)));
-      await closePools(false);
+      await upstreams.close(false);
       logger.info('stopped');
     },
   };
@@ -197,7 +178,7 @@ function named(
 
 async function bindAll(
   listeners: readonly Listener[],
-  closePools: () => Promise<void>,
+  closeRest: () => Promise<void>,
 ): Promise<GatewayAddresses> {
   const bound: Listener[] = [];
   const addresses: Partial<Record<Listener['name'], string>> = {};
@@ -209,7 +190,7 @@ async function bindAll(
     return addresses as GatewayAddresses;
   } catch (err) {
     await Promise.all(bound.map((listener) => listener.close(0)));
-    await closePools();
+    await closeRest();
     throw err;
   }
 }

@@ -77,9 +77,8 @@ export class ServerTls {
     return true;
   }
 
-  /** Starts watching the files (when configured) and warns about certificates near expiry. */
+  /** Starts watching the files, when configured. */
   start(): void {
-    this.warnAboutExpiry();
     if (this.config.watch) this.files.watch(this.logger, () => this.reload());
   }
 

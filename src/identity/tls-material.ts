@@ -35,16 +35,17 @@ export function checkSecureContext(options: SecureContextOptions, file: string):
   }
 }
 
-/** Logs a warning for each certificate within `days` of its expiry. */
+/** Logs a warning for each certificate within `days` of its expiry at `now` (or past it). */
 export function warnAboutExpiry(
   certificates: readonly LoadedCertificate[],
   days: number,
   logger: Logger,
+  now: number = Date.now(),
 ): void {
-  for (const certificate of certificates) {
-    if (certificate.daysLeft > days) continue;
-    const { file, subject, daysLeft } = certificate;
-    logger.warn({ file, subject, daysLeft }, 'certificate expires soon');
+  for (const { role, file, subject, validTo } of certificates) {
+    const daysLeft = Math.floor((validTo.getTime() - now) / DAY_MS);
+    if (daysLeft > days) continue;
+    logger.warn({ role, file, subject, daysLeft }, 'certificate expires soon');
   }
 }
 
@@ -70,4 +71,23 @@ export function describeBundle(
 ): LoadedCertificate[] {
   const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   return pems.map((pem) => describeCertificate(role, file, pem, now));
+}
+
+/** How often `watchExpiry` checks the certificates again. */
+const EXPIRY_CHECK_INTERVAL_MS = 12 * 3_600_000;
+
+/**
+ * Warns about `certificates()` near expiry now and every 12 hours; returns the function that
+ * stops it. A gateway runs for months: the warning must come as expiry nears, not only at
+ * start-up.
+ */
+export function watchExpiry(
+  certificates: () => readonly LoadedCertificate[],
+  days: number,
+  logger: Logger,
+): () => void {
+  const check = () => warnAboutExpiry(certificates(), days, logger);
+  check();
+  const timer = setInterval(check, EXPIRY_CHECK_INTERVAL_MS).unref();
+  return () => clearInterval(timer);
 }
