@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -316,4 +317,39 @@ test('the token endpoint exchanges an ID token for a bound token with its groups
   assert.equal(((await forged.body.json()) as { error: string }).error, 'invalid_grant');
   assert.equal(wrongType.statusCode, 400);
   assert.equal(((await wrongType.body.json()) as { error: string }).error, 'invalid_request');
+});
+
+test('closes connections that send bytes which are not TLS, and keeps serving', async (t) => {
+  const setup = await secureGateway(t);
+  const ports = [
+    setup.gateway.addresses.grpc,
+    setup.gateway.addresses.http,
+    setup.gateway.addresses.admin,
+  ];
+
+  for (const address of ports) {
+    const [host, port] = splitAddress(address);
+    const socket = net.connect(port, host === '0.0.0.0' ? '127.0.0.1' : host);
+    socket.on('error', () => undefined);
+    socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n\x16\x03\x01\x00\x05hello');
+    await new Promise((resolve) => socket.once('close', resolve));
+  }
+  const client = openaiAs(
+    t,
+    setup.base,
+    setup.identity,
+    'alice',
+    await setup.identity.token('alice', ['chat']),
+  );
+  const reply = await client.chat.completions.create({
+    model: 'echo',
+    messages: MESSAGES,
+    max_tokens: 8,
+  });
+
+  assert.equal(reply.choices[0]?.message.content, 'hello');
+  assert.ok(
+    !setup.logs.lines.some((line) => (line.level ?? 0) >= 50),
+    'nothing logged as an error',
+  );
 });
