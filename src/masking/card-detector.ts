@@ -2,25 +2,17 @@
 // Luhn check digit and a brand's prefix and length, and reports them as byte ranges.
 
 import { brandOf, MAX_CARD_DIGITS, MIN_CARD_DIGITS, type CardBrand } from './card-brands';
-import { scanDigitRuns, type DigitRun, type ScanStart, type ScanStop } from './digit-scanner';
-import { passesLuhn } from './luhn';
+import { RunState, type DigitRun, type ScanStart, type ScanStop } from './digit-run';
+import { scanDigitRuns } from './digit-scanner';
+import type { Finding } from './findings';
+import { passesLuhnDigits } from './luhn';
 
-/**
- * The kinds of sensitive data a finding may report. Only card numbers so far; security codes,
- * expiry dates and track data will be further kinds, so consumers switch on `kind`.
- */
-export type FindingKind = 'pan';
+export type { FindingKind } from './findings';
 
-/** A card number found in a text. Offsets only: a finding never carries the digits. */
-export interface CardFinding {
+/** A card number found in a text: its first and last digit, every digit, and its brand. */
+export interface CardFinding extends Finding {
   readonly kind: 'pan';
   readonly brand: CardBrand;
-  /** Byte offsets of the first digit and just past the last one. */
-  readonly start: number;
-  readonly end: number;
-  /** Byte offsets of each digit and just past it, in order; separators lie between. */
-  readonly digitStarts: readonly number[];
-  readonly digitEnds: readonly number[];
 }
 
 /** What a (possibly partial) detection found, and where the decided text ends. */
@@ -34,19 +26,31 @@ const MAX_GROUP_DIGITS = 6;
 const MIN_MIDDLE_GROUP_DIGITS = 3;
 const MIN_LAST_GROUP_DIGITS = 2;
 
-const WHOLE_TEXT: ScanStart = { from: 0, final: true, inLongRun: false, before: new Uint8Array(0) };
+/** `judgeStart` result when the start's candidates reach the open group of a window. */
+const UNDECIDED = -2;
+/** `judgeStart` result when no candidate at the start is a card number. */
+const NO_CARD = -1;
+
+const WHOLE_TEXT: ScanStart = {
+  from: 0,
+  final: true,
+  state: RunState.None,
+  before: new Uint8Array(0),
+};
 const NO_FINDINGS: readonly CardFinding[] = Object.freeze([]);
 
 /**
  * Every card number in `text`, a whole UTF-8 text, in order and never overlapping. A card
- * number is a run of digits (see `scanDigitRuns`) or part of one, written either
+ * number is a run of digits (see `scanDigitRuns`) or part of one: consecutive groups of the run
+ * written either
  * - as one group of 13-19 digits with nothing but invisible characters inside, or
  * - grouped: groups of at most six digits joined by one and the same separator, the first group
- *   of 4-6 digits, middle groups 3-6, the last 2-6 (4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3). Leading
- *   groups of 1-3 digits are dropped ("qty 1 4111 1111 1111 1111"), groups are never split.
- * and it passes the Luhn check and fits a brand (see `brandOf`). The grouping rule is what keeps
- * "1 2 3 4 …", phone numbers (+44 20 7946 0958), dates, IP addresses and thousands (1 234 567)
- * out, and why a grouped run of more than 19 digits (4-4-4-4-4) is not a card number.
+ *   of 4-6 digits, middle groups 3-6, the last 2-6 (4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3).
+ * and it passes the Luhn check and fits a brand (see `brandOf`). Groups are never split. Starts
+ * are tried group by group from the left, and at one start the shortest card number wins, so a
+ * table of card numbers on one line, a card followed by a year or a count before a card are all
+ * found. The grouping rule is what keeps "1 2 3 4 …", phone numbers (+44 20 7946 0958), dates,
+ * IP addresses and thousands (1 234 567) out; a group of more than 19 digits is never a card.
  */
 export function findCardNumbers(text: Uint8Array): readonly CardFinding[] {
   return detectCardNumbers(text, WHOLE_TEXT).findings;
@@ -60,100 +64,76 @@ export function findCardNumbers(text: Uint8Array): readonly CardFinding[] {
 export function detectCardNumbers(text: Uint8Array, start: ScanStart): DetectionResult {
   let findings: CardFinding[] | undefined;
   const stop = scanDigitRuns(text, start, (run) => {
-    findings = collectFindings(run, findings);
+    let group = 0;
+    while (group < run.groupCount || (!run.ended && group === run.groupCount)) {
+      const last = judgeStart(run, group);
+      if (last === UNDECIDED) return group;
+      if (last === NO_CARD) {
+        group++;
+        continue;
+      }
+      (findings ??= []).push(toFinding(run, groupStart(run, group), run.groupEnds[last]!));
+      group = last + 1;
+    }
+    return group;
   });
-  return {
-    findings: findings ?? NO_FINDINGS,
-    decidedEnd: stop.decidedEnd,
-    inLongRun: stop.inLongRun,
-  };
+  return { findings: findings ?? NO_FINDINGS, decidedEnd: stop.decidedEnd, state: stop.state };
 }
 
-// Limitation: candidates are judged per maximal chain, so a card number whose separator chain
-// runs on into more groups (4111-1111-1111-1111-2024 5678) is missed, and after masking, kept
-// digits and the groups next to them can form a new candidate that a second pass would mask.
-
-/** Adds the run's card numbers to `findings` (created on the first one) and returns it. */
-function collectFindings(
-  run: DigitRun,
-  findings: CardFinding[] | undefined,
-): CardFinding[] | undefined {
-  let taken = 0;
-  forEachCandidate(run, (first, last) => {
-    if (first < taken) return;
-    const finding = toFinding(run, first, last);
-    if (finding === undefined) return;
-    (findings ??= []).push(finding);
-    taken = last;
-  });
-  return findings;
-}
+// Limitation: after masking, kept digits and the groups next to them can form a new candidate
+// that a second pass would mask (starts inside a card number are not tried again).
 
 /**
- * Calls `visit(firstDigit, endDigit)` for each candidate of the run in order: long groups and
- * grouped chains (see `findCardNumbers`). Two chains with different separators may share
- * their boundary group; the caller keeps the first that is a card number.
+ * The last group of the shortest card number starting at `first`, NO_CARD, or UNDECIDED when
+ * that depends on the open group of an unfinished window. Looks at most 19 digits ahead, which
+ * is what bounds the undecided text.
  */
-function forEachCandidate(run: DigitRun, visit: (first: number, end: number) => void): void {
-  let group = 0;
-  while (group < run.groupCount) {
+function judgeStart(run: DigitRun, first: number): number {
+  if (first >= run.groupCount) return UNDECIDED;
+  const size = groupSize(run, first);
+  if (size >= MIN_CARD_DIGITS && size <= MAX_CARD_DIGITS) {
+    return isCard(run, first, first) ? first : NO_CARD;
+  }
+  if (size < MIN_FIRST_GROUP_DIGITS || size > MAX_GROUP_DIGITS) return NO_CARD;
+  return judgeChain(run, first, run.separators[first]!, size);
+}
+
+/** Extends the chain from `first` group by group while it can still be card grouping. */
+function judgeChain(run: DigitRun, first: number, separator: number, firstSize: number): number {
+  let digits = firstSize;
+  for (let group = first + 1; ; group++) {
+    if (group >= run.groupCount) return run.ended || openTooLong(run) ? NO_CARD : UNDECIDED;
+    if (run.separators[group - 1] !== separator) return NO_CARD;
     const size = groupSize(run, group);
-    if (size >= MIN_CARD_DIGITS && size <= MAX_CARD_DIGITS) {
-      visit(groupStart(run, group), run.groupEnds[group]!);
-    }
-    if (size > MAX_GROUP_DIGITS || group === run.groupCount - 1) {
-      group++;
-      continue;
-    }
-    const last = chainEnd(run, group);
-    if (last > group) visitChain(run, group, last, visit);
-    group = last > group ? last : group + 1;
+    digits += size;
+    if (size > MAX_GROUP_DIGITS || digits > MAX_CARD_DIGITS) return NO_CARD;
+    const fits = digits >= MIN_CARD_DIGITS && size >= MIN_LAST_GROUP_DIGITS;
+    if (fits && isCard(run, first, group)) return group;
+    if (size < MIN_MIDDLE_GROUP_DIGITS) return NO_CARD;
   }
 }
 
-/** The last group of the chain that starts at `first`: short groups, one separator. */
-function chainEnd(run: DigitRun, first: number): number {
-  const separator = run.separators[first]!;
-  let last = first;
-  while (
-    last + 1 < run.groupCount &&
-    groupSize(run, last + 1) <= MAX_GROUP_DIGITS &&
-    run.separators[last] === separator
-  ) {
-    last++;
-  }
-  return last;
+/** Whether the open group of an unfinished window is already too long to join a chain. */
+function openTooLong(run: DigitRun): boolean {
+  return run.digitCount - groupStart(run, run.groupCount) > MAX_GROUP_DIGITS;
 }
 
-/** Visits the chain [first, last] when, without leading short groups, it is card grouping. */
-function visitChain(
-  run: DigitRun,
-  first: number,
-  last: number,
-  visit: (first: number, end: number) => void,
-): void {
-  let head = first;
-  while (head < last && groupSize(run, head) < MIN_FIRST_GROUP_DIGITS) head++;
-  if (head === last) return;
-
-  for (let group = head + 1; group < last; group++) {
-    if (groupSize(run, group) < MIN_MIDDLE_GROUP_DIGITS) return;
-  }
-  if (groupSize(run, last) < MIN_LAST_GROUP_DIGITS) return;
-  const digits = run.groupEnds[last]! - groupStart(run, head);
-  if (digits < MIN_CARD_DIGITS || digits > MAX_CARD_DIGITS) return;
-
-  visit(groupStart(run, head), run.groupEnds[last]!);
+/** Whether groups [first, last] pass Luhn and fit a brand, not glued to a word on the right. */
+function isCard(run: DigitRun, first: number, last: number): boolean {
+  if (run.ended && run.gluedRight && last === run.groupCount - 1) return false;
+  return brandOfDigits(run, groupStart(run, first), run.groupEnds[last]!) !== undefined;
 }
 
-/** The finding for digits [first, end) of the run when they pass Luhn and fit a brand. */
-function toFinding(run: DigitRun, first: number, end: number): CardFinding | undefined {
+/** The brand of digits [first, end) of the window when they pass Luhn and fit one. */
+function brandOfDigits(run: DigitRun, first: number, end: number): CardBrand | undefined {
+  if (!passesLuhnDigits(run.digitValues, first, end)) return undefined;
   let digits = '';
   for (let i = first; i < end; i++) digits += DIGIT_CHARACTERS[run.digitValues[i]!];
-  if (!passesLuhn(digits)) return undefined;
-  const brand = brandOf(digits);
-  if (brand === undefined) return undefined;
+  return brandOf(digits);
+}
 
+/** The finding for digits [first, end) of the window, which `isCard` accepted. */
+function toFinding(run: DigitRun, first: number, end: number): CardFinding {
   // Plain loops: Array.from over a typed array view costs more than the whole scan here.
   const digitStarts: number[] = [];
   const digitEnds: number[] = [];
@@ -163,7 +143,7 @@ function toFinding(run: DigitRun, first: number, end: number): CardFinding | und
   }
   return {
     kind: 'pan',
-    brand,
+    brand: brandOfDigits(run, first, end)!,
     start: digitStarts[0]!,
     end: digitEnds[end - first - 1]!,
     digitStarts,

@@ -1,7 +1,9 @@
 // The one-shot masker: masks every card number of a whole text in its own buffer, keeping its
 // byte length, and writes nothing to a buffer that holds none.
 
-import { findCardNumbers, type CardFinding } from './card-detector';
+import { findCardData } from './card-data-detector';
+import { findCardNumbers } from './card-detector';
+import type { Finding } from './findings';
 import {
   emptyMaskCounts,
   isMaskedDigit,
@@ -16,11 +18,12 @@ export interface MaskResult {
   /** Findings masked, by kind. */
   readonly counts: MaskCounts;
   /** The findings, in text order, as offsets into the buffer. */
-  readonly findings: readonly CardFinding[];
+  readonly findings: readonly Finding[];
 }
 
 /**
- * Masks every card number in `text` in place (see `findCardNumbers` for what one is): each
+ * Masks every card number in `text` in place (see `findCardNumbers` for what one is), and the
+ * security codes, expiry dates and track data with them (see `findCardData`): each
  * masked digit's bytes become `maskByte` repeated to the digit's UTF-8 length, so the buffer
  * keeps its length and frame length prefixes stay valid. Separators and invisible characters
  * stay as they are: they carry no digit, and keeping them keeps the text's layout. The kept
@@ -33,7 +36,9 @@ export function maskCardData(
   options: MaskOptions | ResolvedMaskOptions = {},
 ): MaskResult {
   const resolved = resolveMaskOptions(options);
-  const findings = findCardNumbers(text);
+  const cards = findCardNumbers(text);
+  const data = findCardData(text, cards);
+  const findings = data.length === 0 ? cards : mergeFindings(cards, data);
   const counts = emptyMaskCounts();
   for (const finding of findings) {
     maskFinding(finding, resolved, (start, end) => {
@@ -45,11 +50,12 @@ export function maskCardData(
 }
 
 /**
- * Calls `write(start, end)` for the bytes of each digit of `finding` that `options` masks;
- * shared by the one-shot and the streaming masker so both mask exactly the same bytes.
+ * Calls `write(start, end)` for the bytes of each digit of `finding` that `options` masks and
+ * for its bytes masked whole; shared by the one-shot and the streaming masker so both mask
+ * exactly the same bytes.
  */
 export function maskFinding(
-  finding: CardFinding,
+  finding: Finding,
   options: ResolvedMaskOptions,
   write: (start: number, end: number) => void,
 ): void {
@@ -57,4 +63,14 @@ export function maskFinding(
   for (let i = 0; i < count; i++) {
     if (isMaskedDigit(i, count, options)) write(finding.digitStarts[i]!, finding.digitEnds[i]!);
   }
+  const { wholeStart, wholeEnd } = finding;
+  if (wholeStart !== undefined && wholeEnd! > wholeStart) write(wholeStart, wholeEnd!);
+}
+
+// Limitation: a track's PAN that is also a card number on its own is counted both as 'pan' and as
+// the track kind (the same bytes are masked once by each).
+
+/** Both lists in text order; a track's PAN may also be a card number, so starts may tie. */
+function mergeFindings(cards: readonly Finding[], data: readonly Finding[]): Finding[] {
+  return [...cards, ...data].sort((a, b) => a.start - b.start);
 }

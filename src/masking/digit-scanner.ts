@@ -1,6 +1,8 @@
-// Finds runs of decimal digits in UTF-8 text, joined by the gaps a card number may have, and
-// tells a streaming caller where the text stops being decided.
+// Finds runs of decimal digits in UTF-8 text, joined by the gaps a card number may have, hands
+// them to a judge a window of groups at a time, and tells a streaming caller where the text stops
+// being decided.
 
+import { MAX_CARD_DIGITS } from './card-brands';
 import {
   decodeCodePoint,
   digitValue,
@@ -8,75 +10,18 @@ import {
   isGroupSeparator,
   isInvisible,
   mayBeginDigit,
-  MAX_DIGIT_BYTES,
-  MAX_GAP_CHARACTER_BYTES,
   UTF8_CUT,
   UTF8_INVALID,
 } from './digit-characters';
-import { MIN_CARD_DIGITS } from './card-brands';
-
-/**
- * Digits a run may hold and still be looked at. A longer run (a long number, a table of digits
- * joined by single spaces) is left alone whole, which is what bounds the streaming holdback.
- */
-// Limitation: card numbers written one after another with single separators between them (four
-// or more grouped cards on one line, 64+ digits in one run) are left unmasked; the run has to be
-// split at card boundaries instead before the engine guards a real stream.
-export const MAX_RUN_DIGITS = 64;
-
-/** Invisible characters allowed in one gap between two digits, besides one separator. */
-export const MAX_GAP_INVISIBLES = 4;
-
-/** The longest gap between two digits: one separator and the invisible characters. */
-export const MAX_GAP_BYTES = MAX_GAP_CHARACTER_BYTES * (1 + MAX_GAP_INVISIBLES);
-
-/**
- * The most undecided text a streaming caller ever holds: a whole run of the longest digits with
- * the longest gaps, its trailing gap, and a character cut by the end of the text.
- */
-export const MAX_PENDING_BYTES =
-  MAX_RUN_DIGITS * (MAX_DIGIT_BYTES + MAX_GAP_BYTES) + MAX_DIGIT_BYTES;
-
-/**
- * One run as the scanner reports it. Its arrays are the scanner's scratch space, valid only
- * during the `onRun` call: indexes below `digitCount` and `groupCount` are meaningful.
- */
-export interface DigitRun {
-  /** Byte offset of the first digit and just past the last one. */
-  readonly start: number;
-  readonly end: number;
-  readonly digitCount: number;
-  readonly digitStarts: Int32Array;
-  readonly digitEnds: Int32Array;
-  /** Digit values 0-9, whatever the script. */
-  readonly digitValues: Uint8Array;
-  /** Groups are the digits between separators (invisible characters do not split a group). */
-  readonly groupCount: number;
-  /** Per group, the index just past its last digit. */
-  readonly groupEnds: Uint8Array;
-  /** Per group but the last, the code point of the separator after it. */
-  readonly separators: Int32Array;
-}
-
-/** Where a scan starts and what it may assume about the text around it. */
-export interface ScanStart {
-  /** Offset of the first byte to scan; a character boundary outside any run. */
-  readonly from: number;
-  /** True when the text ends here; false when more may follow (a stream). */
-  readonly final: boolean;
-  /** True when `from` is just past a digit of a run already longer than MAX_RUN_DIGITS. */
-  readonly inLongRun: boolean;
-  /** Up to two bytes that precede `text[0]`, read to tell whether a run is glued to a word. */
-  readonly before: Uint8Array;
-}
-
-/** Where a scan stopped: everything before `decidedEnd` is decided. */
-export interface ScanStop {
-  /** `text.length` for a final scan; else where the undecided tail starts. */
-  readonly decidedEnd: number;
-  /** True when the undecided tail continues a run longer than MAX_RUN_DIGITS. */
-  readonly inLongRun: boolean;
-}
+import {
+  MAX_GAP_INVISIBLES,
+  RunState,
+  WINDOW_DIGITS,
+  type DigitRun,
+  type RunJudge,
+  type ScanStart,
+  type ScanStop,
+} from './digit-run';
 
 /** `readGap` results other than the packed code point of the digit after the gap. */
 const GAP_ENDS_RUN = -1;
@@ -85,53 +30,51 @@ const BACKSLASH = 0x5c;
 const UNDERSCORE = 0x5f;
 
 /**
- * Walks the text and calls `onRun` for every run that could hold a card number: 13 to
- * MAX_RUN_DIGITS digits, each gap between two digits at most one separator and
- * MAX_GAP_INVISIBLES invisible characters, and not glued to a word. Glued means an ASCII letter,
- * digit or underscore right before the first digit (a letter that ends a backslash escape such
- * as JSON's `\n` does not count) or an ASCII letter or underscore right after the last: the run
- * is then part of a hex literal, hash, UUID, IBAN or identifier. Non-ASCII letters do not glue,
- * because Chinese and Japanese text puts no space between a label and a number. `onRun` must
- * not start another scan.
+ * Walks the text and hands `judge` every run of digits in windows, each gap between two digits
+ * at most one separator and MAX_GAP_INVISIBLES invisible characters. A run glued to an ASCII
+ * word on its left (an ASCII letter, digit or underscore right before its first digit, except a
+ * letter ending a backslash escape such as JSON's `\n`) is part of a hex literal, hash, UUID,
+ * IBAN or identifier and is ignored whole. Glued on the right (an ASCII letter or underscore
+ * after the last digit) is reported as `gluedRight`: the right end is known only when the run
+ * ends, and a streaming caller may not wait for that. Non-ASCII letters do not glue, because
+ * Chinese and Japanese text puts no space between a label and a number. A group longer than a
+ * card number is never handed over. `judge` must not start another scan.
  */
-export function scanDigitRuns(
-  text: Uint8Array,
-  start: ScanStart,
-  onRun: (run: DigitRun) => void,
-): ScanStop {
-  return SCANNER.scan(text, start, onRun);
+export function scanDigitRuns(text: Uint8Array, start: ScanStart, judge: RunJudge): ScanStop {
+  return SCANNER.scan(text, start, judge);
 }
 
-/** Scratch space reused by every scan; scans never nest, as `onRun` may not start one. */
+/** Scratch space reused by every scan; scans never nest, as `judge` may not start one. */
 class DigitRunScanner implements DigitRun {
-  start = 0;
-  end = 0;
   digitCount = 0;
   groupCount = 0;
-  readonly digitStarts = new Int32Array(MAX_RUN_DIGITS);
-  readonly digitEnds = new Int32Array(MAX_RUN_DIGITS);
-  readonly digitValues = new Uint8Array(MAX_RUN_DIGITS);
-  readonly groupEnds = new Uint8Array(MAX_RUN_DIGITS);
-  readonly separators = new Int32Array(MAX_RUN_DIGITS);
+  ended = false;
+  gluedRight = false;
+  readonly digitStarts = new Int32Array(WINDOW_DIGITS);
+  readonly digitEnds = new Int32Array(WINDOW_DIGITS);
+  readonly digitValues = new Uint8Array(WINDOW_DIGITS);
+  readonly groupEnds = new Uint8Array(WINDOW_DIGITS + 1);
+  readonly separators = new Int32Array(WINDOW_DIGITS + 1);
   private text: Uint8Array = new Uint8Array(0);
   private before: Uint8Array = new Uint8Array(0);
   private final = true;
-  private onRun: (run: DigitRun) => void = () => undefined;
+  private judge: RunJudge = () => 0;
+  /** How the run being read is kept: Group stores its digits, the others only follow it. */
+  private mode = RunState.None;
   /** Set by `readGap` when it finds a digit: the separator it crossed (0: none), the digit. */
   private gapSeparator = 0;
   private gapEnd = 0;
   /** Set when a scan stops early: the undecided tail. */
-  private stop: ScanStop = { decidedEnd: 0, inLongRun: false };
+  private stop: ScanStop = { decidedEnd: 0, state: RunState.None };
 
-  scan(text: Uint8Array, start: ScanStart, onRun: (run: DigitRun) => void): ScanStop {
+  scan(text: Uint8Array, start: ScanStart, judge: RunJudge): ScanStop {
     this.text = text;
     this.before = start.before;
     this.final = start.final;
-    this.onRun = onRun;
+    this.judge = judge;
     let pos = start.from;
-    if (start.inLongRun) {
-      this.digitCount = MAX_RUN_DIGITS + 1;
-      pos = this.followRun(-1, pos);
+    if (start.state !== RunState.None) {
+      pos = this.followRun(pos, start.state);
       if (pos < 0) return this.stop;
     }
     return this.scanFrom(pos);
@@ -143,71 +86,124 @@ class DigitRunScanner implements DigitRun {
     const limit = text.length;
     let pos = from;
     while (pos < limit) {
-      while (pos < limit && DIGIT_LEAD_BYTES[text[pos]!] === 0) pos++;
+      pos = skipToDigitLead(text, pos, limit);
       if (pos === limit) break;
       const packed = text[pos]! < 0x80 ? text[pos]! * 8 + 1 : decodeCodePoint(text, pos, limit);
       if (packed === UTF8_CUT && !this.final && mayBeginDigit(text, pos, limit)) {
-        return { decidedEnd: pos, inLongRun: false };
+        return { decidedEnd: pos, state: RunState.None };
       }
       if (packed < 0 || digitValue(packed >> 3) < 0) {
         pos++;
         continue;
       }
-      this.digitCount = 0;
-      this.groupCount = 0;
-      pos = this.followRun(pos, pos, packed);
+      pos = this.followRun(pos, this.gluedLeft(pos) ? RunState.Ignored : RunState.Group);
       if (pos < 0) return this.stop;
     }
-    return { decidedEnd: limit, inLongRun: false };
+    return { decidedEnd: limit, state: RunState.None };
   }
 
   /**
-   * Reads a run from the digit `packed` at `pos` (or, without one, from the gap at `pos` of a
-   * long run) to its end and reports it; returns the offset after its last digit, or -1 with
-   * `stop` set when the text ends before the run does.
+   * Follows a run from `pos` (a digit in Group state, else just past one) to its end, handing
+   * windows to the judge; returns the offset after its last digit, or -1 with `stop` set when
+   * the text ends before the run does.
    */
-  private followRun(runStart: number, pos: number, packed = 0): number {
+  private followRun(pos: number, state: RunState): number {
+    this.mode = state;
+    this.resetWindow();
     let end = pos;
+    let packed = state === RunState.Group ? decodeCodePoint(this.text, pos, this.text.length) : 0;
     for (;;) {
-      if (packed !== 0) {
-        this.addDigit(end, end + (packed & 7), digitValue(packed >> 3));
-        end += packed & 7;
-      }
+      if (packed !== 0) end = this.takeDigit(end, packed);
       packed = this.readGap(end);
-      if (packed === GAP_CUT) return this.pend(runStart, end);
+      if (packed === GAP_CUT) return this.pend(end);
       if (packed === GAP_ENDS_RUN) break;
-      if (this.gapSeparator !== 0) this.closeGroup(this.gapSeparator);
+      if (this.gapSeparator !== 0) this.crossSeparator(this.gapSeparator);
       end = this.gapEnd;
     }
 
-    this.closeGroup(0);
-    this.start = runStart;
-    this.end = end;
-    const reportable = this.digitCount >= MIN_CARD_DIGITS && this.digitCount <= MAX_RUN_DIGITS;
-    if (reportable && !this.glued(runStart, end)) this.onRun(this);
+    if (this.mode === RunState.Group) this.judgeEnded(end);
     return end;
   }
 
-  private addDigit(start: number, end: number, value: number): void {
+  /** Reads the digit `packed` at `pos`, storing it in Group mode; returns the offset past it. */
+  private takeDigit(pos: number, packed: number): number {
+    const end = pos + (packed & 7);
+    if (this.mode !== RunState.Group) return end;
+    const open = this.digitCount - this.groupStart(this.groupCount);
+    if (open === MAX_CARD_DIGITS) {
+      // The group is longer than any card number: decide the groups before it, then follow it.
+      this.judge(this);
+      this.mode = RunState.LongGroup;
+      return end;
+    }
+    if (this.digitCount === WINDOW_DIGITS) this.dropDecided();
     const index = this.digitCount++;
-    if (index >= MAX_RUN_DIGITS) return;
-    this.digitStarts[index] = start;
+    this.digitStarts[index] = pos;
     this.digitEnds[index] = end;
-    this.digitValues[index] = value;
+    this.digitValues[index] = digitValue(packed >> 3);
+    return end;
   }
 
-  private closeGroup(separator: number): void {
-    if (this.digitCount > MAX_RUN_DIGITS) return;
+  /** Closes the open group at a separator; after a long group, a fresh window starts. */
+  private crossSeparator(separator: number): void {
+    if (this.mode === RunState.LongGroup) {
+      this.mode = RunState.Group;
+      this.resetWindow();
+      return;
+    }
+    if (this.mode !== RunState.Group) return;
     this.groupEnds[this.groupCount] = this.digitCount;
     this.separators[this.groupCount] = separator;
     this.groupCount++;
   }
 
+  /** Lets the judge decide what it can of a full window and drops what it decided. */
+  private dropDecided(): void {
+    // At least one group goes: the judge leaves at most MAX_UNDECIDED_DIGITS undecided, far
+    // fewer than a window holds, so this guard never changes a decision.
+    const groups = Math.max(1, this.judge(this));
+    const first = this.groupStart(groups);
+    this.digitStarts.copyWithin(0, first, this.digitCount);
+    this.digitEnds.copyWithin(0, first, this.digitCount);
+    this.digitValues.copyWithin(0, first, this.digitCount);
+    for (let i = groups; i < this.groupCount; i++) {
+      this.groupEnds[i - groups] = this.groupEnds[i]! - first;
+      this.separators[i - groups] = this.separators[i]!;
+    }
+    this.digitCount -= first;
+    this.groupCount -= groups;
+  }
+
+  private judgeEnded(end: number): void {
+    this.groupEnds[this.groupCount] = this.digitCount;
+    this.separators[this.groupCount] = 0;
+    this.groupCount++;
+    this.ended = true;
+    const next = this.byteAt(end);
+    this.gluedRight = isLetter(next) || next === UNDERSCORE;
+    this.judge(this);
+  }
+
   /** Records where an unfinished run leaves the text undecided; returns -1. */
-  private pend(runStart: number, lastDigitEnd: number): number {
-    const long = this.digitCount > MAX_RUN_DIGITS;
-    this.stop = { decidedEnd: long ? lastDigitEnd : runStart, inLongRun: long };
+  private pend(lastDigitEnd: number): number {
+    if (this.mode !== RunState.Group) {
+      this.stop = { decidedEnd: lastDigitEnd, state: this.mode };
+      return -1;
+    }
+    const decided = this.judge(this);
+    this.stop = { decidedEnd: this.digitStarts[this.groupStart(decided)]!, state: RunState.Group };
     return -1;
+  }
+
+  private resetWindow(): void {
+    this.digitCount = 0;
+    this.groupCount = 0;
+    this.ended = false;
+    this.gluedRight = false;
+  }
+
+  private groupStart(group: number): number {
+    return group === 0 ? 0 : this.groupEnds[group - 1]!;
   }
 
   /**
@@ -219,6 +215,19 @@ class DigitRunScanner implements DigitRun {
     let separator = 0;
     let invisibles = 0;
     for (let at = pos; ;) {
+      const byte = at < text.length ? text[at]! : 0x80;
+      if (byte < 0x80) {
+        // ASCII fast path: no invisible character is ASCII, so anything else ends the run.
+        if (byte >= 0x30 && byte <= 0x39) {
+          this.gapSeparator = separator;
+          this.gapEnd = at;
+          return byte * 8 + 1;
+        }
+        if (separator !== 0 || !isGroupSeparator(byte)) return GAP_ENDS_RUN;
+        separator = byte;
+        at++;
+        continue;
+      }
       const packed = at < text.length ? decodeCodePoint(text, at, text.length) : UTF8_CUT;
       if (packed === UTF8_CUT) return this.final ? GAP_ENDS_RUN : GAP_CUT;
       if (packed === UTF8_INVALID) return GAP_ENDS_RUN;
@@ -235,14 +244,10 @@ class DigitRunScanner implements DigitRun {
     }
   }
 
-  /** Whether the run [start, end) is glued to an ASCII word on either side (see scanDigitRuns). */
-  private glued(start: number, end: number): boolean {
+  /** Whether a run starting at `start` is glued to an ASCII word on its left. */
+  private gluedLeft(start: number): boolean {
     const previous = this.byteAt(start - 1);
-    if (isWordByte(previous) && !(isLetter(previous) && this.byteAt(start - 2) === BACKSLASH)) {
-      return true;
-    }
-    const next = this.byteAt(end);
-    return isLetter(next) || next === UNDERSCORE;
+    return isWordByte(previous) && !(isLetter(previous) && this.byteAt(start - 2) === BACKSLASH);
   }
 
   /** The byte at `pos`, reading `before` for negative offsets; -1 outside both. */
@@ -251,6 +256,24 @@ class DigitRunScanner implements DigitRun {
     const index = this.before.length + pos;
     return index >= 0 ? this.before[index]! : -1;
   }
+}
+
+/**
+ * The first offset from `pos` whose byte may begin a digit, or `limit`. Four bytes a step: one
+ * branch per word of prose instead of one per byte is most of the speed on clean text.
+ */
+export function skipToDigitLead(text: Uint8Array, pos: number, limit: number): number {
+  const leads = DIGIT_LEAD_BYTES;
+  let at = pos;
+  while (
+    at + 4 <= limit &&
+    (leads[text[at]!]! | leads[text[at + 1]!]! | leads[text[at + 2]!]! | leads[text[at + 3]!]!) ===
+      0
+  ) {
+    at += 4;
+  }
+  while (at < limit && leads[text[at]!] === 0) at++;
+  return at;
 }
 
 function isLetter(byte: number): boolean {

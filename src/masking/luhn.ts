@@ -32,3 +32,16 @@ export function luhnCheckDigit(payload: string): number {
   }
   return (10 - (sum % 10)) % 10;
 }
+
+/** `passesLuhn` over digit values [start, end) of `values`, so a scan need build no string. */
+export function passesLuhnDigits(values: Uint8Array, start: number, end: number): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = end - 1; i >= start; i--) {
+    let value = values[i]!;
+    if (double) value = value > 4 ? value * 2 - 9 : value * 2;
+    sum += value;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}

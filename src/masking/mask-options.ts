@@ -2,9 +2,9 @@
 // object so the data path never checks configuration.
 
 import { ProxyError } from '../errors/proxy-error';
-import type { FindingKind } from './card-detector';
+import type { FindingKind } from './findings';
 
-/** How card numbers are masked. */
+/** How card numbers are masked; the other kinds of card data are always masked whole. */
 export interface MaskOptions {
   /** Leading digits left readable, 0-6 (PCI DSS v3.2.1 "first six"; v4.0 3.4.1 "BIN"). */
   readonly keepFirst?: number;
@@ -66,7 +66,7 @@ export function isMaskedDigit(index: number, count: number, options: ResolvedMas
 
 /** A fresh count of zero for every kind. */
 export function emptyMaskCounts(): MaskCounts {
-  return { pan: 0 };
+  return { pan: 0, cvv: 0, expiry: 0, track1: 0, track2: 0 };
 }
 
 function checkInteger(name: string, value: number, max: number): void {

@@ -1,9 +1,15 @@
 // The streaming masker: masks card numbers in one stream's text as it arrives in chunks,
 // holding a chunk back only while its text may still be part of a card number.
 
-import { detectCardNumbers, type DetectionResult } from './card-detector';
+import {
+  detectCardData,
+  MAX_DATA_LOOKBEHIND_BYTES,
+  MAX_DATA_PENDING_BYTES,
+} from './card-data-detector';
+import { detectCardNumbers } from './card-detector';
 import { maskFinding } from './card-masker';
-import { MAX_PENDING_BYTES } from './digit-scanner';
+import { MAX_RUN_PENDING_BYTES, RunState } from './digit-run';
+import type { Finding } from './findings';
 import {
   emptyMaskCounts,
   resolveMaskOptions,
@@ -12,12 +18,16 @@ import {
   type ResolvedMaskOptions,
 } from './mask-options';
 
-export { MAX_PENDING_BYTES };
+/** The most undecided text a StreamMasker holds: a run's window or a track's lookahead. */
+export const MAX_PENDING_BYTES = Math.max(MAX_RUN_PENDING_BYTES, MAX_DATA_PENDING_BYTES);
 
 const EMPTY = Buffer.alloc(0);
 
-/** Bytes before the undecided text kept to tell whether a run there is glued to a word. */
-const CONTEXT_BYTES = 2;
+/** Bytes before the undecided text kept to read a keyword or tell whether a run is glued. */
+const CONTEXT_BYTES = MAX_DATA_LOOKBEHIND_BYTES;
+
+/** How far before the undecided text a card number may end and still anchor a code. */
+const ANCHOR_BYTES = 3;
 
 /**
  * Masks one stream of text, seen as one continuous text across its chunks (a chunk may end
@@ -39,7 +49,13 @@ export class StreamMasker {
   /** A copy of the undecided text, which starts at stream offset `pendingStart`. */
   private pending: Buffer = EMPTY;
   private pendingStart = 0;
-  private inLongRun = false;
+  /** Where each scan resumes, at or after `pendingStart`; the card-number scan's state. */
+  private cardStart = 0;
+  private dataStart = 0;
+  private runState = RunState.None;
+  /** Card numbers that may still anchor a code, and an expiry that follows one; stream offsets. */
+  private cards: Finding[] = [];
+  private anchorEnd = -Infinity;
   /** The original bytes just before the undecided text. */
   private before: Buffer = EMPTY;
   private pushedBytes = 0;
@@ -85,7 +101,11 @@ export class StreamMasker {
     this.heldTotal = 0;
     this.pending = EMPTY;
     this.pendingStart = 0;
-    this.inLongRun = false;
+    this.cardStart = 0;
+    this.dataStart = 0;
+    this.runState = RunState.None;
+    this.cards = [];
+    this.anchorEnd = -Infinity;
     this.before = EMPTY;
     this.pushedBytes = 0;
     return rest;
@@ -98,27 +118,61 @@ export class StreamMasker {
     this.pushedBytes += chunk.length;
   }
 
-  /** Scans `text`, the undecided text onward, masks what it decides and moves the tail. */
+  /**
+   * Scans `text`, the undecided text onward: card numbers from where their scan stopped, then the
+   * other card data up to where card numbers are decided (a code's anchor must be known). Both
+   * read the original bytes, so masking waits until both are done.
+   */
   private decide(text: Buffer, final: boolean): void {
-    const result = detectCardNumbers(text, {
-      from: 0,
+    const base = this.pendingStart;
+    const before = this.before;
+    const cards = detectCardNumbers(text, {
+      from: this.cardStart - base,
       final,
-      inLongRun: this.inLongRun,
-      before: this.before,
+      state: this.runState,
+      before,
     });
-    const textStart = this.pendingStart;
+    const known = this.knownCards(cards.findings, base);
+    const data = detectCardData(text, {
+      from: this.dataStart - base,
+      limit: cards.decidedEnd,
+      final,
+      before,
+      cards: known,
+      anchorEnd: this.anchorEnd - base,
+    });
 
-    this.before = contextBefore(this.before, text, result.decidedEnd);
-    this.pending =
-      result.decidedEnd === text.length ? EMPTY : Buffer.from(text.subarray(result.decidedEnd));
-    this.pendingStart = textStart + result.decidedEnd;
-    this.inLongRun = result.inLongRun;
+    // Track data may end past where card numbers are decided, so each scan keeps its own cursor.
+    const decidedEnd = Math.min(cards.decidedEnd, data.decidedEnd);
+    this.cardStart = base + cards.decidedEnd;
+    this.dataStart = base + data.decidedEnd;
+    this.runState = cards.state;
+    this.anchorEnd = base + data.anchorEnd;
+    this.before = contextBefore(before, text, decidedEnd);
+    this.pending = decidedEnd === text.length ? EMPTY : Buffer.from(text.subarray(decidedEnd));
+    this.pendingStart = base + decidedEnd;
+    this.keepAnchors(cards.findings, base);
 
-    this.mask(result, textStart);
+    this.mask(cards.findings, base);
+    this.mask(data.findings, base);
   }
 
-  private mask(result: DetectionResult, textStart: number): void {
-    for (const finding of result.findings) {
+  /** The cards kept from earlier pushes and the new ones, as offsets into the text at `base`. */
+  private knownCards(found: readonly Finding[], base: number): readonly Finding[] {
+    if (this.cards.length === 0) return found;
+    return [...this.cards.map((card) => shifted(card, -base)), ...found];
+  }
+
+  /** Keeps the cards that may still anchor a code past the undecided text's start. */
+  private keepAnchors(found: readonly Finding[], base: number): void {
+    const oldest = this.pendingStart - ANCHOR_BYTES;
+    const kept = this.cards.filter((card) => card.end >= oldest);
+    for (const card of found) if (base + card.end >= oldest) kept.push(shifted(card, base));
+    this.cards = kept;
+  }
+
+  private mask(findings: readonly Finding[], textStart: number): void {
+    for (const finding of findings) {
       maskFinding(finding, this.options, (start, end) => {
         this.write(textStart + start, textStart + end);
       });
@@ -151,6 +205,11 @@ export class StreamMasker {
     this.heldStarts.splice(0, count);
     return this.held.splice(0, count);
   }
+}
+
+/** `card` with its start and end moved by `delta` (anchoring reads only those and its brand). */
+function shifted(card: Finding, delta: number): Finding {
+  return { ...card, start: card.start + delta, end: card.end + delta };
 }
 
 /** The last CONTEXT_BYTES original bytes before offset `end` of `text`, `before` preceding it. */

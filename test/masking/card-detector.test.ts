@@ -93,12 +93,46 @@ test('leaves Luhn-invalid numbers alone', () => {
   assert.deepEqual(found(grouped(luhnInvalid(VISA), [4, 4, 4, 4], ' ')), []);
 });
 
-test('leaves digit runs longer than a card number alone', () => {
+test('leaves contiguous digit runs longer than a card number alone', () => {
   assert.deepEqual(found(`${VISA}0000`), []);
   assert.deepEqual(found(`1${VISA}`), []);
-  assert.deepEqual(found(grouped(VISA + '1111', [4, 4, 4, 4, 4], ' ')), []);
+  assert.deepEqual(found(`${'9'.repeat(500)} ${VISA}0`), []);
+});
+
+test('finds every card number of a dense line, a table row or a CSV line', () => {
+  const mastercard = '5500000000000004';
+  const spaced = [VISA, mastercard, VISA, mastercard].map((card) =>
+    grouped(card, [4, 4, 4, 4], ' '),
+  );
+  assert.deepEqual(
+    found(spaced.join(' ')),
+    [VISA, mastercard, VISA, mastercard].map((card) => grouped(card, [4, 4, 4, 4], '')),
+  );
+  assert.deepEqual(found(Array(5).fill(VISA).join(' ')), Array(5).fill(VISA));
+  assert.equal(
+    found(
+      Array(40)
+        .fill(grouped(AMEX, [4, 6, 5], ' '))
+        .join(' '),
+    ).length,
+    40,
+  );
+  assert.equal(found(`1, ${Array(30).fill(VISA).join(', ')}, 2`).length, 30);
+  assert.equal(found(`| ${Array(12).fill(spaced[0]).join(' | ')} |`).length, 12);
+});
+
+test('finds a card number whose chain runs on into more groups', () => {
+  assert.deepEqual(found(grouped(VISA + '1111', [4, 4, 4, 4, 4], ' ')), [VISA]);
+  assert.deepEqual(found(`${grouped(VISA, [4, 4, 4, 4], '-')}-2024 5678`), [VISA]);
+  assert.deepEqual(found(`7 12 ${grouped(VISA, [4, 4, 4, 4], ' ')} 12 9`), [VISA]);
+  assert.deepEqual(found(`${'1234 '.repeat(40)}${grouped(VISA, [4, 4, 4, 4], ' ')}`), [VISA]);
+});
+
+test('leaves long digit tables that hold no card number alone', () => {
   assert.deepEqual(found(Array(70).fill('4111').join(' ')), []);
-  assert.deepEqual(found(Array(5).fill(VISA).join(' ')), []);
+  assert.deepEqual(found(Array(90).fill('1234').join(' ')), []);
+  assert.deepEqual(found(Array(50).fill('70 123 456').join(' ')), []);
+  assert.deepEqual(found(Array(60).fill(luhnInvalid(VISA)).join(' ')), []);
 });
 
 test('leaves phone numbers alone', () => {

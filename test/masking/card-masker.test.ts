@@ -47,7 +47,7 @@ test('masks a wide digit with as many mask bytes as it has bytes', () => {
 test('counts and reports findings without their digits', () => {
   const bytes = Buffer.from(`${VISA} and 378282246310005`);
   const result = maskCardData(bytes);
-  assert.deepEqual(result.counts, { pan: 2 });
+  assert.deepEqual(result.counts, { pan: 2, cvv: 0, expiry: 0, track1: 0, track2: 0 });
   assert.deepEqual(
     result.findings.map(({ brand, start, end }) => ({ brand, start, end })),
     [
@@ -81,12 +81,19 @@ function writeGuarded(bytes: Buffer): Buffer {
 }
 
 test('does not write to a buffer with nothing to mask', () => {
-  const texts = ['plain prose', `${VISA}2`, '4111111111111112', 'order 1234567890123456', ''];
+  const texts = [
+    'plain prose',
+    `${VISA}2`,
+    '4111111111111112',
+    'order 1234567890123456',
+    'v 1.2.3',
+    '',
+  ];
   for (const text of texts) {
     const bytes = Buffer.from(text);
     const copy = Buffer.from(bytes);
     const result = maskCardData(writeGuarded(bytes));
-    assert.deepEqual(result.counts, { pan: 0 });
+    assert.deepEqual(result.counts, { pan: 0, cvv: 0, expiry: 0, track1: 0, track2: 0 });
     assert.deepEqual(bytes, copy);
   }
 });

@@ -1,0 +1,271 @@
+// Finds the card data that travels with a card number: security codes and expiry dates next to
+// their keyword or right after a card number, and track data. It only stops at ASCII digits.
+
+import {
+  isAlphanumeric,
+  keywordBefore,
+  MAX_KEYWORD_LOOKBEHIND_BYTES,
+  type ByteAt,
+} from './card-data-keywords';
+import type { Finding } from './findings';
+import { MAX_TRACK_LOOKAHEAD_BYTES, readTrack, TRACK_UNDECIDED } from './track-data';
+
+/** Bytes before the scanned text a caller keeps so keywords and card ends can be read. */
+export const MAX_DATA_LOOKBEHIND_BYTES = MAX_KEYWORD_LOOKBEHIND_BYTES;
+
+/** The most undecided text this scan leaves: a track read from its first digit. */
+export const MAX_DATA_PENDING_BYTES = MAX_TRACK_LOOKAHEAD_BYTES + 2;
+
+// Limitation: only ASCII digits make a code, a code counts as after a card only within three
+// bytes of it, and a 3-digit number right after a card ("… 1111 100 USD") is masked as one.
+
+/** Bytes at most between a card number (or an expiry after one) and a code that follows it. */
+const MAX_ANCHOR_GAP_BYTES = 3;
+
+/** Where a scan starts; offsets are into the text, negative ones read `before`. */
+export interface DataScanStart {
+  readonly from: number;
+  /** Codes may start only before it: where the card-number scan stopped deciding. */
+  readonly limit: number;
+  readonly final: boolean;
+  readonly before: Uint8Array;
+  /** The card numbers found so far that end at or after `from - 3`, sorted. */
+  readonly cards: readonly Finding[];
+  /** End of an expiry date that followed a card number, else -Infinity. */
+  readonly anchorEnd: number;
+}
+
+/** What a (possibly partial) scan found, where its decided text ends and its anchor. */
+export interface DataDetection {
+  readonly findings: readonly Finding[];
+  readonly decidedEnd: number;
+  readonly anchorEnd: number;
+}
+
+/** The shape of a code read at a digit: what it may be, and where it ends. */
+interface CodeShape {
+  readonly end: number;
+  readonly digits: number;
+  readonly expiry: boolean;
+}
+
+const UNDECIDED = null;
+
+/** A code has at most four digits per part; reading one more tells a longer number apart. */
+const MAX_CODE_DIGITS = 4;
+
+/**
+ * Every security code, expiry date and track datum in `text`, a whole UTF-8 text whose card
+ * numbers are `cards` (see `findCardNumbers`), in order. A code is a security code of 3-4 digits
+ * or an expiry date (MM/YY, MM/YYYY, MM-YY, MM-YYYY, YYYY-MM, with a month 01-12), standing
+ * alone (no digit or letter glued on, and not followed by a separator and more digits), and
+ * - labelled by its keyword (see `keywordBefore`), or
+ * - right after a card number, within three bytes of spaces, tabs, `,`, `;`, `|` or `/`: an
+ *   expiry date, or a security code of 3 digits (4 after an Amex, whose CID has four). A code
+ *   right after such an expiry date counts too ("4111… 12/30 123").
+ * Threat: PCI DSS forbids keeping a security code after authorisation at all, so a number a
+ * label or a card number vouches for is masked whole, and a bare "123" never is.
+ */
+export function findCardData(text: Uint8Array, cards: readonly Finding[]): readonly Finding[] {
+  const start = { from: 0, limit: text.length, final: true, before: EMPTY, cards, anchorEnd: -1 };
+  return detectCardData(text, { ...start, anchorEnd: -Infinity }).findings;
+}
+
+/** `findCardData` for a stream: decides what starts before `start.limit` where it can. */
+export function detectCardData(text: Uint8Array, start: DataScanStart): DataDetection {
+  // Most text holds no ASCII digit: then nothing is built at all.
+  const first = skipToAsciiDigit(text, Math.max(start.from, 0), start.limit);
+  if (first >= start.limit) {
+    return { findings: NO_FINDINGS, decidedEnd: start.limit, anchorEnd: start.anchorEnd };
+  }
+  return new CardDataScan(text, { ...start, from: first }).run();
+}
+
+/** The first ASCII digit from `pos`, or `limit`; four bytes a step, as the digit scan skips. */
+function skipToAsciiDigit(text: Uint8Array, pos: number, limit: number): number {
+  let at = pos;
+  while (
+    at + 4 <= limit &&
+    (ASCII_DIGITS[text[at]!]! |
+      ASCII_DIGITS[text[at + 1]!]! |
+      ASCII_DIGITS[text[at + 2]!]! |
+      ASCII_DIGITS[text[at + 3]!]!) ===
+      0
+  ) {
+    at += 4;
+  }
+  while (at < limit && ASCII_DIGITS[text[at]!] === 0) at++;
+  return at;
+}
+
+const ASCII_DIGITS = new Uint8Array(256).fill(1, 0x30, 0x3a);
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
+
+const EMPTY = new Uint8Array(0);
+
+class CardDataScan {
+  private readonly findings: Finding[] = [];
+  private card = 0;
+  private anchorEnd: number;
+  private anchorAmex = false;
+  readonly byteAt: ByteAt;
+
+  constructor(
+    private readonly text: Uint8Array,
+    private readonly start: DataScanStart,
+  ) {
+    this.anchorEnd = start.anchorEnd;
+    const { before } = start;
+    this.byteAt = (pos) =>
+      pos >= 0
+        ? pos < text.length
+          ? text[pos]!
+          : -1
+        : before.length + pos >= 0
+          ? before[before.length + pos]!
+          : -1;
+  }
+
+  run(): DataDetection {
+    const { text } = this;
+    const { limit } = this.start;
+    let pos = this.start.from;
+    while (pos < limit) {
+      pos = skipToAsciiDigit(text, pos, limit);
+      if (pos >= limit) break;
+      const next = this.visitNumber(pos);
+      if (next === UNDECIDED) return this.result(pos);
+      pos = next;
+    }
+    return this.result(Math.min(Math.max(pos, limit), text.length));
+  }
+
+  /** Decides the number starting at digit `pos`; returns where to go on, or UNDECIDED. */
+  private visitNumber(pos: number): number | typeof UNDECIDED {
+    if (isDigit(this.byteAt(pos - 1))) return pos + 1;
+    const card = this.cardAt(pos);
+    // Track data first: its PAN is often a card number too, and the data after it is not.
+    const track = readTrack(this.byteAt, pos, this.text.length, this.start.final);
+    if (track === TRACK_UNDECIDED) return UNDECIDED;
+    if (track !== undefined) return this.add(track);
+    if (card !== undefined && card.start <= pos) return card.end;
+
+    const shape = this.readShape(pos);
+    if (shape === UNDECIDED) return UNDECIDED;
+    if (shape !== undefined) {
+      const kind = this.kindOf(pos, shape);
+      if (kind !== undefined) return this.add(codeFinding(kind, pos, shape.end));
+    }
+    return digitsEnd(this.byteAt, pos);
+  }
+
+  /** The first card number that ends after `pos` (moving past earlier ones), if any. */
+  private cardAt(pos: number): Finding | undefined {
+    const { cards } = this.start;
+    while (this.card < cards.length && cards[this.card]!.end <= pos) {
+      this.anchorAmex = cards[this.card]!.brand === 'amex';
+      this.card++;
+    }
+    return cards[this.card];
+  }
+
+  /** What labels the code at `pos`: its keyword, or a card number (or expiry) just before. */
+  private kindOf(pos: number, shape: CodeShape): 'cvv' | 'expiry' | undefined {
+    const keyword = keywordBefore(this.byteAt, pos);
+    if (keyword !== undefined) return (keyword === 'expiry') === shape.expiry ? keyword : undefined;
+    const cardEnd = this.card > 0 ? this.start.cards[this.card - 1]!.end : -Infinity;
+    const anchor = Math.max(cardEnd, this.anchorEnd);
+    if (!isAnchorGap(this.byteAt, anchor, pos)) return undefined;
+    if (shape.expiry) {
+      this.anchorEnd = shape.end;
+      return 'expiry';
+    }
+    return shape.digits === (this.anchorAmex ? 4 : 3) ? 'cvv' : undefined;
+  }
+
+  /** Reads a code's shape at `pos`; undefined when it has none; UNDECIDED when cut short. */
+  private readShape(pos: number): CodeShape | undefined | typeof UNDECIDED {
+    const { byteAt } = this;
+    const first = digitsEnd(byteAt, pos, MAX_CODE_DIGITS);
+    if (this.cutAt(first + 2)) return UNDECIDED;
+    const lead = first - pos;
+    const mark = byteAt(first);
+    let end = first;
+    let expiry = false;
+    if ((mark === 0x2f || mark === 0x2d) && isDigit(byteAt(first + 1))) {
+      const second = digitsEnd(byteAt, first + 1, MAX_CODE_DIGITS);
+      expiry = isExpiry(byteAt, pos, lead, second - first - 1, mark);
+      if (expiry) end = second;
+      else if (second >= this.text.length && !this.start.final) return UNDECIDED;
+      else return undefined;
+    } else if (lead < 3 || lead > 4) {
+      return undefined;
+    }
+    if (this.cutAt(end + 2)) return UNDECIDED;
+    if (!standsAlone(byteAt, end, expiry)) return undefined;
+    return { end, digits: lead, expiry };
+  }
+
+  /** Whether a non-final text ends before offset `pos`, so what lies there is unknown. */
+  private cutAt(pos: number): boolean {
+    return !this.start.final && pos > this.text.length;
+  }
+
+  private add(finding: Finding): number {
+    this.findings.push(finding);
+    return finding.end;
+  }
+
+  private result(decidedEnd: number): DataDetection {
+    return { findings: this.findings, decidedEnd, anchorEnd: this.anchorEnd };
+  }
+}
+
+function codeFinding(kind: 'cvv' | 'expiry', start: number, end: number): Finding {
+  return { kind, start, end, digitStarts: [], digitEnds: [], wholeStart: start, wholeEnd: end };
+}
+
+/** Whether `lead` digits, `mark` and `trail` digits from `pos` read as an expiry date. */
+function isExpiry(byteAt: ByteAt, pos: number, lead: number, trail: number, mark: number): boolean {
+  if (lead === 2 && (trail === 2 || trail === 4)) return isMonth(byteAt, pos);
+  return lead === 4 && trail === 2 && mark === 0x2d && isMonth(byteAt, pos + 5);
+}
+
+function isMonth(byteAt: ByteAt, pos: number): boolean {
+  const month = (byteAt(pos) - 0x30) * 10 + byteAt(pos + 1) - 0x30;
+  return month >= 1 && month <= 12;
+}
+
+/**
+ * No letter, digit or `_` right after, and no separator with more digits ("555-0123 4"); a
+ * space and digits may follow a date, as a security code does ("12/30 123").
+ */
+function standsAlone(byteAt: ByteAt, end: number, expiry: boolean): boolean {
+  const next = byteAt(end);
+  if (isAlphanumeric(next) || next === 0x5f) return false;
+  const joins = (next === 0x20 && !expiry) || next === 0x2d || next === 0x2e || next === 0x2f;
+  return !(joins && isDigit(byteAt(end + 1)));
+}
+
+/** Whether [anchor, pos) is 1-3 bytes of spaces, tabs, `,`, `;`, `|` or `/`. */
+function isAnchorGap(byteAt: ByteAt, anchor: number, pos: number): boolean {
+  const gap = pos - anchor;
+  if (gap < 1 || gap > MAX_ANCHOR_GAP_BYTES) return false;
+  for (let at = anchor; at < pos; at++) {
+    const byte = byteAt(at);
+    const allowed = byte === 0x20 || byte === 0x09 || byte === 0x2c || byte === 0x3b;
+    if (!allowed && byte !== 0x7c && byte !== 0x2f) return false;
+  }
+  return true;
+}
+
+/** The offset past the digits from `pos`, reading at most `max` + 1 of them when given. */
+function digitsEnd(byteAt: ByteAt, pos: number, max = Infinity): number {
+  let at = pos;
+  while (at - pos <= max && isDigit(byteAt(at))) at++;
+  return at;
+}
+
+function isDigit(byte: number): boolean {
+  return byte >= 0x30 && byte <= 0x39;
+}
