@@ -83,6 +83,25 @@ export class TokenVerifier {
     return facts;
   }
 
+  /**
+   * The facts of a token this verifier already accepted for this certificate and that is still
+   * valid, or undefined: the hot path's answer without a promise, since nearly every request
+   * carries a token seen before. Never throws; `verify` explains any refusal.
+   */
+  verifyCached(
+    authorization: string | undefined,
+    certificate: PeerCertificate,
+  ): TokenFacts | undefined {
+    let token: string;
+    try {
+      token = bearerToken(authorization);
+    } catch {
+      // No bearer token: `verify` answers with the reason.
+      return undefined;
+    }
+    return this.cache.get(token, certificate.thumbprint);
+  }
+
   private async verifyInFull(token: string, certificate: PeerCertificate): Promise<TokenFacts> {
     const { header, issuer } = inspectToken(token, this.auth.algorithms);
     const trust = this.issuers.get(issuer);

@@ -108,3 +108,23 @@ test('checks a long-lived token again once the longest reuse has passed', async 
 
   assert.equal(signatureChecks(), 1);
 });
+
+test('answers verifyCached only for a token already accepted on this certificate and still valid', async () => {
+  const clock = testClock();
+  const verifier = verifierFor(clock);
+  const header = await bearer(clock, { exp: nowSeconds(clock) + 60 });
+
+  const before = verifier.verifyCached(header, client);
+  const facts = await verifier.verify(header, client);
+  const hit = verifier.verifyCached(header, client);
+  const elsewhere = verifier.verifyCached(header, otherCertificate);
+  const missing = verifier.verifyCached(undefined, client);
+  clock.advanceSeconds(60 + 31);
+  const expired = verifier.verifyCached(header, client);
+
+  assert.equal(before, undefined);
+  assert.equal(hit, facts);
+  assert.equal(elsewhere, undefined);
+  assert.equal(missing, undefined);
+  assert.equal(expired, undefined);
+});

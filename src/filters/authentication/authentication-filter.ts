@@ -12,6 +12,11 @@ import { LocalReply } from '../../pipeline/local-reply';
 
 /** What the filter needs to check a token; the gateway's TokenVerifier is one. */
 export interface BearerTokenVerifier {
+  /** The facts of a token verified before for this certificate, without waiting; or undefined. */
+  verifyCached(
+    authorization: string | undefined,
+    certificate: PeerCertificate,
+  ): TokenFacts | undefined;
   /** Resolves with the token's facts, or rejects with a ProxyError saying why it was refused. */
   verify(authorization: string | undefined, certificate: PeerCertificate): Promise<TokenFacts>;
 }
@@ -56,8 +61,12 @@ class AuthenticationFilter implements Filter {
     const refusal = certificateRefusal(peer);
     if (refusal !== undefined) return refusal;
     const certificate = peer.certificate!;
-    if (this.settings.verifier === undefined) return this.acceptCertificate(certificate);
-    return this.settings.verifier.verify(headers.authorization, certificate).then(
+    const verifier = this.settings.verifier;
+    if (verifier === undefined) return this.acceptCertificate(certificate);
+    // A token seen before is answered at once, so the exchange does not wait a turn for it.
+    const known = verifier.verifyCached(headers.authorization, certificate);
+    if (known !== undefined) return this.accept(certificate, known);
+    return verifier.verify(headers.authorization, certificate).then(
       (token) => this.accept(certificate, token),
       (err: unknown) => tokenRefusal(err),
     );
