@@ -1,9 +1,8 @@
 // Cross-field rules and file reads that turn a schema-valid file into a GatewayConfig.
 
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import type { CheckableConfig, ConfigFile } from './config-schema';
 import type { ConfigIssue } from './config-error';
+import { configPath, readConfigFile } from './config-files';
 import type {
   GatewayConfig,
   RouteConfig,
@@ -101,7 +100,7 @@ function resolveTls(
   }
 
   const absolute = (file: string | undefined) =>
-    file === undefined ? undefined : isAbsolute(file) ? file : resolve(baseDir, file);
+    file === undefined ? undefined : configPath(file, baseDir);
   return {
     ca: readConfigFile(tls.caFile, `${path}.tls.caFile`, baseDir, issues),
     cert: readConfigFile(tls.certFile, `${path}.tls.certFile`, baseDir, issues),
@@ -136,23 +135,6 @@ function resolveCredentials(
   const token = credentials.bearerToken ?? fromFile?.toString('utf8').trim();
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   return headers;
-}
-
-function readConfigFile(
-  file: string | undefined,
-  path: string,
-  baseDir: string,
-  issues: ConfigIssue[],
-): Buffer | undefined {
-  if (file === undefined) return undefined;
-  const absolute = isAbsolute(file) ? file : resolve(baseDir, file);
-  try {
-    return readFileSync(absolute);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    issues.push({ path, reason: `cannot read ${absolute} (${reason})` });
-    return undefined;
-  }
 }
 
 function resolveRoutes(

@@ -1,8 +1,7 @@
 // Cross-field rules and file reads of the identity sections: listener TLS, auth and roles.
 
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import type { ConfigIssue } from './config-error';
+import { configPath, readConfigFile } from './config-files';
 import type { CheckableConfig } from './config-schema';
 import type {
   AuthConfig,
@@ -206,9 +205,8 @@ function checkAuthAgainstRoles(file: CheckableConfig, issues: ConfigIssue[]): vo
 }
 
 function readablePath(file: string, path: string, baseDir: string, issues: ConfigIssue[]): string {
-  const absolute = isAbsolute(file) ? file : resolve(baseDir, file);
-  readText(absolute, path, baseDir, issues);
-  return absolute;
+  readConfigFile(file, path, baseDir, issues);
+  return configPath(file, baseDir);
 }
 
 function readText(
@@ -217,12 +215,5 @@ function readText(
   baseDir: string,
   issues: ConfigIssue[],
 ): string | undefined {
-  const absolute = isAbsolute(file) ? file : resolve(baseDir, file);
-  try {
-    return readFileSync(absolute, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    issues.push({ path, reason: `cannot read ${absolute} (${reason})` });
-    return undefined;
-  }
+  return readConfigFile(file, path, baseDir, issues)?.toString('utf8');
 }
