@@ -12,6 +12,13 @@ import {
   type LoadedCertificate,
 } from './tls-material';
 
+/**
+ * How long a client may take to complete its handshake. Node's default is 120 s, which lets
+ * a client that connects and stalls hold a socket (and its memory) long before any listener
+ * timeout starts counting.
+ */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** One complete, consistent set of files, already accepted by OpenSSL. */
 interface Material {
   readonly options: SecureContextOptions;
@@ -47,8 +54,17 @@ export class ServerTls {
    * protocol, so a client learns why (expired, revoked, unknown CA) instead of seeing a bare
    * TLS alert; no exchange on such a connection ever reaches the chain.
    */
-  serverOptions(): SecureContextOptions & { requestCert: true; rejectUnauthorized: false } {
-    return { ...this.material.options, requestCert: true, rejectUnauthorized: false };
+  serverOptions(): SecureContextOptions & {
+    requestCert: true;
+    rejectUnauthorized: false;
+    handshakeTimeout: number;
+  } {
+    return {
+      ...this.material.options,
+      requestCert: true,
+      rejectUnauthorized: false,
+      handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+    };
   }
 
   /** Registers a server that takes the new material on every successful reload. */
