@@ -62,7 +62,7 @@ class AuthenticationFilter implements Filter {
     if (refusal !== undefined) return refusal;
     const certificate = peer.certificate!;
     const verifier = this.settings.verifier;
-    if (verifier === undefined) return this.acceptCertificate(certificate);
+    if (verifier === undefined) return this.accept(certificate, undefined);
     // A token seen before is answered at once, so the exchange does not wait a turn for it.
     const known = verifier.verifyCached(headers.authorization, certificate);
     if (known !== undefined) return this.accept(certificate, known);
@@ -70,10 +70,6 @@ class AuthenticationFilter implements Filter {
       (token) => this.accept(certificate, token),
       (err: unknown) => tokenRefusal(err),
     );
-  }
-
-  private acceptCertificate(certificate: PeerCertificate): undefined {
-    return this.accept(certificate, undefined);
   }
 
   private accept(certificate: PeerCertificate, token: TokenFacts | undefined): undefined {
