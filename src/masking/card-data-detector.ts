@@ -2,10 +2,10 @@
 // their keyword or right after a card number, and track data. It only stops at ASCII digits.
 
 import {
+  ContextBytes,
   isAlphanumeric,
   keywordBefore,
   MAX_KEYWORD_LOOKBEHIND_BYTES,
-  type ByteAt,
 } from './card-data-keywords';
 import type { Finding } from './findings';
 import { MAX_TRACK_LOOKAHEAD_BYTES, readTrack, TRACK_UNDECIDED } from './track-data';
@@ -64,10 +64,15 @@ const MAX_CODE_DIGITS = 4;
  *   expiry date, or a security code of 3 digits (4 after an Amex, whose CID has four). A code
  *   right after such an expiry date counts too ("4111… 12/30 123").
  * Threat: PCI DSS forbids keeping a security code after authorisation at all, so a number a
- * label or a card number vouches for is masked whole, and a bare "123" never is.
+ * label or a card number vouches for is masked whole, and a bare "123" never is. `from` may skip
+ * a start of the text that holds no ASCII digit (see `ScanStop.firstLead`).
  */
-export function findCardData(text: Uint8Array, cards: readonly Finding[]): readonly Finding[] {
-  const start = { from: 0, limit: text.length, final: true, before: EMPTY, cards, anchorEnd: -1 };
+export function findCardData(
+  text: Uint8Array,
+  cards: readonly Finding[],
+  from = 0,
+): readonly Finding[] {
+  const start = { from, limit: text.length, final: true, before: EMPTY, cards, anchorEnd: -1 };
   return detectCardData(text, { ...start, anchorEnd: -Infinity }).findings;
 }
 
@@ -108,22 +113,14 @@ class CardDataScan {
   private card = 0;
   private anchorEnd: number;
   private anchorAmex = false;
-  readonly byteAt: ByteAt;
+  readonly bytes: ContextBytes;
 
   constructor(
     private readonly text: Uint8Array,
     private readonly start: DataScanStart,
   ) {
     this.anchorEnd = start.anchorEnd;
-    const { before } = start;
-    this.byteAt = (pos) =>
-      pos >= 0
-        ? pos < text.length
-          ? text[pos]!
-          : -1
-        : before.length + pos >= 0
-          ? before[before.length + pos]!
-          : -1;
+    this.bytes = new ContextBytes(text, start.before);
   }
 
   run(): DataDetection {
@@ -142,10 +139,10 @@ class CardDataScan {
 
   /** Decides the number starting at digit `pos`; returns where to go on, or UNDECIDED. */
   private visitNumber(pos: number): number | typeof UNDECIDED {
-    if (isDigit(this.byteAt(pos - 1))) return pos + 1;
+    if (isDigit(this.bytes.at(pos - 1))) return pos + 1;
     const card = this.cardAt(pos);
     // Track data first: its PAN is often a card number too, and the data after it is not.
-    const track = readTrack(this.byteAt, pos, this.text.length, this.start.final);
+    const track = readTrack(this.bytes, pos, this.text.length, this.start.final);
     if (track === TRACK_UNDECIDED) return UNDECIDED;
     if (track !== undefined) return this.add(track);
     if (card !== undefined && card.start <= pos) return card.end;
@@ -156,7 +153,7 @@ class CardDataScan {
       const kind = this.kindOf(pos, shape);
       if (kind !== undefined) return this.add(codeFinding(kind, pos, shape.end));
     }
-    return digitsEnd(this.byteAt, pos);
+    return digitsEnd(this.bytes, pos);
   }
 
   /** The first card number that ends after `pos` (moving past earlier ones), if any. */
@@ -166,16 +163,17 @@ class CardDataScan {
       this.anchorAmex = cards[this.card]!.brand === 'amex';
       this.card++;
     }
-    return cards[this.card];
+    // Reading past the end of an array leaves V8's fast path, and most scans have no card.
+    return this.card < cards.length ? cards[this.card] : undefined;
   }
 
   /** What labels the code at `pos`: its keyword, or a card number (or expiry) just before. */
   private kindOf(pos: number, shape: CodeShape): 'cvv' | 'expiry' | undefined {
-    const keyword = keywordBefore(this.byteAt, pos);
+    const keyword = keywordBefore(this.bytes, pos);
     if (keyword !== undefined) return (keyword === 'expiry') === shape.expiry ? keyword : undefined;
     const cardEnd = this.card > 0 ? this.start.cards[this.card - 1]!.end : -Infinity;
     const anchor = Math.max(cardEnd, this.anchorEnd);
-    if (!isAnchorGap(this.byteAt, anchor, pos)) return undefined;
+    if (!isAnchorGap(this.bytes, anchor, pos)) return undefined;
     if (shape.expiry) {
       this.anchorEnd = shape.end;
       return 'expiry';
@@ -185,16 +183,16 @@ class CardDataScan {
 
   /** Reads a code's shape at `pos`; undefined when it has none; UNDECIDED when cut short. */
   private readShape(pos: number): CodeShape | undefined | typeof UNDECIDED {
-    const { byteAt } = this;
-    const first = digitsEnd(byteAt, pos, MAX_CODE_DIGITS);
+    const { bytes } = this;
+    const first = digitsEnd(bytes, pos, MAX_CODE_DIGITS);
     if (this.cutAt(first + 2)) return UNDECIDED;
     const lead = first - pos;
-    const mark = byteAt(first);
+    const mark = bytes.at(first);
     let end = first;
     let expiry = false;
-    if ((mark === 0x2f || mark === 0x2d) && isDigit(byteAt(first + 1))) {
-      const second = digitsEnd(byteAt, first + 1, MAX_CODE_DIGITS);
-      expiry = isExpiry(byteAt, pos, lead, second - first - 1, mark);
+    if ((mark === 0x2f || mark === 0x2d) && isDigit(bytes.at(first + 1))) {
+      const second = digitsEnd(bytes, first + 1, MAX_CODE_DIGITS);
+      expiry = isExpiry(bytes, pos, lead, second - first - 1, mark);
       if (expiry) end = second;
       else if (second >= this.text.length && !this.start.final) return UNDECIDED;
       else return undefined;
@@ -202,7 +200,7 @@ class CardDataScan {
       return undefined;
     }
     if (this.cutAt(end + 2)) return UNDECIDED;
-    if (!standsAlone(byteAt, end, expiry)) return undefined;
+    if (!standsAlone(bytes, end, expiry)) return undefined;
     return { end, digits: lead, expiry };
   }
 
@@ -226,13 +224,19 @@ function codeFinding(kind: 'cvv' | 'expiry', start: number, end: number): Findin
 }
 
 /** Whether `lead` digits, `mark` and `trail` digits from `pos` read as an expiry date. */
-function isExpiry(byteAt: ByteAt, pos: number, lead: number, trail: number, mark: number): boolean {
-  if (lead === 2 && (trail === 2 || trail === 4)) return isMonth(byteAt, pos);
-  return lead === 4 && trail === 2 && mark === 0x2d && isMonth(byteAt, pos + 5);
+function isExpiry(
+  bytes: ContextBytes,
+  pos: number,
+  lead: number,
+  trail: number,
+  mark: number,
+): boolean {
+  if (lead === 2 && (trail === 2 || trail === 4)) return isMonth(bytes, pos);
+  return lead === 4 && trail === 2 && mark === 0x2d && isMonth(bytes, pos + 5);
 }
 
-function isMonth(byteAt: ByteAt, pos: number): boolean {
-  const month = (byteAt(pos) - 0x30) * 10 + byteAt(pos + 1) - 0x30;
+function isMonth(bytes: ContextBytes, pos: number): boolean {
+  const month = (bytes.at(pos) - 0x30) * 10 + bytes.at(pos + 1) - 0x30;
   return month >= 1 && month <= 12;
 }
 
@@ -240,19 +244,19 @@ function isMonth(byteAt: ByteAt, pos: number): boolean {
  * No letter, digit or `_` right after, and no separator with more digits ("555-0123 4"); a
  * space and digits may follow a date, as a security code does ("12/30 123").
  */
-function standsAlone(byteAt: ByteAt, end: number, expiry: boolean): boolean {
-  const next = byteAt(end);
+function standsAlone(bytes: ContextBytes, end: number, expiry: boolean): boolean {
+  const next = bytes.at(end);
   if (isAlphanumeric(next) || next === 0x5f) return false;
   const joins = (next === 0x20 && !expiry) || next === 0x2d || next === 0x2e || next === 0x2f;
-  return !(joins && isDigit(byteAt(end + 1)));
+  return !(joins && isDigit(bytes.at(end + 1)));
 }
 
 /** Whether [anchor, pos) is 1-3 bytes of spaces, tabs, `,`, `;`, `|` or `/`. */
-function isAnchorGap(byteAt: ByteAt, anchor: number, pos: number): boolean {
+function isAnchorGap(bytes: ContextBytes, anchor: number, pos: number): boolean {
   const gap = pos - anchor;
   if (gap < 1 || gap > MAX_ANCHOR_GAP_BYTES) return false;
   for (let at = anchor; at < pos; at++) {
-    const byte = byteAt(at);
+    const byte = bytes.at(at);
     const allowed = byte === 0x20 || byte === 0x09 || byte === 0x2c || byte === 0x3b;
     if (!allowed && byte !== 0x7c && byte !== 0x2f) return false;
   }
@@ -260,9 +264,9 @@ function isAnchorGap(byteAt: ByteAt, anchor: number, pos: number): boolean {
 }
 
 /** The offset past the digits from `pos`, reading at most `max` + 1 of them when given. */
-function digitsEnd(byteAt: ByteAt, pos: number, max = Infinity): number {
+function digitsEnd(bytes: ContextBytes, pos: number, max = Infinity): number {
   let at = pos;
-  while (at - pos <= max && isDigit(byteAt(at))) at++;
+  while (at - pos <= max && isDigit(bytes.at(at))) at++;
   return at;
 }
 

@@ -43,39 +43,61 @@ const MAX_LABEL_GAP_BYTES = 8;
 /** Bytes before a code that a keyword match may read: gap, "is", keyword and its boundary. */
 export const MAX_KEYWORD_LOOKBEHIND_BYTES = MAX_LABEL_GAP_BYTES * 2 + 2 + MAX_KEYWORD_BYTES + 1;
 
-/** Reads byte `pos` of a text that may begin before offset 0 (a stream's kept context); -1 out. */
-export type ByteAt = (pos: number) => number;
+/**
+ * A text that may begin before offset 0 (a stream's kept context). One class rather than a
+ * closure per scan: a fresh closure each scan is a new call target, which throws away the
+ * optimised code of every function that reads through it.
+ */
+export class ContextBytes {
+  constructor(
+    readonly text: Uint8Array,
+    readonly before: Uint8Array,
+  ) {}
+
+  /** Byte `pos`, reading `before` for negative offsets; -1 outside both. */
+  at(pos: number): number {
+    if (pos >= 0) return pos < this.text.length ? this.text[pos]! : -1;
+    const index = this.before.length + pos;
+    return index >= 0 ? this.before[index]! : -1;
+  }
+}
 
 /**
  * The kind the keyword just before offset `code` labels, or undefined. Between keyword and code
  * there may be spaces, tabs, `:`, `=`, quotes (a JSON key) and the word "is", any letter case.
  */
-export function keywordBefore(byteAt: ByteAt, code: number): KeywordKind | undefined {
-  let end = skipGap(byteAt, code);
+export function keywordBefore(bytes: ContextBytes, code: number): KeywordKind | undefined {
+  let end = skipGap(bytes, code);
   if (end === code) return undefined;
-  if (lower(byteAt(end - 1)) === 0x73 && lower(byteAt(end - 2)) === 0x69) {
-    if (byteAt(end) === 0x20 && byteAt(end - 3) === 0x20) end = skipGap(byteAt, end - 2);
+  if (lower(bytes.at(end - 1)) === 0x73 && lower(bytes.at(end - 2)) === 0x69) {
+    if (bytes.at(end) === 0x20 && bytes.at(end - 3) === 0x20) end = skipGap(bytes, end - 2);
   }
+  // Most numbers follow no keyword: one table read rules out every word at once.
+  if (KEYWORD_LAST_BYTES[lower(bytes.at(end - 1)) & 0xff] === 0) return undefined;
   for (const [word, kind] of KEYWORDS) {
-    if (endsWith(byteAt, end, word)) return kind;
+    if (endsWith(bytes, end, word)) return kind;
   }
   return undefined;
 }
 
+/** The lowercase bytes a keyword may end with. */
+const KEYWORD_LAST_BYTES = new Uint8Array(256);
+for (const [word] of KEYWORDS) KEYWORD_LAST_BYTES[word.charCodeAt(word.length - 1)] = 1;
+
 /** Walks back over the gap chars before `pos`, at most MAX_LABEL_GAP_BYTES. */
-function skipGap(byteAt: ByteAt, pos: number): number {
+function skipGap(bytes: ContextBytes, pos: number): number {
   let at = pos;
-  while (pos - at < MAX_LABEL_GAP_BYTES && isGapByte(byteAt(at - 1))) at--;
+  while (pos - at < MAX_LABEL_GAP_BYTES && isGapByte(bytes.at(at - 1))) at--;
   return at;
 }
 
 /** Whether `word` ends at `end`, any letter case, with no letter or digit before it. */
-function endsWith(byteAt: ByteAt, end: number, word: string): boolean {
+function endsWith(bytes: ContextBytes, end: number, word: string): boolean {
   const start = end - word.length;
   for (let i = 0; i < word.length; i++) {
-    if (lower(byteAt(start + i)) !== word.charCodeAt(i)) return false;
+    if (lower(bytes.at(start + i)) !== word.charCodeAt(i)) return false;
   }
-  return !isAlphanumeric(byteAt(start - 1));
+  return !isAlphanumeric(bytes.at(start - 1));
 }
 
 function isGapByte(byte: number): boolean {

@@ -31,7 +31,8 @@ const UNDECIDED = -2;
 /** `judgeStart` result when no candidate at the start is a card number. */
 const NO_CARD = -1;
 
-const WHOLE_TEXT: ScanStart = {
+/** The start of a scan of a whole text. */
+export const WHOLE_TEXT: ScanStart = {
   from: 0,
   final: true,
   state: RunState.None,
@@ -62,22 +63,34 @@ export function findCardNumbers(text: Uint8Array): readonly CardFinding[] {
  * with what follows it decides it exactly as a scan of the whole text would.
  */
 export function detectCardNumbers(text: Uint8Array, start: ScanStart): DetectionResult {
-  let findings: CardFinding[] | undefined;
-  const stop = scanDigitRuns(text, start, (run) => {
-    let group = 0;
-    while (group < run.groupCount || (!run.ended && group === run.groupCount)) {
-      const last = judgeStart(run, group);
-      if (last === UNDECIDED) return group;
-      if (last === NO_CARD) {
-        group++;
-        continue;
-      }
-      (findings ??= []).push(toFinding(run, groupStart(run, group), run.groupEnds[last]!));
-      group = last + 1;
+  found = undefined;
+  const stop = scanDigitRuns(text, start, judgeRun);
+  const findings = found ?? NO_FINDINGS;
+  found = undefined;
+  return { findings, decidedEnd: stop.decidedEnd, state: stop.state, firstLead: stop.firstLead };
+}
+
+/**
+ * The findings of the scan under way. Module state rather than a closure per scan: a fresh
+ * judge each scan is a new call target, which throws away the scanner's optimised code. Scans
+ * never nest (see `scanDigitRuns`), so one slot is enough.
+ */
+let found: CardFinding[] | undefined;
+
+/** The judge of every scan: decides group by group from the left (see `findCardNumbers`). */
+function judgeRun(run: DigitRun): number {
+  let group = 0;
+  while (group < run.groupCount || (!run.ended && group === run.groupCount)) {
+    const last = judgeStart(run, group);
+    if (last === UNDECIDED) return group;
+    if (last === NO_CARD) {
+      group++;
+      continue;
     }
-    return group;
-  });
-  return { findings: findings ?? NO_FINDINGS, decidedEnd: stop.decidedEnd, state: stop.state };
+    (found ??= []).push(toFinding(run, groupStart(run, group), run.groupEnds[last]!));
+    group = last + 1;
+  }
+  return group;
 }
 
 // Limitation: after masking, kept digits and the groups next to them can form a new candidate

@@ -2,7 +2,7 @@
 // byte length, and writes nothing to a buffer that holds none.
 
 import { findCardData } from './card-data-detector';
-import { findCardNumbers } from './card-detector';
+import { detectCardNumbers, WHOLE_TEXT } from './card-detector';
 import type { Finding } from './findings';
 import {
   emptyMaskCounts,
@@ -36,8 +36,9 @@ export function maskCardData(
   options: MaskOptions | ResolvedMaskOptions = {},
 ): MaskResult {
   const resolved = resolveMaskOptions(options);
-  const cards = findCardNumbers(text);
-  const data = findCardData(text, cards);
+  // The card scan tells where the first digit could be, so clean text is read only once.
+  const { findings: cards, firstLead } = detectCardNumbers(text, WHOLE_TEXT);
+  const data = findCardData(text, cards, firstLead);
   const findings = data.length === 0 ? cards : mergeFindings(cards, data);
   const counts = emptyMaskCounts();
   for (const finding of findings) {

@@ -86,4 +86,9 @@ export interface ScanStop {
   readonly decidedEnd: number;
   /** What the undecided tail continues. */
   readonly state: RunState;
+  /**
+   * No byte before it, from `ScanStart.from`, may begin a digit (ASCII or not): where the first
+   * run could start, or the text's length. A later scan for ASCII digits may start there.
+   */
+  readonly firstLead: number;
 }

@@ -65,7 +65,9 @@ class DigitRunScanner implements DigitRun {
   private gapSeparator = 0;
   private gapEnd = 0;
   /** Set when a scan stops early: the undecided tail. */
-  private stop: ScanStop = { decidedEnd: 0, state: RunState.None };
+  private stop: ScanStop = { decidedEnd: 0, state: RunState.None, firstLead: 0 };
+  /** The first offset the fast path stopped at (see `ScanStop.firstLead`). */
+  private firstLead = 0;
 
   scan(text: Uint8Array, start: ScanStart, judge: RunJudge): ScanStop {
     this.text = text;
@@ -73,6 +75,7 @@ class DigitRunScanner implements DigitRun {
     this.final = start.final;
     this.judge = judge;
     let pos = start.from;
+    this.firstLead = start.state === RunState.None ? text.length : pos;
     if (start.state !== RunState.None) {
       pos = this.followRun(pos, start.state);
       if (pos < 0) return this.stop;
@@ -88,9 +91,10 @@ class DigitRunScanner implements DigitRun {
     while (pos < limit) {
       pos = skipToDigitLead(text, pos, limit);
       if (pos === limit) break;
+      if (this.firstLead > pos) this.firstLead = pos;
       const packed = text[pos]! < 0x80 ? text[pos]! * 8 + 1 : decodeCodePoint(text, pos, limit);
       if (packed === UTF8_CUT && !this.final && mayBeginDigit(text, pos, limit)) {
-        return { decidedEnd: pos, state: RunState.None };
+        return { decidedEnd: pos, state: RunState.None, firstLead: this.firstLead };
       }
       if (packed < 0 || digitValue(packed >> 3) < 0) {
         pos++;
@@ -99,7 +103,7 @@ class DigitRunScanner implements DigitRun {
       pos = this.followRun(pos, this.gluedLeft(pos) ? RunState.Ignored : RunState.Group);
       if (pos < 0) return this.stop;
     }
-    return { decidedEnd: limit, state: RunState.None };
+    return { decidedEnd: limit, state: RunState.None, firstLead: this.firstLead };
   }
 
   /**
@@ -187,11 +191,12 @@ class DigitRunScanner implements DigitRun {
   /** Records where an unfinished run leaves the text undecided; returns -1. */
   private pend(lastDigitEnd: number): number {
     if (this.mode !== RunState.Group) {
-      this.stop = { decidedEnd: lastDigitEnd, state: this.mode };
+      this.stop = { decidedEnd: lastDigitEnd, state: this.mode, firstLead: this.firstLead };
       return -1;
     }
     const decided = this.judge(this);
-    this.stop = { decidedEnd: this.digitStarts[this.groupStart(decided)]!, state: RunState.Group };
+    const decidedEnd = this.digitStarts[this.groupStart(decided)]!;
+    this.stop = { decidedEnd, state: RunState.Group, firstLead: this.firstLead };
     return -1;
   }
 

@@ -1,7 +1,7 @@
 // Reads magnetic-stripe track data (ISO/IEC 7813) that starts at a PAN's first digit: track 1
 // `%B PAN ^ NAME ^ YYMM SSS DD ?` and track 2 `; PAN = YYMM SSS DD ?`, sentinels optional.
 
-import { isAlphanumeric, type ByteAt } from './card-data-keywords';
+import { isAlphanumeric, type ContextBytes } from './card-data-keywords';
 import type { Finding } from './findings';
 import { passesLuhn } from './luhn';
 
@@ -31,43 +31,47 @@ const END_SENTINEL = 0x3f;
  * pass Luhn. Discretionary data is read as digits (track 2) or digits and capitals (track 1).
  */
 export function readTrack(
-  byteAt: ByteAt,
+  bytes: ContextBytes,
   pan: number,
   length: number,
   final: boolean,
 ): Finding | undefined | typeof TRACK_UNDECIDED {
-  const trackOne = byteAt(pan - 1) === 0x42;
-  if (!trackOne && isAlphanumeric(byteAt(pan - 1))) return undefined;
-  const panEnd = digitsEnd(byteAt, pan, length, pan + MAX_TRACK_PAN_DIGITS + 1);
+  const trackOne = bytes.at(pan - 1) === 0x42;
+  if (!trackOne && isAlphanumeric(bytes.at(pan - 1))) return undefined;
+  // Most numbers are short: a non-digit where the shortest PAN's last digit would be settles it
+  // with one read (the PAN read below would stop there, short, before the text's end).
+  const shortestLast = pan + MIN_TRACK_PAN_DIGITS - 1;
+  if (shortestLast < length && !isDigit(bytes.at(shortestLast))) return undefined;
+  const panEnd = digitsEnd(bytes, pan, length, pan + MAX_TRACK_PAN_DIGITS + 1);
   if (panEnd >= length) return final ? undefined : TRACK_UNDECIDED;
   const digits = panEnd - pan;
   if (digits < MIN_TRACK_PAN_DIGITS || digits > MAX_TRACK_PAN_DIGITS) return undefined;
-  if (byteAt(panEnd) !== (trackOne ? CARET : EQUALS)) return undefined;
+  if (bytes.at(panEnd) !== (trackOne ? CARET : EQUALS)) return undefined;
 
-  const dataStart = trackOne ? nameEnd(byteAt, panEnd + 1, length) : panEnd + 1;
+  const dataStart = trackOne ? nameEnd(bytes, panEnd + 1, length) : panEnd + 1;
   if (dataStart === -2) return final ? undefined : TRACK_UNDECIDED;
   if (dataStart < 0) return undefined;
   // The sentinel before the PAN and the one after the data count towards the track's length.
   const sentinel = pan - (trackOne ? 2 : 1);
   const stop = sentinel + (trackOne ? MAX_TRACK1_BYTES : MAX_TRACK2_BYTES) - 1;
-  const end = dataEnd(byteAt, dataStart, Math.min(length, stop), trackOne);
+  const end = dataEnd(bytes, dataStart, Math.min(length, stop), trackOne);
   if (end === length && length < stop && !final) return TRACK_UNDECIDED;
-  if (end - dataStart < EXPIRY_AND_SERVICE_DIGITS || !plausibleMonth(byteAt, dataStart + 2)) {
+  if (end - dataStart < EXPIRY_AND_SERVICE_DIGITS || !plausibleMonth(bytes, dataStart + 2)) {
     return undefined;
   }
 
-  return toTrack(byteAt, pan, panEnd, end, trackOne);
+  return toTrack(bytes, pan, panEnd, end, trackOne);
 }
 
 function toTrack(
-  byteAt: ByteAt,
+  bytes: ContextBytes,
   pan: number,
   panEnd: number,
   end: number,
   trackOne: boolean,
 ): Finding | undefined {
   let digits = '';
-  for (let i = pan; i < panEnd; i++) digits += String.fromCharCode(byteAt(i));
+  for (let i = pan; i < panEnd; i++) digits += String.fromCharCode(bytes.at(i));
   if (!passesLuhn(digits)) return undefined;
   const digitStarts: number[] = [];
   const digitEnds: number[] = [];
@@ -80,17 +84,17 @@ function toTrack(
 }
 
 /** The offset past the ASCII digits from `pos`, read up to `stop` or `length`. */
-function digitsEnd(byteAt: ByteAt, pos: number, length: number, stop: number): number {
+function digitsEnd(bytes: ContextBytes, pos: number, length: number, stop: number): number {
   let at = pos;
-  while (at < length && at < stop && isDigit(byteAt(at))) at++;
+  while (at < length && at < stop && isDigit(bytes.at(at))) at++;
   return at;
 }
 
 /** After a track 1 name from `pos` and its `^`: the offset past the `^`; -1 none; -2 cut. */
-function nameEnd(byteAt: ByteAt, pos: number, length: number): number {
+function nameEnd(bytes: ContextBytes, pos: number, length: number): number {
   for (let at = pos; at <= pos + MAX_NAME_BYTES; at++) {
     if (at >= length) return -2;
-    const byte = byteAt(at);
+    const byte = bytes.at(at);
     if (byte === CARET) return at - pos >= 2 ? at + 1 : -1;
     if (byte < 0x20 || byte > 0x7e || byte === END_SENTINEL) return -1;
   }
@@ -101,10 +105,10 @@ function nameEnd(byteAt: ByteAt, pos: number, length: number): number {
 // EMV form with `D` for `=` is not read; data past such a character stays unmasked.
 
 /** The end of the data from `pos`: digits, and for track 1 capitals and spaces too. */
-function dataEnd(byteAt: ByteAt, pos: number, stop: number, trackOne: boolean): number {
+function dataEnd(bytes: ContextBytes, pos: number, stop: number, trackOne: boolean): number {
   let at = pos;
   while (at < stop) {
-    const byte = byteAt(at);
+    const byte = bytes.at(at);
     if (!isDigit(byte) && !(trackOne && at - pos >= EXPIRY_AND_SERVICE_DIGITS && isCapital(byte))) {
       break;
     }
@@ -113,8 +117,8 @@ function dataEnd(byteAt: ByteAt, pos: number, stop: number, trackOne: boolean): 
   return at;
 }
 
-function plausibleMonth(byteAt: ByteAt, pos: number): boolean {
-  const month = (byteAt(pos) - 0x30) * 10 + byteAt(pos + 1) - 0x30;
+function plausibleMonth(bytes: ContextBytes, pos: number): boolean {
+  const month = (bytes.at(pos) - 0x30) * 10 + bytes.at(pos + 1) - 0x30;
   return month >= 1 && month <= 12;
 }
 
