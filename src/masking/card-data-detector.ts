@@ -141,6 +141,8 @@ class CardDataScan {
   private visitNumber(pos: number): number | typeof UNDECIDED {
     if (isDigit(this.bytes.at(pos - 1))) return pos + 1;
     const card = this.cardAt(pos);
+    const plain = this.plainEnd(pos);
+    if (plain >= 0) return card !== undefined && card.start <= pos ? card.end : plain;
     // Track data first: its PAN is often a card number too, and the data after it is not.
     const track = readTrack(this.bytes, pos, this.text.length, this.start.final);
     if (track === TRACK_UNDECIDED) return UNDECIDED;
@@ -154,6 +156,24 @@ class CardDataScan {
       if (kind !== undefined) return this.add(codeFinding(kind, pos, shape.end));
     }
     return digitsEnd(this.bytes, pos);
+  }
+
+  /**
+   * The end of the digits from `pos` when they can be neither track data nor a code, else -1; a
+   * direct read that settles most numbers of digit-dense text without the full reads below. Not
+   * a code: 1, 2 or 5 digits with no `/` or `-` after, or more than 5. Not a track: no `^` or `=`
+   * after. Near the end of a non-final text it answers -1, as the full reads may be undecided.
+   */
+  private plainEnd(pos: number): number {
+    const { text } = this;
+    let end = pos;
+    while (end < text.length && text[end]! >= 0x30 && text[end]! <= 0x39) end++;
+    if (end >= text.length || (end + 2 > text.length && !this.start.final)) return -1;
+    const next = text[end]!;
+    if (next === 0x5e || next === 0x3d) return -1;
+    const digits = end - pos;
+    if (digits > 5) return end;
+    return digits === 3 || digits === 4 || next === 0x2f || next === 0x2d ? -1 : end;
   }
 
   /** The first card number that ends after `pos` (moving past earlier ones), if any. */

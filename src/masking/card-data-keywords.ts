@@ -74,7 +74,9 @@ export function keywordBefore(bytes: ContextBytes, code: number): KeywordKind | 
   }
   // Most numbers follow no keyword: one table read rules out every word at once.
   if (KEYWORD_LAST_BYTES[lower(bytes.at(end - 1)) & 0xff] === 0) return undefined;
-  for (const [word, kind] of KEYWORDS) {
+  const candidates = KEYWORDS_BY_LAST_BYTE[lower(bytes.at(end - 1)) & 0xff]!;
+  for (let i = 0; i < candidates.length; i++) {
+    const [word, kind] = candidates[i]!;
     if (endsWith(bytes, end, word)) return kind;
   }
   return undefined;
@@ -83,6 +85,15 @@ export function keywordBefore(bytes: ContextBytes, code: number): KeywordKind | 
 /** The lowercase bytes a keyword may end with. */
 const KEYWORD_LAST_BYTES = new Uint8Array(256);
 for (const [word] of KEYWORDS) KEYWORD_LAST_BYTES[word.charCodeAt(word.length - 1)] = 1;
+
+/**
+ * KEYWORDS split by last byte, each list in table order so the first match is the same: a word
+ * with another last byte cannot end at `end`, and trying all of them is most of a label's cost.
+ */
+const KEYWORDS_BY_LAST_BYTE: readonly (readonly (readonly [string, KeywordKind])[])[] = Array.from(
+  { length: 256 },
+  (_, byte) => KEYWORDS.filter(([word]) => word.charCodeAt(word.length - 1) === byte),
+);
 
 /** Walks back over the gap chars before `pos`, at most MAX_LABEL_GAP_BYTES. */
 function skipGap(bytes: ContextBytes, pos: number): number {

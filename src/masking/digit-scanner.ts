@@ -2,7 +2,7 @@
 // them to a judge a window of groups at a time, and tells a streaming caller where the text stops
 // being decided.
 
-import { MAX_CARD_DIGITS } from './card-brands';
+import { MAX_CARD_DIGITS, MIN_CARD_DIGITS } from './card-brands';
 import {
   decodeCodePoint,
   digitValue,
@@ -98,6 +98,11 @@ class DigitRunScanner implements DigitRun {
       }
       if (packed < 0 || digitValue(packed >> 3) < 0) {
         pos++;
+        continue;
+      }
+      const lone = loneShortGroupEnd(text, pos, limit);
+      if (lone >= 0) {
+        pos = lone;
         continue;
       }
       pos = this.followRun(pos, this.gluedLeft(pos) ? RunState.Ignored : RunState.Group);
@@ -279,6 +284,27 @@ export function skipToDigitLead(text: Uint8Array, pos: number, limit: number): n
   }
   while (at < limit && leads[text[at]!] === 0) at++;
   return at;
+}
+
+/**
+ * The end of the ASCII digits from `pos` when they are a whole run of one group too short for a
+ * card number (the next bytes end it without any doubt), else -1. Such a run is never a card
+ * whatever its state, so most numbers of digit-dense text are passed without building a window.
+ * The run ends at an ASCII byte that is neither a digit nor a separator, or at a separator
+ * followed by such a byte; a non-ASCII byte might be an invisible character or a digit.
+ */
+function loneShortGroupEnd(text: Uint8Array, pos: number, limit: number): number {
+  let end = pos;
+  while (end < limit && text[end]! >= 0x30 && text[end]! <= 0x39) end++;
+  if (end - pos >= MIN_CARD_DIGITS || end >= limit) return -1;
+  let after = text[end]!;
+  if (after >= 0x80) return -1;
+  if (isGroupSeparator(after)) {
+    if (end + 1 >= limit) return -1;
+    after = text[end + 1]!;
+    if (after >= 0x80 || (after >= 0x30 && after <= 0x39)) return -1;
+  }
+  return end;
 }
 
 function isLetter(byte: number): boolean {
