@@ -9,6 +9,7 @@ import { grpcPolicyInputReader } from './filters/authorization/grpc-policy-input
 import { httpPolicyInputReader } from './filters/authorization/http-policy-input';
 import { compileCertificateRoles, type CertificateRoles } from './identity/certificate-roles';
 import { IdTokenVerifier } from './identity/id-token-verifier';
+import type { PeerCertificate } from './identity/peer-certificate';
 import { compilePolicy } from './identity/policy';
 import { ServerTls } from './identity/server-tls';
 import { TokenIssuer } from './identity/token-issuer';
@@ -50,7 +51,7 @@ export function buildGatewayIdentity(config: GatewayConfig, logger: Logger): Gat
 
   const authentication = {
     verifier: auth === undefined ? undefined : new TokenVerifier(auth),
-    certificateRoles,
+    certificateRoles: perConnection(certificateRoles),
   };
   const policy = auth === undefined ? undefined : compilePolicy(config.roles);
   const decodeLimits = limitsNeedDecoding(config.roles);
@@ -90,6 +91,19 @@ function tokenEndpoint(
     idTokens: exchange === undefined ? undefined : new IdTokenVerifier(exchange, auth),
     idTokenRequired: exchange?.required ?? false,
   });
+}
+
+/**
+ * Certificate roles matched once per connection rather than once per exchange: a connection's
+ * peer certificate is read once, when it opens, so that object stands for the connection.
+ */
+function perConnection(roles: CertificateRoles): CertificateRoles {
+  const known = new WeakMap<PeerCertificate, string[]>();
+  return (certificate) => {
+    let granted = known.get(certificate);
+    if (granted === undefined) known.set(certificate, (granted = roles(certificate)));
+    return granted;
+  };
 }
 
 /** Inference bodies are decoded for the policy only when some role limits what they carry. */
