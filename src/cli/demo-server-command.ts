@@ -23,9 +23,11 @@ export const demoServerCommand: CliCommand = {
   help: `Usage: infergate demo-server [options]
 
 Runs the deterministic demo model server that the embedded default forwards to: models
-"demo-chat" (text_input -> text_output, streamed token by token through ModelStreamInfer)
-and "echo" (returns its input), on a KServe v2 gRPC port and an HTTP port (OpenAI, vLLM and
-Triton HTTP/REST). Useful as an upstream for trying and benchmarking infergate.
+"demo-chat" (text_input -> text_output, streamed token by token through ModelStreamInfer),
+"echo" (returns its input) and "echo-stream" (streams its prompt back word by word, or in
+pieces of demo_token_bytes bytes; code points over HTTP), on a KServe v2 gRPC port and an
+HTTP port (OpenAI, vLLM and Triton HTTP/REST). Useful as an upstream for trying and
+benchmarking infergate.
 
 Options:
       --host HOST          address to bind both sides (default 127.0.0.1)

@@ -1,6 +1,7 @@
 // What the demo models generate for HTTP requests: tokens per choice, finish reasons and usage.
 
-import { ECHO_MODEL } from './demo-models';
+import { echoesPrompt } from './demo-models';
+import { codePointPieces, prefixPieces, wordPieces } from './echo-pieces';
 import { limitTokens, replyTokens, tokenize, type TokenLimits } from './reply-script';
 
 /** Why a choice stopped: its reply ran out, or the token limit cut it (OpenAI finish_reason). */
@@ -14,6 +15,15 @@ export interface ChoicePlan {
   readonly finishReason: FinishReason;
 }
 
+/** Token limits, and how the echo models cut their pieces. */
+export interface GenerationOptions extends TokenLimits {
+  /**
+   * `demo_token_bytes` over HTTP: the echo models answer in pieces of this many code points
+   * (not bytes: a JSON string cannot carry part of a character) instead of words.
+   */
+  readonly pieceCodePoints?: number;
+}
+
 /** Token counts in OpenAI's `usage` shape. */
 export interface TokenUsage {
   readonly prompt_tokens: number;
@@ -23,18 +33,29 @@ export interface TokenUsage {
 
 /**
  * The tokens a model answers `prompt` with: the script reply (picked as on the gRPC side) for
- * `demo-chat`, the prompt's own words for `echo`; then fitted to `limits` as the gRPC side does
- * (`exactTokens` wins over `maxTokens`). Finishes with 'length' only when `maxTokens` cut it.
+ * `demo-chat`; for `echo` and `echo-stream` the prompt itself, in words or, with
+ * `pieceCodePoints`, in pieces of that many code points. Words and tokens are fitted to the
+ * limits as the gRPC side does (`exactTokens` wins over `maxTokens`), pieces by `prefixPieces`.
+ * Finishes with 'length' only when `maxTokens` cut it.
  */
 export function generate(
   model: string,
   prompt: string,
-  limits: TokenLimits,
+  options: GenerationOptions,
 ): { tokens: string[]; finishReason: FinishReason } {
-  const full = model === ECHO_MODEL ? tokenize(prompt) : replyTokens(Buffer.from(prompt));
-  const tokens = limitTokens(full, limits);
-  const cut = limits.exactTokens === undefined && tokens.length < full.length;
+  const pieceSize = echoesPrompt(model) ? options.pieceCodePoints : undefined;
+  const full = fullAnswer(model, prompt, pieceSize);
+  const tokens = pieceSize === undefined ? limitTokens(full, options) : prefixPieces(full, options);
+  const cut = options.exactTokens === undefined && tokens.length < full.length;
   return { tokens, finishReason: cut ? 'length' : 'stop' };
+}
+
+/** Every token of a model's answer before limits: pieces of the prompt, or the script reply. */
+function fullAnswer(model: string, prompt: string, pieceSize: number | undefined): string[] {
+  if (!echoesPrompt(model)) {
+    return replyTokens(Buffer.from(prompt));
+  }
+  return pieceSize === undefined ? wordPieces(prompt) : codePointPieces(prompt, pieceSize);
 }
 
 /** `n` choices for each prompt, numbered prompt by prompt. */
@@ -42,10 +63,10 @@ export function planChoices(
   model: string,
   prompts: readonly string[],
   n: number,
-  limits: TokenLimits,
+  options: GenerationOptions,
 ): ChoicePlan[] {
   return prompts.flatMap((prompt, promptIndex) => {
-    const { tokens, finishReason } = generate(model, prompt, limits);
+    const { tokens, finishReason } = generate(model, prompt, options);
     return Array.from({ length: n }, (_, i) => ({
       index: promptIndex * n + i,
       tokens,

@@ -1,14 +1,21 @@
 // What every OpenAI-compatible route of the demo HTTP server reads: body, model, limits, options.
 
 import type { HttpExchange } from './demo-http-exchange';
+import type { GenerationOptions } from './demo-http-generation';
 import { FieldReader } from './demo-http-request-fields';
-import type { TokenLimits } from './reply-script';
 
 /** Most choices one request may ask for (prompts × n), to bound the work of one exchange. */
 export const MAX_CHOICES = 64;
 
 /** Extra body field asking for exactly this many tokens per choice, as on the gRPC side. */
 export const DEMO_TOKENS_FIELD = 'demo_tokens';
+
+/**
+ * Extra body field (an integer of at least 1) asking the echo models for pieces of that many
+ * Unicode code points instead of words. Over HTTP it counts code points, not bytes as the
+ * gRPC parameter of the same name does: a JSON string cannot carry part of a character.
+ */
+export const DEMO_TOKEN_BYTES_FIELD = 'demo_token_bytes';
 
 /** A parsed OpenAI-style request naming a ready model. */
 export interface OpenAiRequest {
@@ -59,14 +66,16 @@ export function answerFault(exchange: HttpExchange, fields: FieldReader): boolea
 
 /**
  * Token limits from `demo_tokens` and the first present of `maxFields` (e.g.
- * `max_completion_tokens` before the deprecated `max_tokens`, as vLLM reads them).
+ * `max_completion_tokens` before the deprecated `max_tokens`, as vLLM reads them), and the
+ * echo models' piece size from `demo_token_bytes`.
  */
-export function readLimits(fields: FieldReader, maxFields: readonly string[]): TokenLimits {
+export function readLimits(fields: FieldReader, maxFields: readonly string[]): GenerationOptions {
   const exactTokens = fields.integer(DEMO_TOKENS_FIELD);
   const maxTokens = maxFields
     .map((name) => fields.integer(name))
     .find((value) => value !== undefined);
-  return { exactTokens, maxTokens };
+  const pieceCodePoints = fields.integer(DEMO_TOKEN_BYTES_FIELD, 1);
+  return { exactTokens, maxTokens, pieceCodePoints };
 }
 
 /**

@@ -11,7 +11,7 @@ import { DEMO_MODEL_VERSION } from './demo-models';
 /** A planned generate request: the fields every answer repeats, and the text pieces. */
 interface GenerateJob {
   readonly head: Record<string, string>;
-  /** Chat tokens, or the echoed `text_input` as a single piece. */
+  /** Chat tokens or `echo-stream` pieces, or the echoed `text_input` as a single piece. */
   readonly pieces: readonly string[];
 }
 
@@ -41,7 +41,7 @@ function planGenerate(
     return undefined;
   }
 
-  const pieces = plan.tokens ?? plan.input.elements.map((element) => element.toString('utf8'));
+  const pieces = (plan.tokens ?? plan.input.elements).map((piece) => piece.toString('utf8'));
   const id = request.value.id ?? '';
   const head = {
     ...(id === '' ? {} : { id }),
@@ -74,8 +74,8 @@ export async function handleGenerate(exchange: HttpExchange, path: ModelPath): P
 
 /**
  * POST .../generate_stream: one SSE `data:` event per token, each the generate answer with that
- * token as `text_output` (the echo model sends one event with the whole text). Failures before
- * the stream starts are plain JSON errors.
+ * token as `text_output` (`echo`, which is not decoupled, sends one event with the whole text;
+ * `echo-stream` one per piece). Failures before the stream starts are plain JSON errors.
  */
 export async function handleGenerateStream(exchange: HttpExchange, path: ModelPath): Promise<void> {
   const startedNs = process.hrtime.bigint();

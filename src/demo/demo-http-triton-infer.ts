@@ -33,7 +33,9 @@ export function recordFailure(exchange: HttpExchange, path: ModelPath, startedNs
 
 /**
  * Plans a request the way ModelInfer does on the gRPC side (same validation, same script and
- * limits); answers the failure in Triton's shape and counts it. Undefined when it failed.
+ * limits), except that `demo_token_bytes` counts code points: the pieces travel as JSON strings,
+ * which cannot hold part of a character. Answers the failure in Triton's shape and counts it.
+ * Undefined when it failed.
  */
 export function planOrFail(
   exchange: HttpExchange,
@@ -41,7 +43,7 @@ export function planOrFail(
   startedNs: bigint,
   request: ModelInferRequest,
 ): InferencePlan | undefined {
-  const plan = planInference(exchange.context.registry, request);
+  const plan = planInference(exchange.context.registry, request, 'codePoint');
   if (plan.ok) {
     return plan.value;
   }

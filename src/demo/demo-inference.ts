@@ -9,12 +9,14 @@ import {
   type ResponseOutputs,
 } from './bytes-tensor';
 import {
-  DEMO_CHAT_MODEL,
   DEMO_MODEL_VERSION,
+  ECHO_MODEL,
+  ECHO_STREAM_MODEL,
   TEXT_INPUT,
   TEXT_OUTPUT,
   type DemoModelRegistry,
 } from './demo-models';
+import { echoPieces, type PieceUnit } from './echo-pieces';
 import {
   fail,
   succeed,
@@ -37,12 +39,18 @@ export const DEMO_TOKENS_PARAMETER = 'demo_tokens';
 /** Request input (INT32 / UINT32) or parameter (int64) capping the number of tokens. */
 export const MAX_TOKENS_NAME = 'max_tokens';
 
+/**
+ * Request parameter (int64, at least 1) asking `echo-stream` for pieces of that many units of
+ * the prompt instead of words: bytes on gRPC, code points over HTTP (see `PieceUnit`).
+ */
+export const DEMO_TOKEN_BYTES_PARAMETER = 'demo_token_bytes';
+
 /** What one validated request will produce. */
 export interface InferencePlan {
   readonly request: ModelInferRequest;
   readonly input: BytesInput;
-  /** Chat tokens; undefined for the echo model. */
-  readonly tokens?: readonly string[];
+  /** The streamed pieces: chat tokens or `echo-stream` pieces; undefined for `echo`. */
+  readonly tokens?: readonly Buffer[];
   readonly emptyFinal: boolean;
 }
 
@@ -76,24 +84,67 @@ function checkRequestedOutputs(request: ModelInferRequest): DemoResult<void> {
   return succeed(undefined);
 }
 
-/** Builds the chat tokens for a validated input; the prompt is the first element. */
-function planChatTokens(request: ModelInferRequest, input: BytesInput): DemoResult<string[]> {
+/** The `demo_token_bytes` piece size; INVALID_ARGUMENT unless it is an integer of at least 1. */
+function readPieceSize(request: ModelInferRequest): DemoResult<number | undefined> {
+  const parameter = request.parameters?.[DEMO_TOKEN_BYTES_PARAMETER];
+  if (parameter === undefined) {
+    return succeed(undefined);
+  }
+  const value = parameter.int64_param ?? parameter.uint64_param;
+  const size = Number(value);
+  if (value !== undefined && Number.isSafeInteger(size) && size >= 1) {
+    return succeed(size);
+  }
+  const given = value ?? parameter.string_param ?? parameter.double_param ?? parameter.bool_param;
+  return fail(
+    status.INVALID_ARGUMENT,
+    `parameter '${DEMO_TOKEN_BYTES_PARAMETER}' must be an integer of at least 1, not ${String(given)}`,
+  );
+}
+
+/** The pieces `echo-stream` streams for a prompt, cut as the request asks. */
+function planEchoPieces(
+  request: ModelInferRequest,
+  prompt: Buffer,
+  limits: TokenLimits,
+  unit: PieceUnit,
+): DemoResult<Buffer[]> {
+  const pieceSize = readPieceSize(request);
+  return pieceSize.ok ? succeed(echoPieces(prompt, pieceSize.value, unit, limits)) : pieceSize;
+}
+
+/** Builds the streamed pieces for a validated input; the prompt is the first element. */
+function planTokens(
+  request: ModelInferRequest,
+  input: BytesInput,
+  unit: PieceUnit,
+): DemoResult<Buffer[]> {
   const prompt = input.elements[0];
   if (prompt === undefined) {
     return fail(status.INVALID_ARGUMENT, `input '${TEXT_INPUT}' is empty`);
   }
   const limits = readTokenLimits(request);
-  return limits.ok ? succeed(replyTokens(prompt, limits.value)) : limits;
+  if (!limits.ok) {
+    return limits;
+  }
+
+  if (request.model_name === ECHO_STREAM_MODEL) {
+    return planEchoPieces(request, prompt, limits.value, unit);
+  }
+  return succeed(replyTokens(prompt, limits.value).map((token) => Buffer.from(token)));
 }
 
 /**
- * Validates a request against the registry and plans its output. Fails with NOT_FOUND for an
- * unknown model or version, UNAVAILABLE for an unloaded model, and INVALID_ARGUMENT for a
- * missing or mistyped `text_input`, a bad `max_tokens` or an unknown requested output.
+ * Validates a request against the registry and plans its output; `unit` is what a unit of
+ * `demo_token_bytes` counts on the caller's protocol. Fails with NOT_FOUND for an unknown model
+ * or version, UNAVAILABLE for an unloaded model, and INVALID_ARGUMENT for a missing or
+ * mistyped `text_input`, a bad `max_tokens` or `demo_token_bytes`, or an unknown requested
+ * output.
  */
 export function planInference(
   registry: DemoModelRegistry,
   request: ModelInferRequest,
+  unit: PieceUnit = 'byte',
 ): DemoResult<InferencePlan> {
   const model = registry.resolveReady(request.model_name, request.model_version ?? '');
   if (!model.ok) {
@@ -109,10 +160,10 @@ export function planInference(
   }
 
   const emptyFinal = request.parameters?.[EMPTY_FINAL_PARAMETER]?.bool_param === true;
-  if (model.value.name !== DEMO_CHAT_MODEL) {
+  if (model.value.name === ECHO_MODEL) {
     return succeed({ request, input: input.value, emptyFinal });
   }
-  const tokens = planChatTokens(request, input.value);
+  const tokens = planTokens(request, input.value, unit);
   return tokens.ok
     ? succeed({ request, input: input.value, tokens: tokens.value, emptyFinal })
     : tokens;
@@ -127,12 +178,12 @@ function responseHeader(request: ModelInferRequest): ModelInferResponse {
   };
 }
 
-/** The whole output of a request: the joined chat reply, or the echoed input. */
+/** The whole output of a request: the joined pieces, or the echoed input. */
 function wholeOutput(plan: InferencePlan): ResponseOutputs {
   const { input, tokens } = plan;
   return tokens === undefined
     ? bytesOutput(TEXT_OUTPUT, input.elements, input.shape, input.raw)
-    : bytesOutput(TEXT_OUTPUT, [Buffer.from(tokens.join(''))], [1], input.raw);
+    : bytesOutput(TEXT_OUTPUT, [Buffer.concat(tokens)], [1], input.raw);
 }
 
 /** The single response of a unary call; output in the form (raw or typed) the input used. */
@@ -155,8 +206,8 @@ function streamResponse(
 
 /**
  * The streamed responses of a request, built lazily so a cancelled stream stops at once: one
- * per chat token (only the last flagged final unless an empty final response was asked for),
- * or a single final response for the echo model.
+ * per piece (only the last flagged final unless an empty final response was asked for), or a
+ * single final response for the echo model.
  */
 export function* streamResponses(plan: InferencePlan): Generator<ModelInferResponse> {
   const { input, tokens, emptyFinal } = plan;
@@ -166,11 +217,7 @@ export function* streamResponses(plan: InferencePlan): Generator<ModelInferRespo
   }
   for (const [index, token] of tokens.entries()) {
     const final = !emptyFinal && index === tokens.length - 1;
-    yield streamResponse(
-      plan,
-      final,
-      bytesOutput(TEXT_OUTPUT, [Buffer.from(token)], [1], input.raw),
-    );
+    yield streamResponse(plan, final, bytesOutput(TEXT_OUTPUT, [token], [1], input.raw));
   }
   if (emptyFinal || tokens.length === 0) {
     yield streamResponse(plan, true);

@@ -15,13 +15,19 @@ export const DEMO_CHAT_MODEL = 'demo-chat';
 /** The model that returns its BYTES input unchanged. */
 export const ECHO_MODEL = 'echo';
 
+/**
+ * The decoupled model that streams its prompt back in pieces (words, or the sizes the request
+ * asks for), so a test chooses both the text and where it is split.
+ */
+export const ECHO_STREAM_MODEL = 'echo-stream';
+
 /** The one version every demo model has. */
 export const DEMO_MODEL_VERSION = '1';
 
-/** The BYTES input both demo models read (the prompt, or the elements to echo). */
+/** The BYTES input every demo model reads (the prompt, or the elements to echo). */
 export const TEXT_INPUT = 'text_input';
 
-/** The BYTES output both demo models write. */
+/** The BYTES output every demo model writes. */
 export const TEXT_OUTPUT = 'text_output';
 
 /** A model the demo server serves: its signature and its `inference.ModelConfig` object. */
@@ -67,7 +73,13 @@ function textModel(name: string, inputShape: number[], decoupled: boolean): Demo
 export const DEMO_MODELS: readonly DemoModelSpec[] = Object.freeze([
   textModel(DEMO_CHAT_MODEL, [1], true),
   textModel(ECHO_MODEL, [-1], false),
+  textModel(ECHO_STREAM_MODEL, [1], true),
 ]);
+
+/** True for the models that answer with the prompt itself rather than a scripted reply. */
+export function echoesPrompt(model: string): boolean {
+  return model === ECHO_MODEL || model === ECHO_STREAM_MODEL;
+}
 
 /** Cumulative counters for one model; durations in nanoseconds. */
 interface ModelCounters {

@@ -347,7 +347,7 @@ test(
     assert.ok(lines.some((line) => line.msg === 'reloading' && line.signal === 'SIGHUP'));
     assert.deepEqual(
       (JSON.parse(models.body) as { data: { id: string }[] }).data.map((model) => model.id),
-      ['demo-chat', 'echo'],
+      ['demo-chat', 'echo', 'echo-stream'],
     );
     assert.equal(code, 0);
     assert.ok(

@@ -190,7 +190,7 @@ test('embeds each input as a deterministic unit vector, base64 or float', async 
   assert.notDeepEqual(Array.from(viaSdk.data[1]?.embedding ?? []), first);
 });
 
-test('lists both models in the vLLM shape', async (t) => {
+test('lists every model in the vLLM shape', async (t) => {
   const client = openAiClient(await startServer(t));
 
   const page = await client.models.list();
@@ -200,6 +200,7 @@ test('lists both models in the vLLM shape', async (t) => {
     [
       ['demo-chat', 'model', 'vllm'],
       ['echo', 'model', 'vllm'],
+      ['echo-stream', 'model', 'vllm'],
     ],
   );
   const card = page.data[0] as unknown as { root: string; max_model_len: number };
@@ -278,7 +279,7 @@ test('with an api key, /v1 routes need the bearer token and health stays open', 
   const bare = await fetch(`http://${server.address}/v1/models`);
   const health = await fetch(`http://${server.address}/health`);
 
-  assert.equal(right.data.length, 2);
+  assert.equal(right.data.length, 3);
   assert.equal(bare.status, 401);
   assert.equal(((await bare.json()) as { error: { code: number } }).error.code, 401);
   assert.equal(health.status, 200);

@@ -230,7 +230,7 @@ test('counts inferences in the statistics, per model and for all', async (t) => 
   assert.equal(one.model_stats[0]?.inference_count, 1);
   assert.deepEqual(
     all.model_stats.map((stats) => stats.name),
-    ['demo-chat', 'echo'],
+    ['demo-chat', 'echo', 'echo-stream'],
   );
 });
 
@@ -251,7 +251,7 @@ test('unloads and reloads a model through the repository routes', async (t) => {
   assert.equal(unavailable.status, 503);
   assert.deepEqual(
     index.map((entry) => entry.name),
-    ['demo-chat'],
+    ['demo-chat', 'echo-stream'],
   );
   assert.equal(load.status, 200);
   assert.equal(ready.status, 200);

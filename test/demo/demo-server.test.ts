@@ -100,12 +100,12 @@ test('answers every inference and health RPC', async (t) => {
   const stats = await unary(inference, 'ModelStatistics', { name: '' });
   assert.deepEqual(
     (stats.model_stats as Message[]).map((s) => s.name),
-    ['demo-chat', 'echo'],
+    ['demo-chat', 'echo', 'echo-stream'],
   );
   const index = await unary(inference, 'RepositoryIndex', {});
   assert.deepEqual(
     (index.models as Message[]).map((m) => m.state),
-    ['READY', 'READY'],
+    ['READY', 'READY', 'READY'],
   );
   assert.deepEqual(await unary(health, 'Check', { service: '' }), { status: 'SERVING' });
 });
@@ -281,7 +281,7 @@ test('unloads and reloads models through the repository RPCs', async (t) => {
   const readyOnly = await unary(inference, 'RepositoryIndex', { ready: true });
   assert.deepEqual(
     (readyOnly.models as Message[]).map((m) => m.name),
-    ['demo-chat'],
+    ['demo-chat', 'echo-stream'],
   );
   await unary(inference, 'RepositoryModelLoad', { model_name: 'echo' });
 

@@ -77,7 +77,7 @@ test('completions, embeddings and the model list pass through', async (t) => {
   assert.equal(embedding.data.length, 2);
   assert.deepEqual(
     models.data.map((model) => model.id),
-    ['demo-chat', 'echo'],
+    ['demo-chat', 'echo', 'echo-stream'],
   );
 });
 
