@@ -4,6 +4,10 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayConfig, UpstreamProtocol } from './config/gateway-config';
 import { ProxyError } from './errors/proxy-error';
 import { accessLogFilterFactory } from './filters/access-log/access-log-filter';
+import { grpcMaskingCodec } from './filters/masking/grpc-masking-codec';
+import { httpMaskingCodec } from './filters/masking/http-masking-codec';
+import { maskingFilterFactory } from './filters/masking/masking-filter';
+import { maskingSettings } from './filters/masking/masking-settings';
 import { buildGatewayIdentity } from './gateway-identity';
 import { AdminListener } from './listeners/admin-listener';
 import { GrpcListener } from './listeners/grpc/grpc-listener';
@@ -70,14 +74,21 @@ export async function startGateway(
   const upstreams = new UpstreamSet(config.upstreams, logger);
   const routesFor = (protocol: UpstreamProtocol) =>
     new Router(config.routes.filter((route) => route.protocol === protocol));
+  // Masking comes after the identity checks, so a refused request costs no scan, and is the
+  // first filter a response meets.
+  const masking = maskingSettings(config);
   const grpcFilters: FilterFactory<GrpcMessage>[] = [
     accessLogFilterFactory(logger),
     ...identity.grpcFilters,
+    ...(masking === undefined
+      ? []
+      : [maskingFilterFactory(masking, grpcMaskingCodec(config.listeners.grpc.maxMessageBytes))]),
   ];
   const httpFilters: FilterFactory<HttpMessage>[] = [
     accessLogFilterFactory(logger),
     ...identity.httpFilters,
     ...(options.extraHttpFilters ?? []),
+    ...(masking === undefined ? [] : [maskingFilterFactory(masking, httpMaskingCodec)]),
   ];
   const secure = { tls: identity.tls, nextSessionId };
   const { grpc, http, admin } = config.listeners;

@@ -16,6 +16,7 @@ export type {
   OpenAIEventFacts,
   OpenAIFinish,
   OpenAIResponseFacts,
+  OpenAITextSpan,
   OpenAIUsage,
 } from './openai-response-facts';
 
@@ -110,11 +111,12 @@ export function decodeOpenAIEvent(
 ): OpenAIEventFacts {
   const { json, toWire } = eventJson(event);
   const done = json.subarray(0, DONE.length).equals(DONE);
-  if (done || isBlank(json)) return { ...NO_FACTS, done, terminal: done };
+  if (done || isBlank(json)) return { ...NO_FACTS, done, terminal: done, endedStreams: [] };
 
-  const facts = scanResponse(json, STREAM_TEXT_PATHS[operation], toWire, options);
+  const scan = new ResponseScan(json, STREAM_TEXT_PATHS[operation], toWire, true);
+  const facts = runScan(json, scan, options);
   const terminal = facts.eventType !== undefined && TERMINAL_EVENT_TYPES.has(facts.eventType);
-  return { ...facts, done: false, terminal };
+  return { ...facts, done: false, terminal, endedStreams: scan.endedStreams() };
 }
 
 /**
@@ -128,16 +130,15 @@ export function decodeOpenAIResponse(
   options?: JsonScanOptions,
 ): OpenAIResponseFacts {
   if (isBlank(body)) return NO_FACTS;
-  return scanResponse(body, BODY_TEXT_PATHS[operation], (offset) => offset, options);
+  const scan = new ResponseScan(body, BODY_TEXT_PATHS[operation], (offset) => offset);
+  return runScan(body, scan, options);
 }
 
-function scanResponse(
+function runScan(
   json: Buffer,
-  textPaths: JsonPathSet,
-  toWire: (offset: number) => number,
+  scan: ResponseScan,
   options: JsonScanOptions | undefined,
 ): OpenAIResponseFacts {
-  const scan = new ResponseScan(json, textPaths, toWire);
   try {
     scanJson(json, scan, options);
   } catch (err) {

@@ -19,6 +19,16 @@ export interface OpenAIFinish {
   readonly reason: string;
 }
 
+/**
+ * A text span and, in a stream, the text it continues: each choice's content, refusal and
+ * reasoning, each of its tool calls' arguments, and each Responses API output part is one text
+ * across the stream's events. Keys end with `/`, so one key is never the prefix of another.
+ */
+export interface OpenAITextSpan extends JsonTextSpan {
+  /** undefined for a text complete in its event (a done event's whole text, an error). */
+  readonly stream: string | undefined;
+}
+
 /** What `decodeOpenAIResponse` reads from a non-streamed response body. */
 export interface OpenAIResponseFacts {
   /**
@@ -27,7 +37,7 @@ export interface OpenAIResponseFacts {
    */
   readonly error: boolean;
   /** Every model-output text string (and error message), in document order. */
-  readonly texts: readonly JsonTextSpan[];
+  readonly texts: readonly OpenAITextSpan[];
   /** `usage`, or a Responses event's `response.usage`; undefined when absent or null. */
   readonly usage: OpenAIUsage | undefined;
   /** Choices with a non-null `finish_reason`, in document order. */
@@ -42,6 +52,21 @@ export interface OpenAIEventFacts extends OpenAIResponseFacts {
   readonly done: boolean;
   /** `[DONE]`, or a Responses terminal event: completed, incomplete or failed (Responses streaming). */
   readonly terminal: boolean;
+  /**
+   * Prefixes of the stream keys whose text ends with this event: a choice that finished, a
+   * Responses `*.done` event's part.
+   */
+  readonly endedStreams: readonly string[];
+}
+
+/** Where a text lies, kept until the event is scanned and its indexes are known. */
+interface TextDraft {
+  readonly span: JsonTextSpan;
+  /** Position in `choices`, and in its `tool_calls`, for a choice's text. */
+  readonly choice: number | undefined;
+  readonly toolCall: number | undefined;
+  /** The path below the choice, tool call positions left out; '' for a Responses `delta`. */
+  readonly field: string | undefined;
 }
 
 /** A Map, not an object: a key such as `__proto__` from the wire must find nothing. */
@@ -69,35 +94,37 @@ const NOT_TEXT_BY_TYPE: ReadonlyMap<string, string> = new Map([
 
 const ERROR_EVENT_TYPES: ReadonlySet<string> = new Set(['error', 'response.failed']);
 
+/** The Responses event fields that tell which part of an output item a delta belongs to. */
+const PART_INDEX_FIELDS: ReadonlySet<string | number> = new Set(['content_index', 'summary_index']);
+
 /**
  * Gathers the facts of one response document while `scanJson` walks it. `toWire` maps an
  * offset in the scanned bytes to the offset the reported spans use.
  */
 export class ResponseScan implements JsonVisitor {
-  private readonly texts: JsonTextSpan[] = [];
+  private readonly texts: TextDraft[] = [];
   private readonly finishReasons: OpenAIFinish[] = [];
   private usage: Record<keyof OpenAIUsage, number | undefined> | undefined;
   private error = false;
   private eventType: string | undefined;
   private choiceIndex: number | undefined;
   private choiceReason: string | undefined;
+  /** `choices[i].index` by position, and `tool_calls[j].index` by `i.j`, once read. */
+  private readonly choiceIndexes = new Map<number, number>();
+  private readonly toolCallIndexes = new Map<string, number>();
+  /** The Responses event's `output_index` and `content_index` or `summary_index`. */
+  private readonly partIndexes: (number | undefined)[] = [undefined, undefined];
 
+  /** `streamed`: texts continue across events and get stream keys. */
   constructor(
     private readonly json: Buffer,
     private readonly textPaths: JsonPathSet,
     private readonly toWire: (offset: number) => number,
+    private readonly streamed = false,
   ) {}
 
   scalar(path: JsonPath, kind: JsonScalarKind, start: number, end: number, escaped: boolean) {
-    if (kind === 'string' && this.textPaths.has(path)) {
-      const { toWire } = this;
-      this.texts.push({
-        path: formatJsonPath(path),
-        start: toWire(start),
-        end: toWire(end),
-        escaped,
-      });
-    }
+    if (kind === 'string' && this.textPaths.has(path)) this.addText(path, start, end, escaped);
     if (path.length === 1) this.topLevel(path[0]!, kind, start, end);
     else if (path[0] === 'choices') this.choiceField(path, kind, start, end);
     else this.usageField(path, kind, start, end);
@@ -108,11 +135,10 @@ export class ResponseScan implements JsonVisitor {
     if (isUsagePath(path, path.length) && kind === 'object') this.usage ??= emptyUsage();
     if (path.length !== 2 || path[0] !== 'choices') return;
 
+    const choice = this.choiceIndex ?? Number(path[1]);
+    this.choiceIndexes.set(Number(path[1]), choice);
     if (this.choiceReason !== undefined) {
-      this.finishReasons.push({
-        choice: this.choiceIndex ?? Number(path[1]),
-        reason: this.choiceReason,
-      });
+      this.finishReasons.push({ choice, reason: this.choiceReason });
     }
     this.choiceIndex = undefined;
     this.choiceReason = undefined;
@@ -121,12 +147,64 @@ export class ResponseScan implements JsonVisitor {
   facts(): OpenAIResponseFacts {
     const { error, usage, finishReasons, eventType } = this;
     const notText = eventType === undefined ? undefined : NOT_TEXT_BY_TYPE.get(eventType);
-    const texts =
-      notText === undefined ? this.texts : this.texts.filter((span) => span.path !== notText);
+    const drafts =
+      notText === undefined ? this.texts : this.texts.filter(({ span }) => span.path !== notText);
+    const texts = drafts.map((draft) => ({ ...draft.span, stream: this.streamKey(draft) }));
     return { error, texts, usage, finishReasons, eventType };
   }
 
+  /** The stream keys ending with this event: finished choices, a Responses part that is done. */
+  endedStreams(): string[] {
+    const ended = this.finishReasons.map(({ choice }) => `c${choice}/`);
+    const type = this.eventType;
+    if (type !== undefined && type.endsWith('.done')) ended.push(this.partKey(type.slice(0, -5)));
+    return ended;
+  }
+
+  private addText(path: JsonPath, start: number, end: number, escaped: boolean): void {
+    const { toWire } = this;
+    const span = { path: formatJsonPath(path), start: toWire(start), end: toWire(end), escaped };
+    let choice: number | undefined;
+    let toolCall: number | undefined;
+    let field: string | undefined;
+    if (this.streamed && path[0] === 'choices' && typeof path[1] === 'number') {
+      choice = path[1];
+      const below = path.slice(2);
+      if (below[1] === 'tool_calls' && typeof below[2] === 'number') {
+        toolCall = below[2];
+        below.splice(2, 1);
+      }
+      field = below.join('.');
+    } else if (this.streamed && path.length === 1 && path[0] === 'delta') {
+      field = '';
+    }
+    this.texts.push({ span, choice, toolCall, field });
+  }
+
+  private streamKey({ choice, toolCall, field }: TextDraft): string | undefined {
+    if (field === undefined) return undefined;
+    if (choice === undefined) {
+      const type = this.eventType ?? '';
+      return this.partKey(type.endsWith('.delta') ? type.slice(0, -6) : type);
+    }
+    const index = this.choiceIndexes.get(choice) ?? choice;
+    if (toolCall === undefined) return `c${index}/${field}/`;
+    const call = this.toolCallIndexes.get(`${choice}.${toolCall}`) ?? toolCall;
+    return `c${index}/${field}/${call}/`;
+  }
+
+  /** A Responses part: the event type without `.delta` or `.done`, and the part's indexes. */
+  private partKey(kind: string): string {
+    const [output, part] = this.partIndexes;
+    return `${kind}/${output ?? ''}/${part ?? ''}/`;
+  }
+
   private topLevel(field: string | number, kind: JsonScalarKind, start: number, end: number) {
+    if (kind === 'number' && (field === 'output_index' || PART_INDEX_FIELDS.has(field))) {
+      const value = Number(decodeJsonScalar(this.json, kind, start, end));
+      this.partIndexes[field === 'output_index' ? 0 : 1] = value;
+      return;
+    }
     if (field === 'error') this.error ||= isTruthy(this.json, kind, start, end);
     else if (field === 'object') this.error ||= this.shortString(kind, start, end) === 'error';
     else if (field === 'type') this.noteType(this.shortString(kind, start, end));
@@ -139,6 +217,11 @@ export class ResponseScan implements JsonVisitor {
 
   /** `choices[i].index` and `choices[i].finish_reason`, gathered until the choice closes. */
   private choiceField(path: JsonPath, kind: JsonScalarKind, start: number, end: number) {
+    if (path.length === 6 && path[3] === 'tool_calls' && path[5] === 'index' && kind === 'number') {
+      const index = Number(decodeJsonScalar(this.json, kind, start, end));
+      this.toolCallIndexes.set(`${String(path[1])}.${String(path[4])}`, index);
+      return;
+    }
     const field = path.length === 3 ? path[2] : undefined;
     if (field === 'index' && kind === 'number') {
       this.choiceIndex = Number(decodeJsonScalar(this.json, kind, start, end));

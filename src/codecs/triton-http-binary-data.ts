@@ -11,6 +11,22 @@ const BYTES_DATATYPE = 'BYTES';
 const LENGTH_PREFIX_BYTES = 4;
 
 /**
+ * Parses an `Inference-Header-Content-Length` header value (binary data extension); undefined
+ * when the header is absent. Throws ProxyError `ERR_MALFORMED_HEADER` for a value that is not
+ * a decimal length.
+ */
+export function parseInferenceHeaderLength(
+  value: string | readonly string[] | number | undefined,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'object' ? value[0]! : String(value);
+  if (!/^\d{1,15}$/.test(text)) {
+    throw new ProxyError('ERR_MALFORMED_HEADER', 'Inference-Header-Content-Length is not a length');
+  }
+  return Number(text);
+}
+
+/**
  * The end of an infer body's JSON part, from its `Inference-Header-Content-Length` (binary data
  * extension):
  * absent, the whole body is JSON; N, the first N bytes are. The caller handles 0 (a raw binary

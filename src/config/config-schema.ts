@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults';
 import { authSchema, listenerTlsSchema, rolesSchema } from './identity-schema';
+import { DEFAULT_MASKING_SECTION, maskDirectionSchema, maskingSchema } from './masking-schema';
 import { name, port, positiveInt } from './schema-primitives';
 
 /** Header names an upstream credential may set: lowercase HTTP/2 field names. */
@@ -77,6 +78,8 @@ export const routeSchema = z
     models: z.array(z.string().min(1)).default([]),
     default: z.boolean().default(false),
     upstream: name,
+    /** Overrides `masking.mask` for this route. */
+    masking: maskDirectionSchema.optional(),
   })
   .strict();
 
@@ -103,6 +106,7 @@ export const configFileSchema = z
     tls: listenerTlsSchema.optional(),
     auth: authSchema.optional(),
     roles: rolesSchema,
+    masking: maskingSchema.default(DEFAULT_MASKING_SECTION),
     drainTimeoutMs: positiveInt.default(DEFAULTS.drainTimeoutMs),
     log: z
       .object({

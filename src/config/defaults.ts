@@ -53,6 +53,19 @@ export const DEFAULTS = {
     /** Lifetime of the tokens infergate signs: short, so a stolen one is worth little. */
     ttlSeconds: 600,
   },
+  masking: {
+    /** Prompts and responses alike: the model server never sees a card number either. */
+    mask: 'both',
+    keepFirst: 0,
+    keepLast: 4,
+    maskCharacter: '*',
+    /**
+     * Response bytes one exchange may hold back while their text is undecided; past it the
+     * response is ended. A single stream needs about 200 bytes; the rest is frames of other
+     * streams queued behind an undecided one.
+     */
+    maxHeldBytes: 1024 * 1024,
+  },
   drainTimeoutMs: 10_000,
   log: {
     level: 'info',

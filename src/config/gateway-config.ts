@@ -2,6 +2,9 @@
 
 import type { ConfigFile } from './config-schema';
 import type { Permission } from './identity-schema';
+import type { MaskDirection } from './masking-schema';
+
+export type { MaskDirection } from './masking-schema';
 
 /** Where an upstream listens and how infergate connects to it. */
 export interface UpstreamConfig {
@@ -59,6 +62,25 @@ export interface RouteConfig {
   readonly upstream: string;
   /** The protocol of its upstream: the listener whose traffic this route takes. */
   readonly protocol: UpstreamProtocol;
+  /** What is masked on this route: its own `masking`, else the `masking` section's `mask`. */
+  readonly masking: MaskDirection;
+}
+
+/** How card data is masked (PCI DSS Req. 3.4: unreadable wherever it is shown). */
+export interface MaskingConfig {
+  /** What is masked on routes that do not say. */
+  readonly mask: MaskDirection;
+  /** Card-number digits a mask leaves readable at the start (0-6) and at the end (0-4). */
+  readonly keepFirst: number;
+  readonly keepLast: number;
+  /** The byte written over each byte of a masked character. */
+  readonly maskByte: number;
+  /** Roles whose callers receive responses unmasked; prompts are masked for every caller. */
+  readonly unmaskedRoles: readonly string[];
+  /** The HMAC key of card-number fingerprints; undefined: no fingerprints are made. */
+  readonly fingerprintKey: Buffer | undefined;
+  /** Response bytes one exchange may hold back before it is ended. */
+  readonly maxHeldBytes: number;
 }
 
 /** The configuration after validation: every default applied, files read, then deep-frozen. */
@@ -71,6 +93,7 @@ export interface GatewayConfig {
   /** Token and role checks; undefined lets every caller through (development only). */
   readonly auth: AuthConfig | undefined;
   readonly roles: RolesConfig;
+  readonly masking: MaskingConfig;
   readonly drainTimeoutMs: number;
   readonly log: ConfigFile['log'];
 }

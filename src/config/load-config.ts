@@ -14,6 +14,7 @@ import {
 } from './config-schema';
 import { DEFAULTS } from './defaults';
 import { authSchema, listenerTlsSchema, rolesSchema } from './identity-schema';
+import { DEFAULT_MASKING_SECTION, maskingSchema } from './masking-schema';
 import { ConfigError, formatPath, type ConfigIssue } from './config-error';
 import type { Environment } from './environment';
 import { deepFreeze, type GatewayConfig } from './gateway-config';
@@ -93,6 +94,7 @@ function salvage(document: unknown): CheckableConfig {
     tls: listenerTlsSchema.safeParse(root.tls).data,
     auth: authSchema.safeParse(root.auth).data,
     roles: rolesSchema.safeParse(root.roles).data ?? {},
+    masking: maskingSchema.safeParse(root.masking).data ?? DEFAULT_MASKING_SECTION,
     drainTimeoutMs: DEFAULTS.drainTimeoutMs,
     log: { level: DEFAULTS.log.level },
   };

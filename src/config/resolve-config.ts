@@ -5,6 +5,7 @@ import type { ConfigIssue } from './config-error';
 import { configPath, readConfigFile } from './config-files';
 import type {
   GatewayConfig,
+  MaskDirection,
   RouteConfig,
   UpstreamConfig,
   UpstreamProtocol,
@@ -13,6 +14,7 @@ import type {
 import { compileModelPattern } from '../pipeline/model-pattern';
 import { DEFAULTS } from './defaults';
 import { resolveIdentity } from './resolve-identity';
+import { resolveMasking } from './resolve-masking';
 import { parseUpstreamAddress } from './upstream-address';
 
 type Upstream = ConfigFile['upstreams'][number];
@@ -39,12 +41,14 @@ export function resolveConfig(
   const routes = resolveRoutes(file, upstreams, issues);
   checkListenerPorts(file, issues);
   const identity = resolveIdentity(file, baseDir, issues);
+  const masking = resolveMasking(file, baseDir, issues);
 
   return {
     listeners: file.listeners,
     upstreams,
     routes,
     ...identity,
+    masking,
     drainTimeoutMs: file.drainTimeoutMs,
     log: file.log,
   };
@@ -148,12 +152,14 @@ function resolveRoutes(
   const protocols = new Map(known.map((upstream) => [upstream.name, upstream.protocol]));
   const routes: RouteConfig[] = [];
   const unknown: RouteConfig[] = [];
+  const mask = file.masking.mask;
   file.routes.forEach((route, index) => {
     if (route === undefined) return;
     checkRoute(route, `routes[${index}]`, file.upstreamNames, issues);
     const protocol = protocols.get(route.upstream);
-    if (protocol === undefined) unknown.push({ ...route, protocol: 'grpc' });
-    else routes.push({ ...route, protocol });
+    const resolved = { ...route, masking: route.masking ?? mask };
+    if (protocol === undefined) unknown.push({ ...resolved, protocol: 'grpc' });
+    else routes.push({ ...resolved, protocol });
   });
   for (const protocol of UPSTREAM_PROTOCOLS) {
     const serving = known.filter((upstream) => upstream.protocol === protocol);
@@ -162,7 +168,7 @@ function resolveRoutes(
     if (own.length > 0 || serving.length === 0) continue;
     // One upstream of a protocol and no routes for it: everything goes there, the shape
     // `--upstream` builds.
-    if (serving.length === 1) routes.push(implicitRoute(serving[0]!));
+    if (serving.length === 1) routes.push(implicitRoute(serving[0]!, mask));
     else issues.push({ path: 'routes', reason: `several ${protocol} upstreams need routes` });
   }
   return [...routes, ...unknown];
@@ -170,9 +176,9 @@ function resolveRoutes(
 
 const UPSTREAM_PROTOCOLS: readonly UpstreamProtocol[] = ['grpc', 'http'];
 
-function implicitRoute(upstream: UpstreamConfig): RouteConfig {
+function implicitRoute(upstream: UpstreamConfig, masking: MaskDirection): RouteConfig {
   const { name, protocol } = upstream;
-  return { name: 'default', models: [], default: true, upstream: name, protocol };
+  return { name: 'default', models: [], default: true, upstream: name, protocol, masking };
 }
 
 function checkDefaults(routes: readonly RouteConfig[], protocol: string, issues: ConfigIssue[]) {

@@ -162,6 +162,12 @@ export const ERROR_CODES = {
     grpcStatus: GrpcStatus.DEADLINE_EXCEEDED,
     description: 'the upstream did not answer, or stopped sending, within its configured time',
   },
+  ERR_MASKING_FAILED: {
+    httpStatus: 502,
+    grpcStatus: GrpcStatus.INTERNAL,
+    description:
+      'a response could not be masked (more text undecided than the hold-back bound), so it was ended rather than passed on unmasked',
+  },
   ERR_FILTER_EXCEPTION: {
     httpStatus: 500,
     grpcStatus: GrpcStatus.INTERNAL,

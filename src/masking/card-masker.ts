@@ -13,6 +13,12 @@ import {
   type ResolvedMaskOptions,
 } from './mask-options';
 
+/**
+ * Called with each finding and the text it was found in, before its bytes are masked: the one
+ * moment the original digits can be read (for a keyed fingerprint). Must not keep `text`.
+ */
+export type FindingObserver = (text: Uint8Array, finding: Finding) => void;
+
 /** What a masking pass did. Offsets and counts only, never digits, so it may be logged. */
 export interface MaskResult {
   /** Findings masked, by kind. */
@@ -28,12 +34,14 @@ export interface MaskResult {
  * keeps its length and frame length prefixes stay valid. Separators and invisible characters
  * stay as they are: they carry no digit, and keeping them keeps the text's layout. The kept
  * digits are the first `keepFirst` and last `keepLast`. A buffer with no card number is not
- * written to at all. Throws ProxyError `ERR_CONFIG_INVALID` for bad options only; resolve them
- * once with `resolveMaskOptions` to keep validation off the data path.
+ * written to at all. `observe` sees each finding before it is masked. Throws ProxyError
+ * `ERR_CONFIG_INVALID` for bad options only; resolve them once with `resolveMaskOptions` to keep
+ * validation off the data path.
  */
 export function maskCardData(
   text: Buffer,
   options: MaskOptions | ResolvedMaskOptions = {},
+  observe?: FindingObserver,
 ): MaskResult {
   const resolved = resolveMaskOptions(options);
   // The card scan tells where the first digit could be, so clean text is read only once.
@@ -41,6 +49,7 @@ export function maskCardData(
   const data = findCardData(text, cards, firstLead);
   const findings = data.length === 0 ? cards : mergeFindings(cards, data);
   const counts = emptyMaskCounts();
+  if (observe !== undefined) for (const finding of findings) observe(text, finding);
   for (const finding of findings) {
     maskFinding(finding, resolved, (start, end) => {
       for (let i = start; i < end; i++) text[i] = resolved.maskByte;

@@ -2,7 +2,7 @@
 // object so the data path never checks configuration.
 
 import { ProxyError } from '../errors/proxy-error';
-import type { FindingKind } from './findings';
+import { FINDING_KINDS, type FindingKind } from './findings';
 
 /** How card numbers are masked; the other kinds of card data are always masked whole. */
 export interface MaskOptions {
@@ -67,6 +67,11 @@ export function isMaskedDigit(index: number, count: number, options: ResolvedMas
 /** A fresh count of zero for every kind. */
 export function emptyMaskCounts(): MaskCounts {
   return { pan: 0, cvv: 0, expiry: 0, track1: 0, track2: 0 };
+}
+
+/** Adds `counts` into `into`, kind by kind. */
+export function addMaskCounts(into: MaskCounts, counts: Readonly<MaskCounts>): void {
+  for (const kind of FINDING_KINDS) into[kind] += counts[kind];
 }
 
 function checkInteger(name: string, value: number, max: number): void {

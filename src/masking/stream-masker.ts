@@ -7,7 +7,7 @@ import {
   MAX_DATA_PENDING_BYTES,
 } from './card-data-detector';
 import { detectCardNumbers } from './card-detector';
-import { maskFinding } from './card-masker';
+import { maskFinding, type FindingObserver } from './card-masker';
 import { MAX_RUN_PENDING_BYTES, RunState } from './digit-run';
 import type { Finding } from './findings';
 import {
@@ -61,8 +61,14 @@ export class StreamMasker {
   private pushedBytes = 0;
   private readonly maskCounts = emptyMaskCounts();
 
-  /** Throws ProxyError `ERR_CONFIG_INVALID` for bad options (see `resolveMaskOptions`). */
-  constructor(options: MaskOptions | ResolvedMaskOptions = {}) {
+  /**
+   * `observe` sees each finding, with the original text around it, before it is masked. Throws
+   * ProxyError `ERR_CONFIG_INVALID` for bad options (see `resolveMaskOptions`).
+   */
+  constructor(
+    options: MaskOptions | ResolvedMaskOptions = {},
+    private readonly observe?: FindingObserver,
+  ) {
     this.options = resolveMaskOptions(options);
   }
 
@@ -153,6 +159,10 @@ export class StreamMasker {
     this.pendingStart = base + decidedEnd;
     this.keepAnchors(cards.findings, base);
 
+    if (this.observe !== undefined) {
+      for (const finding of cards.findings) this.observe(text, finding);
+      for (const finding of data.findings) this.observe(text, finding);
+    }
     this.mask(cards.findings, base);
     this.mask(data.findings, base);
   }

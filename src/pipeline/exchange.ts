@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http2';
 import type { Identity } from '../identity/identity';
+import type { MaskingRecord } from '../masking/masking-record';
 import type { Logger } from '../observe/logger';
 import type { Session } from './session';
 
@@ -45,6 +46,8 @@ export class Exchange {
   identity: Identity | undefined;
   /** The role whose grant allowed the exchange, once authorized. */
   grantedRole: string | undefined;
+  /** What the masking filter did, when it takes part in the exchange. */
+  masking: MaskingRecord | undefined;
   /** `performance.now()` when the request headers arrived. */
   readonly startedAt = performance.now();
   model: string | undefined;

@@ -374,6 +374,7 @@ describe('event framing', () => {
         eventType: undefined,
         done: false,
         terminal: false,
+        endedStreams: [],
       });
     }
   });

@@ -85,10 +85,28 @@ test('applies every default to a document that names only an upstream', () => {
         bodyTimeoutMs: 300_000,
       },
     ],
-    routes: [{ name: 'default', models: [], default: true, upstream: 'models', protocol: 'grpc' }],
+    routes: [
+      {
+        name: 'default',
+        models: [],
+        default: true,
+        upstream: 'models',
+        protocol: 'grpc',
+        masking: 'both',
+      },
+    ],
     tls: undefined,
     auth: undefined,
     roles: {},
+    masking: {
+      mask: 'both',
+      keepFirst: 0,
+      keepLast: 4,
+      maskByte: 0x2a,
+      unmaskedRoles: [],
+      fingerprintKey: undefined,
+      maxHeldBytes: 1024 * 1024,
+    },
     drainTimeoutMs: 10_000,
     log: { level: 'info' },
   });
@@ -465,7 +483,14 @@ test('routes everything to a single upstream when no routes are given', () => {
   const config = buildConfig(oneUpstream(), env());
 
   assert.deepEqual(config.routes, [
-    { name: 'default', models: [], default: true, upstream: 'models', protocol: 'grpc' },
+    {
+      name: 'default',
+      models: [],
+      default: true,
+      upstream: 'models',
+      protocol: 'grpc',
+      masking: 'both',
+    },
   ]);
 });
 
@@ -478,7 +503,14 @@ test('keeps the routes as written when a single upstream has routes', () => {
   const config = buildConfig(document, env());
 
   assert.deepEqual(config.routes, [
-    { name: 'llama', models: ['llama-*'], default: false, upstream: 'models', protocol: 'grpc' },
+    {
+      name: 'llama',
+      models: ['llama-*'],
+      default: false,
+      upstream: 'models',
+      protocol: 'grpc',
+      masking: 'both',
+    },
   ]);
 });
 

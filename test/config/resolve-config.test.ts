@@ -95,8 +95,22 @@ test('adds an implicit default route per protocol for one grpc and one http upst
   const config = buildConfig(grpcAndHttp(), env());
 
   assert.deepEqual(config.routes, [
-    { name: 'default', models: [], default: true, upstream: 'triton', protocol: 'grpc' },
-    { name: 'default', models: [], default: true, upstream: 'vllm', protocol: 'http' },
+    {
+      name: 'default',
+      models: [],
+      default: true,
+      upstream: 'triton',
+      protocol: 'grpc',
+      masking: 'both',
+    },
+    {
+      name: 'default',
+      models: [],
+      default: true,
+      upstream: 'vllm',
+      protocol: 'http',
+      masking: 'both',
+    },
   ]);
 });
 
@@ -106,8 +120,22 @@ test('gives a route the protocol of its http upstream and adds the grpc default 
   const config = buildConfig(grpcAndHttp(routes), env());
 
   assert.deepEqual(config.routes, [
-    { name: 'chat', models: ['llama-*'], default: false, upstream: 'vllm', protocol: 'http' },
-    { name: 'default', models: [], default: true, upstream: 'triton', protocol: 'grpc' },
+    {
+      name: 'chat',
+      models: ['llama-*'],
+      default: false,
+      upstream: 'vllm',
+      protocol: 'http',
+      masking: 'both',
+    },
+    {
+      name: 'default',
+      models: [],
+      default: true,
+      upstream: 'triton',
+      protocol: 'grpc',
+      masking: 'both',
+    },
   ]);
 });
 
@@ -120,8 +148,22 @@ test('accepts one default route per protocol', () => {
   const config = buildConfig(grpcAndHttp(routes), env());
 
   assert.deepEqual(config.routes, [
-    { name: 'grpc-all', models: [], default: true, upstream: 'triton', protocol: 'grpc' },
-    { name: 'http-all', models: [], default: true, upstream: 'vllm', protocol: 'http' },
+    {
+      name: 'grpc-all',
+      models: [],
+      default: true,
+      upstream: 'triton',
+      protocol: 'grpc',
+      masking: 'both',
+    },
+    {
+      name: 'http-all',
+      models: [],
+      default: true,
+      upstream: 'vllm',
+      protocol: 'http',
+      masking: 'both',
+    },
   ]);
 });
 

@@ -10,10 +10,25 @@ import { startTestGateway } from '../fixtures/gateway-fixture';
 import { startRawUpstream } from '../fixtures/raw-upstream';
 
 const MIB = 1024 * 1024;
-const FRAME = encodeGrpcFrame(Buffer.alloc(64 * 1024 - 5, 0x61));
+/**
+ * A ModelStreamInferResponse (infer_response: model_name, raw_output_contents) of about 64 KiB,
+ * well-formed so the masking filter reads every message it passes.
+ */
+const FRAME = encodeGrpcFrame(
+  encodeMessage([
+    [
+      2,
+      [
+        [1, 'echo'],
+        [6, Buffer.alloc(64 * 1024 - 32, 0x61)],
+      ],
+    ],
+  ]),
+);
 /** What may sit in windows and buffers between the two ends; far below what is sent. */
 const STALL_BOUND_BYTES = 8 * MIB;
-const TOTAL_BYTES = 32 * MIB;
+/** About 32 MiB, in whole frames. */
+const TOTAL_BYTES = 512 * FRAME.length;
 
 /** Writes frames until the stream pushes back; resolves with the bytes accepted so far. */
 function writeUntilFull(

@@ -303,7 +303,9 @@ test('a client that stops reading stops the upstream writing', async (t) => {
 
   const request = await upstream.nextRequest();
   sseHead(request);
-  const event = chunk(`data: ${'x'.repeat(64 * 1024)}\n\n`);
+  // A well-formed chat event, so the masking filter reads (and passes) every byte of it.
+  const content = 'x'.repeat(64 * 1024);
+  const event = chunk(`data: {"choices":[{"index":0,"delta":{"content":"${content}"}}]}\n\n`);
   const written = await writeUntilStalled(request.socket, event, 64 * 1024 * 1024);
 
   assert.ok(written < 16 * 1024 * 1024, `upstream wrote ${written} bytes before it had to wait`);

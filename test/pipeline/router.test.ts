@@ -8,7 +8,8 @@ import { Router } from '../../src/pipeline/router';
 
 /** A route as the config loader produces it. */
 function route(name: string, models: string[], isDefault = false): RouteConfig {
-  return { name, models, default: isDefault, upstream: `${name}-upstream`, protocol: 'grpc' };
+  const upstream = `${name}-upstream`;
+  return { name, models, default: isDefault, upstream, protocol: 'grpc', masking: 'both' };
 }
 
 /** The name of the route a router picks for `model`, or undefined. */

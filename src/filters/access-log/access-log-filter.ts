@@ -1,5 +1,8 @@
 // The access-log filter: one line per exchange with who went where and how it ended.
 
+import { FINDING_KINDS } from '../../masking/findings';
+import type { MaskCounts } from '../../masking/mask-options';
+import type { MaskingRecord } from '../../masking/masking-record';
 import type { Logger } from '../../observe/logger';
 import type { Exchange } from '../../pipeline/exchange';
 import type { ExchangeMessage, Filter, FilterFactory } from '../../pipeline/filter';
@@ -45,10 +48,29 @@ class AccessLogFilter implements Filter {
         responseBytes: exchange.responseBytes,
         requestMessages: exchange.requestMessages,
         responseMessages: exchange.responseMessages,
+        masked: maskedCounts(exchange.masking),
       },
       'access',
     );
   }
+}
+
+/**
+ * What masking did, when it did anything: counts by direction and kind, and how long the
+ * longest held frame waited. Counts only, never values or fingerprints.
+ */
+function maskedCounts(record: MaskingRecord | undefined): object | undefined {
+  if (record === undefined) return undefined;
+  const prompt = nonZero(record.promptCounts);
+  const response = nonZero(record.responseCounts);
+  const { heldFrames, maxHeldMs } = record.held;
+  if (prompt === undefined && response === undefined && heldFrames === 0) return undefined;
+  return { prompt, response, heldFrames, maxHeldMs: round(maxHeldMs) };
+}
+
+function nonZero(counts: Readonly<MaskCounts>): Partial<MaskCounts> | undefined {
+  const kinds = FINDING_KINDS.filter((kind) => counts[kind] > 0);
+  return kinds.length === 0 ? undefined : Object.fromEntries(kinds.map((k) => [k, counts[k]]));
 }
 
 function round(ms: number): number {

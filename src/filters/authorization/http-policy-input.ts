@@ -3,7 +3,7 @@
 import { decodeTritonGenerateRequest } from '../../codecs/triton-http-generate-codec';
 import { decodeTritonInferRequest } from '../../codecs/triton-http-infer-codec';
 import type { TritonParameters } from '../../codecs/triton-http-facts';
-import { ProxyError } from '../../errors/proxy-error';
+import { parseInferenceHeaderLength } from '../../codecs/triton-http-binary-data';
 import type { HttpMessage } from '../../codecs/http-message';
 import type { Exchange } from '../../pipeline/exchange';
 import type { RequestLimitFacts } from '../../identity/policy';
@@ -45,13 +45,7 @@ function tritonLimits(exchange: Exchange, body: Buffer): RequestLimitFacts {
 }
 
 function inferenceHeaderLength(exchange: Exchange): number | undefined {
-  const value = exchange.requestHeaders['inference-header-content-length'];
-  if (value === undefined) return undefined;
-  const text = Array.isArray(value) ? value[0]! : value;
-  if (!/^\d{1,15}$/.test(text)) {
-    throw new ProxyError('ERR_MALFORMED_HEADER', 'Inference-Header-Content-Length is not a length');
-  }
-  return Number(text);
+  return parseInferenceHeaderLength(exchange.requestHeaders['inference-header-content-length']);
 }
 
 function maxTokensOf(parameters: TritonParameters): number | undefined {

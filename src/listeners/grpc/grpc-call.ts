@@ -53,6 +53,11 @@ export class GrpcCall implements LegEvents {
   private responseStarted = false;
   private requestEnded = false;
   private finished = false;
+  /**
+   * Response messages are no longer written: a local reply ends the call, or the status is out.
+   * Until then a filter may still release held messages from its response-trailers hook.
+   */
+  private responsesClosed = false;
   private lastOutcome: { trailers: OutgoingHttpHeaders; status: number } | undefined;
   private pendingTrailers: OutgoingHttpHeaders | undefined;
 
@@ -247,7 +252,7 @@ export class GrpcCall implements LegEvents {
   }
 
   private forwardResponse(message: GrpcMessage): void {
-    if (this.finished) return;
+    if (this.responsesClosed) return;
     this.startResponse(RESPONSE_HEADERS);
     if (!this.stream.write(message.frame) && !this.downstreamFull) {
       // Backpressure: stop reading the upstreams until the client takes what was written.
@@ -311,6 +316,7 @@ export class GrpcCall implements LegEvents {
     // still let the request's remaining bytes drain: the stream closes, and the exchange
     // completes, only once both of its sides have ended.
     if (this.stream.isPaused()) this.stream.resume();
+    this.responsesClosed = true;
     this.exchange.detail = reply.detail;
     this.exchange.log.debug({ code: reply.error.code, detail: reply.detail }, 'local reply');
     const status = reply.error.grpcStatus;
@@ -345,6 +351,7 @@ export class GrpcCall implements LegEvents {
 
   /** Sends the status: Trailers-Only when no response has started yet. */
   private sendStatus(trailers: OutgoingHttpHeaders): void {
+    this.responsesClosed = true;
     if (this.stream.destroyed || this.stream.closed) return;
     if (!this.responseStarted) {
       this.responseStarted = true;
@@ -375,6 +382,7 @@ export class GrpcCall implements LegEvents {
     if (!this.finished) {
       // The client reset the stream or its connection dropped: the upstream must stop too.
       this.finished = true;
+      this.responsesClosed = true;
       this.exchange.status = GrpcStatus.CANCELLED;
       this.exchange.detail = 'downstream_cancelled';
       for (const leg of this.legs.values()) leg.cancel();

@@ -51,6 +51,7 @@ export class HttpCall implements UpstreamResponseEvents {
   private mode: ResponseMode = 'raw';
   /** Status and headers held back while a whole body passes the chain. */
   private pendingHead: { status: number; lines: HeaderLine[] } | undefined;
+  private upstreamHeaders: Record<string, string | string[] | undefined> = {};
   private readonly whole: Buffer[] = [];
   private wholeBytes = 0;
   private headersPending: Promise<void> | undefined;
@@ -188,8 +189,9 @@ export class HttpCall implements UpstreamResponseEvents {
     this.exchange.upstreamHeadersAt = performance.now();
     this.exchange.status = status;
     const contentType = String(headers['content-type'] ?? '');
+    this.upstreamHeaders = headers;
     this.eventStream = contentType.startsWith('text/event-stream');
-    this.mode = responseMode(this.chain.inspectsResponseMessages, this.eventStream, contentType);
+    this.mode = responseMode(this.chain.inspectsResponseMessages, this.eventStream, headers);
     if (this.mode === 'events') this.sse = new SseDecoder();
     const lines = clientHeaders(headers);
     if (this.mode === 'whole') {
@@ -197,7 +199,8 @@ export class HttpCall implements UpstreamResponseEvents {
       this.pendingHead = { status, lines };
       return;
     }
-    const length = headers['content-length'];
+    // An event a filter re-encodes may change length, so events never keep a declared length.
+    const length = this.mode === 'events' ? undefined : headers['content-length'];
     this.writeHead(status, lines, length === undefined ? undefined : Number(length));
   }
 
@@ -224,7 +227,8 @@ export class HttpCall implements UpstreamResponseEvents {
       return this.fail(err);
     }
     if (this.mode === 'whole') {
-      this.chain.responseMessage({ frame: Buffer.concat(this.whole), kind: 'json-body' });
+      const frame = Buffer.concat(this.whole);
+      this.chain.responseMessage({ frame, kind: 'whole-body', headers: this.upstreamHeaders });
     }
     afterHook(
       this.chain.onResponseTrailers({}),
@@ -346,13 +350,20 @@ export class HttpCall implements UpstreamResponseEvents {
 
 /**
  * How response bytes meet the chain: not at all when no filter reads response messages (`raw`),
- * event by event for SSE, as one message for a JSON body, chunk by chunk for anything else.
+ * event by event for SSE, as one message for a JSON body or a Triton binary infer body (whose
+ * JSON header length is a header), chunk by chunk for anything else.
  */
 type ResponseMode = 'raw' | 'events' | 'whole' | 'chunks';
 
-function responseMode(inspected: boolean, eventStream: boolean, contentType: string): ResponseMode {
+function responseMode(
+  inspected: boolean,
+  eventStream: boolean,
+  headers: Record<string, string | string[] | undefined>,
+): ResponseMode {
   if (!inspected) return 'raw';
   if (eventStream) return 'events';
+  if (headers['inference-header-content-length'] !== undefined) return 'whole';
+  const contentType = String(headers['content-type'] ?? '');
   return /^application\/(?:[\w.+-]+\+)?json\b/.test(contentType) ? 'whole' : 'chunks';
 }
 

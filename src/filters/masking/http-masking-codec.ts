@@ -1,0 +1,162 @@
+// The texts of HTTP messages for the masking filter: OpenAI requests, responses and stream
+// events, Triton infer bodies (JSON and binary) and the generate extension's bodies and events.
+
+import type { HttpMessage } from '../../codecs/http-message';
+import type { JsonTextSpan } from '../../codecs/json-path';
+import { decodeOpenAIEvent, decodeOpenAIResponse } from '../../codecs/openai-response-codec';
+import {
+  isOpenAIStreamOperation,
+  listOpenAIOperations,
+  type OpenAIOperation,
+} from '../../codecs/openai-routes';
+import { parseSseBlock } from '../../codecs/sse-event';
+import { parseInferenceHeaderLength } from '../../codecs/triton-http-binary-data';
+import {
+  decodeTritonGenerateEvent,
+  decodeTritonGenerateRequest,
+  decodeTritonGenerateResponse,
+} from '../../codecs/triton-http-generate-codec';
+import {
+  decodeTritonInferRequest,
+  decodeTritonInferResponse,
+  type TritonTextSpan,
+} from '../../codecs/triton-http-infer-codec';
+import { ProxyError } from '../../errors/proxy-error';
+import type { FrameTexts, TextPiece } from '../../masking/frame-holdback';
+import type { Exchange } from '../../pipeline/exchange';
+import { jsonTextPieces, type StreamedSpan } from './json-text-pieces';
+import type { MaskingCodec } from './masking-filter';
+
+const OPENAI_OPERATIONS: ReadonlySet<string> = new Set(listOpenAIOperations());
+
+/** A body of unknown shape is one text: its bytes are masked as they come. */
+const BODY_STREAM = 'body/';
+
+/** Reads the masking texts of one HTTP exchange, by its operation. */
+class HttpMaskingCodec implements MaskingCodec<HttpMessage> {
+  constructor(private readonly exchange: Exchange) {}
+
+  requestTexts(message: HttpMessage): FrameTexts<HttpMessage> | undefined {
+    if (message.kind !== 'request-body') return undefined;
+    const body = message.frame;
+    if (message.openai !== undefined) return whole(body, message.openai.texts);
+    switch (this.exchange.operation) {
+      case 'triton.infer': {
+        const length = this.exchange.requestHeaders['inference-header-content-length'];
+        const facts = decodeTritonInferRequest(body, parseInferenceHeaderLength(length));
+        return tritonTexts(body, facts.form === 'json', facts.texts);
+      }
+      case 'triton.generate':
+      case 'triton.generate_stream':
+        return whole(body, decodeTritonGenerateRequest(body).texts);
+      default:
+        return undefined;
+    }
+  }
+
+  responseTexts(message: HttpMessage): FrameTexts<HttpMessage> | undefined {
+    switch (message.kind) {
+      case 'sse-event':
+        return this.eventTexts(message);
+      case 'whole-body':
+        return this.bodyTexts(message.frame, message.headers);
+      case 'body-chunk':
+        return { pieces: [{ bytes: message.frame, stream: BODY_STREAM }], ...NO_END };
+      default:
+        return undefined;
+    }
+  }
+
+  private eventTexts(message: HttpMessage & { kind: 'sse-event' }): FrameTexts<HttpMessage> {
+    const operation = this.exchange.operation;
+    if (isOpenAIOperation(operation) && isOpenAIStreamOperation(operation)) {
+      const facts = decodeOpenAIEvent(message.event, operation);
+      const pieces = jsonTextPieces(message.frame, facts.texts, rebuildEvent);
+      return { ...pieces, endedStreams: facts.endedStreams, endsAll: facts.terminal };
+    }
+    if (operation === 'triton.generate_stream') {
+      const facts = decodeTritonGenerateEvent(message.event);
+      // Triton writes each output as a top-level field of every event: a field is one text.
+      const spans = facts.texts.map((span) => ({ ...span, stream: `${span.path}/` }));
+      return { ...jsonTextPieces(message.frame, spans, rebuildEvent), ...NO_END };
+    }
+    return { pieces: [{ bytes: message.frame, stream: BODY_STREAM }], ...NO_END };
+  }
+
+  private bodyTexts(
+    body: Buffer,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+  ): FrameTexts<HttpMessage> | undefined {
+    const operation = this.exchange.operation;
+    if (isOpenAIOperation(operation))
+      return whole(body, decodeOpenAIResponse(body, operation).texts);
+    switch (operation) {
+      case 'triton.infer': {
+        const length = parseInferenceHeaderLength(headers['inference-header-content-length']);
+        const facts = decodeTritonInferResponse(body, length);
+        return tritonTexts(body, facts.form === 'json', facts.texts);
+      }
+      case 'triton.generate':
+        return whole(body, decodeTritonGenerateResponse(body).texts);
+      default:
+        // Limitation: Triton's metadata, configuration, statistics and repository answers are
+        // relayed unmasked; they carry no model output, only the server's own descriptions.
+        return undefined;
+    }
+  }
+}
+
+const NO_END = { endedStreams: [], endsAll: false } as const;
+
+function isOpenAIOperation(operation: string): operation is OpenAIOperation {
+  return OPENAI_OPERATIONS.has(operation);
+}
+
+/** Every span a text of its own, masked at once. */
+function whole(body: Buffer, spans: readonly JsonTextSpan[]): FrameTexts<HttpMessage> {
+  const own: StreamedSpan[] = spans.map((span) => ({ ...span, stream: undefined }));
+  return { ...jsonTextPieces(body, own, rebuildBody), ...NO_END };
+}
+
+/**
+ * Binary elements are raw bytes, masked in place; JSON strings may need re-encoding, which a
+ * body with a binary part cannot take: its JSON length is a header the other side reads.
+ */
+function tritonTexts(
+  body: Buffer,
+  jsonOnly: boolean,
+  spans: readonly TritonTextSpan[],
+): FrameTexts<HttpMessage> {
+  const json: StreamedSpan[] = [];
+  const binary: TextPiece[] = [];
+  for (const span of spans) {
+    if (span.form === 'json') json.push({ ...span, stream: undefined });
+    else binary.push({ bytes: body.subarray(span.start, span.end), stream: undefined });
+  }
+  const texts = jsonTextPieces(body, json, jsonOnly ? rebuildBody : refuseRebuild);
+  return { ...texts, pieces: [...texts.pieces, ...binary], ...NO_END };
+}
+
+// Limitation: card data written with JSON escapes in the JSON header of a binary infer body is
+// refused rather than masked; Triton and its clients write digits plainly.
+function refuseRebuild(): never {
+  throw new ProxyError(
+    'ERR_MASKING_FAILED',
+    'card data in a JSON escape of a binary infer body cannot be masked in place',
+  );
+}
+
+/** The message with a re-encoded body; only JSON bodies are ever re-encoded. */
+function rebuildBody(message: HttpMessage, frame: Buffer): HttpMessage {
+  return { ...message, frame };
+}
+
+/** The message with a re-encoded event, its fields read again from the new bytes. */
+function rebuildEvent(message: HttpMessage, frame: Buffer): HttpMessage {
+  return { ...message, frame, kind: 'sse-event', event: parseSseBlock(frame, false) };
+}
+
+/** The codec for the HTTP listener's masking filter. */
+export function httpMaskingCodec(exchange: Exchange): MaskingCodec<HttpMessage> {
+  return new HttpMaskingCodec(exchange);
+}

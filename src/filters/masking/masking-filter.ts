@@ -1,0 +1,201 @@
+// The masking filter: card data in prompts is masked before the upstream sees it, and in
+// responses before the client does, as the frames flow (PCI DSS Req. 3.3, 3.4).
+
+import type { OutgoingHttpHeaders } from 'node:http2';
+import type { MaskDirection } from '../../config/gateway-config';
+import type { CardFingerprinter } from '../../masking/card-fingerprint';
+import { maskCardData, type FindingObserver } from '../../masking/card-masker';
+import { FrameHoldback, type FrameTexts } from '../../masking/frame-holdback';
+import {
+  addMaskCounts,
+  emptyMaskCounts,
+  type MaskCounts,
+  type ResolvedMaskOptions,
+} from '../../masking/mask-options';
+import { MAX_FINGERPRINTS, type MaskingRecord } from '../../masking/masking-record';
+import type { Exchange } from '../../pipeline/exchange';
+import {
+  HOLD,
+  type ExchangeMessage,
+  type Filter,
+  type FilterCallbacks,
+  type FilterFactory,
+  type HeadersResult,
+  type MessageResult,
+} from '../../pipeline/filter';
+import { LocalReply } from '../../pipeline/local-reply';
+
+/** Reads the texts of one exchange's messages; protocol knowledge lives here, not in the filter. */
+export interface MaskingCodec<M extends ExchangeMessage> {
+  /**
+   * The texts of a request message, each complete in itself; undefined when it carries none.
+   * Throws ProxyError for a message it cannot read.
+   */
+  requestTexts(message: M): FrameTexts<M> | undefined;
+  /** Sees the response headers before the first response message. */
+  responseHeaders?(headers: OutgoingHttpHeaders): void;
+  /** The texts of a response message; throws ProxyError for one it cannot read. */
+  responseTexts(message: M): FrameTexts<M> | undefined;
+}
+
+/** What the filter runs on, built once from configuration. */
+export interface MaskingSettings {
+  readonly options: ResolvedMaskOptions;
+  /** What each route masks; a route not listed masks both ways. */
+  readonly routes: ReadonlyMap<string, MaskDirection>;
+  readonly unmaskedRoles: ReadonlySet<string>;
+  readonly fingerprinter: CardFingerprinter | undefined;
+  readonly maxHeldBytes: number;
+}
+
+/**
+ * Masks one exchange. Prompts are masked whole, in place, before they are forwarded. Responses
+ * pass a FrameHoldback: a frame leaves at once when its text is decided, and is held only while
+ * a card number may still be completing in a later frame. Fails closed: a frame whose text
+ * cannot be read, or a hold-back past `maxHeldBytes`, ends the exchange with an error, and what
+ * was held is dropped, never sent unmasked.
+ */
+class MaskingFilter<M extends ExchangeMessage> implements Filter<M>, MaskingRecord {
+  private direction: MaskDirection | undefined;
+  private holdback: FrameHoldback<M> | undefined;
+  /** Whether responses are masked, decided at the first response message. */
+  private maskResponses: boolean | undefined;
+  private readonly prompted = emptyMaskCounts();
+  private readonly seen = new Set<string>();
+  private readonly observe: FindingObserver | undefined;
+  private failed = false;
+
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly callbacks: FilterCallbacks<M>,
+    private readonly settings: MaskingSettings,
+    private readonly codec: MaskingCodec<M>,
+  ) {
+    const fingerprinter = settings.fingerprinter;
+    if (fingerprinter !== undefined) {
+      this.observe = (text, finding) => {
+        if (this.seen.size >= MAX_FINGERPRINTS) return;
+        const fingerprint = fingerprinter.fingerprint(text, finding);
+        if (fingerprint !== undefined) this.seen.add(fingerprint);
+      };
+    }
+    exchange.masking = this;
+  }
+
+  get prompts(): boolean {
+    const direction = this.routeDirection();
+    return direction === 'both' || direction === 'prompts';
+  }
+
+  get responses(): boolean {
+    return this.responsesMasked();
+  }
+
+  get promptCounts(): Readonly<MaskCounts> {
+    return this.prompted;
+  }
+
+  get responseCounts(): Readonly<MaskCounts> {
+    return this.holdback?.counts ?? emptyMaskCounts();
+  }
+
+  get fingerprints(): readonly string[] {
+    return [...this.seen];
+  }
+
+  get held() {
+    return this.holdback?.stats ?? { heldFrames: 0, maxHeldBytes: 0, heldMs: 0, maxHeldMs: 0 };
+  }
+
+  onRequestMessage(message: M): MessageResult {
+    if (!this.prompts) return undefined;
+    let out: M;
+    try {
+      out = this.maskRequest(message);
+    } catch (err) {
+      return LocalReply.fromError(err);
+    }
+    if (out === message) return undefined;
+    this.callbacks.continueRequestMessage(out);
+    return HOLD;
+  }
+
+  /** Masks each text of a request message; the message to forward. */
+  private maskRequest(message: M): M {
+    const texts = this.codec.requestTexts(message);
+    if (texts === undefined) return message;
+    for (const piece of texts.pieces) {
+      const result = maskCardData(piece.bytes, this.settings.options, this.observe);
+      addMaskCounts(this.prompted, result.counts);
+    }
+    return texts.finish?.(message) ?? message;
+  }
+
+  onResponseHeaders(headers: OutgoingHttpHeaders): HeadersResult {
+    this.codec.responseHeaders?.(headers);
+    return undefined;
+  }
+
+  onResponseMessage(message: M): MessageResult {
+    if (this.failed) return HOLD;
+    if (!this.responsesMasked()) return undefined;
+    const holdback = (this.holdback ??= new FrameHoldback(this.settings.options, this.observe));
+    let out: M[];
+    try {
+      const texts = this.codec.responseTexts(message);
+      if (texts === undefined && holdback.heldBytes === 0) return undefined;
+      out = holdback.add(message, texts);
+    } catch (err) {
+      return this.fail(LocalReply.fromError(err));
+    }
+    if (holdback.heldBytes > this.settings.maxHeldBytes) {
+      const text = `more than ${this.settings.maxHeldBytes} response bytes wait for undecided text`;
+      return this.fail(LocalReply.of('ERR_MASKING_FAILED', text, 'masking_hold_exceeded'));
+    }
+    if (out.length === 1 && out[0] === message) return undefined;
+    for (const released of out) this.callbacks.continueResponseMessage(released);
+    return HOLD;
+  }
+
+  /** The response is complete: every stream's text is decided, every held frame leaves. */
+  onResponseTrailers(): HeadersResult {
+    if (this.failed || this.holdback === undefined) return undefined;
+    for (const released of this.holdback.flush()) this.callbacks.continueResponseMessage(released);
+    return undefined;
+  }
+
+  private fail(reply: LocalReply): LocalReply {
+    this.failed = true;
+    this.exchange.log.warn({ code: reply.error.code, detail: reply.detail }, 'masking failed');
+    return reply;
+  }
+
+  private routeDirection(): MaskDirection {
+    const route = this.exchange.route;
+    this.direction ??=
+      route === undefined ? undefined : (this.settings.routes.get(route) ?? 'both');
+    return this.direction ?? 'both';
+  }
+
+  /** Responses are masked unless the route says not, or a role of the caller may see them. */
+  private responsesMasked(): boolean {
+    if (this.maskResponses !== undefined) return this.maskResponses;
+    const direction = this.routeDirection();
+    const roles = this.exchange.identity?.roles ?? [];
+    const unmasked = roles.some((role) => this.settings.unmaskedRoles.has(role));
+    this.maskResponses = (direction === 'both' || direction === 'responses') && !unmasked;
+    return this.maskResponses;
+  }
+}
+
+/** Builds the masking filter for a listener; `codec` reads its protocol's messages. */
+export function maskingFilterFactory<M extends ExchangeMessage>(
+  settings: MaskingSettings,
+  codec: (exchange: Exchange) => MaskingCodec<M>,
+): FilterFactory<M> {
+  return {
+    name: 'masking',
+    create: (exchange, callbacks) =>
+      new MaskingFilter(exchange, callbacks, settings, codec(exchange)),
+  };
+}

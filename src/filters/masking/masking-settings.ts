@@ -1,0 +1,20 @@
+// The masking filter's settings, built once from configuration.
+
+import type { GatewayConfig } from '../../config/gateway-config';
+import { CardFingerprinter } from '../../masking/card-fingerprint';
+import { resolveMaskOptions } from '../../masking/mask-options';
+import type { MaskingSettings } from './masking-filter';
+
+/** The settings for `config`; undefined when no route masks anything, so no filter is built. */
+export function maskingSettings(config: GatewayConfig): MaskingSettings | undefined {
+  const { masking, routes } = config;
+  if (routes.every((route) => route.masking === 'none')) return undefined;
+  const { keepFirst, keepLast, maskByte, fingerprintKey } = masking;
+  return {
+    options: resolveMaskOptions({ keepFirst, keepLast, maskByte }),
+    routes: new Map(routes.map((route) => [route.name, route.masking])),
+    unmaskedRoles: new Set(masking.unmaskedRoles),
+    fingerprinter: fingerprintKey === undefined ? undefined : new CardFingerprinter(fingerprintKey),
+    maxHeldBytes: masking.maxHeldBytes,
+  };
+}

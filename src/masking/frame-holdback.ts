@@ -1,0 +1,187 @@
+// Holds the frames of one direction of an exchange while their text is undecided, and lets them
+// go in the order they came, each masked, the moment every text in it is decided.
+
+import { maskCardData, type FindingObserver } from './card-masker';
+import {
+  addMaskCounts,
+  emptyMaskCounts,
+  type MaskCounts,
+  type ResolvedMaskOptions,
+} from './mask-options';
+import { StreamMasker } from './stream-masker';
+
+/** One text a frame carries. */
+export interface TextPiece {
+  /** The text's bytes, which masking rewrites in place: a view into the frame, or a copy. */
+  readonly bytes: Buffer;
+  /**
+   * The text this piece continues (an output tensor of one request, an OpenAI choice, a tool
+   * call's arguments); undefined for a text complete in itself, which is masked at once.
+   */
+  readonly stream: string | undefined;
+}
+
+/** What a codec read of one frame. */
+export interface FrameTexts<M> {
+  readonly pieces: readonly TextPiece[];
+  /** Prefixes of the stream keys whose text ends with this frame. */
+  readonly endedStreams: readonly string[];
+  /** Every stream ends with this frame (`[DONE]`, a terminal event). */
+  readonly endsAll: boolean;
+  /**
+   * Called when the frame leaves, its pieces masked: the message to forward. Needed only where
+   * a piece is a copy (a JSON string with escapes, a decompressed message); absent, the message
+   * leaves as it is, masked in place.
+   */
+  readonly finish?: (message: M) => M;
+}
+
+const NO_TEXTS: Omit<FrameTexts<unknown>, 'finish'> = {
+  pieces: [],
+  endedStreams: [],
+  endsAll: false,
+};
+
+/** How long and how much a holdback held. */
+export interface HoldbackStats {
+  /** Frames that waited for text after them. */
+  readonly heldFrames: number;
+  /** The most bytes of frames held at one time. */
+  readonly maxHeldBytes: number;
+  /** Total and longest wait of a held frame, in milliseconds. */
+  readonly heldMs: number;
+  readonly maxHeldMs: number;
+}
+
+/** A frame waiting for its pieces. */
+interface HeldFrame<M> {
+  readonly message: M;
+  readonly texts: FrameTexts<M>;
+  /** Pieces still held by their stream's masker. */
+  waiting: number;
+  /** `performance.now()` when it began to wait; 0 while it has not. */
+  since: number;
+}
+
+/**
+ * The frames of one direction of one exchange. Each stream has its own StreamMasker, so a card
+ * number split across frames is found whatever the split; frames leave in arrival order, so a
+ * clean frame behind a held one waits for it. A frame's bytes stay where they are: pieces are
+ * views of it, masked in place, and a clean frame leaves as the same object.
+ */
+export class FrameHoldback<M extends { frame: Buffer }> {
+  private readonly maskers = new Map<string, StreamMasker>();
+  private readonly queue: HeldFrame<M>[] = [];
+  private readonly owners = new Map<Buffer, HeldFrame<M>>();
+  private readonly ended = emptyMaskCounts();
+  private queuedBytes = 0;
+  private heldFrames = 0;
+  private maxHeldBytes = 0;
+  private heldMs = 0;
+  private maxHeldMs = 0;
+
+  constructor(
+    private readonly options: ResolvedMaskOptions,
+    private readonly observe?: FindingObserver,
+  ) {}
+
+  /** Bytes of the frames held now. */
+  get heldBytes(): number {
+    return this.queuedBytes;
+  }
+
+  /** What was masked so far, by kind. */
+  get counts(): MaskCounts {
+    const counts = { ...this.ended };
+    for (const masker of this.maskers.values()) addMaskCounts(counts, masker.counts);
+    return counts;
+  }
+
+  get stats(): HoldbackStats {
+    const { heldFrames, maxHeldBytes, heldMs, maxHeldMs } = this;
+    return { heldFrames, maxHeldBytes, heldMs, maxHeldMs };
+  }
+
+  /**
+   * Masks what `texts` lets be decided and returns the frames that may leave now, in order;
+   * a frame without texts (undefined) leaves when the frames before it have.
+   */
+  add(message: M, texts: FrameTexts<M> | undefined): M[] {
+    texts ??= NO_TEXTS;
+    const frame: HeldFrame<M> = { message, texts, waiting: 0, since: 0 };
+    for (const piece of texts.pieces) {
+      if (piece.stream === undefined) {
+        addMaskCounts(this.ended, maskCardData(piece.bytes, this.options, this.observe).counts);
+        continue;
+      }
+      frame.waiting++;
+      this.owners.set(piece.bytes, frame);
+      this.settle(this.masker(piece.stream).push(piece.bytes));
+    }
+    if (texts.endsAll) this.endStreams(() => true);
+    else if (texts.endedStreams.length > 0) {
+      const prefixes = texts.endedStreams;
+      this.endStreams((key) => prefixes.some((prefix) => key.startsWith(prefix)));
+    }
+
+    this.queue.push(frame);
+    this.queuedBytes += message.frame.length;
+    const out = this.release();
+    if (this.queue.length > 0 && this.queue[this.queue.length - 1] === frame) {
+      frame.since = performance.now();
+      this.heldFrames++;
+      this.maxHeldBytes = Math.max(this.maxHeldBytes, this.queuedBytes);
+    }
+    return out;
+  }
+
+  /** Ends every stream and returns every frame still held, in order. */
+  flush(): M[] {
+    this.endStreams(() => true);
+    return this.release();
+  }
+
+  private masker(stream: string): StreamMasker {
+    let masker = this.maskers.get(stream);
+    if (masker === undefined) {
+      masker = new StreamMasker(this.options, this.observe);
+      this.maskers.set(stream, masker);
+    }
+    return masker;
+  }
+
+  private endStreams(ends: (key: string) => boolean): void {
+    for (const [key, masker] of this.maskers) {
+      if (!ends(key)) continue;
+      this.settle(masker.end());
+      addMaskCounts(this.ended, masker.counts);
+      this.maskers.delete(key);
+    }
+  }
+
+  /** Marks the pieces a masker released as decided. */
+  private settle(released: readonly Buffer[]): void {
+    for (const bytes of released) {
+      const frame = this.owners.get(bytes);
+      if (frame === undefined) continue;
+      this.owners.delete(bytes);
+      frame.waiting--;
+    }
+  }
+
+  private release(): M[] {
+    const out: M[] = [];
+    while (this.queue.length > 0 && this.queue[0]!.waiting === 0) {
+      const { message, texts, since } = this.queue.shift()!;
+      this.queuedBytes -= message.frame.length;
+      if (since !== 0) this.noteWait(performance.now() - since);
+      out.push(texts.finish === undefined ? message : texts.finish(message));
+    }
+    return out;
+  }
+
+  private noteWait(ms: number): void {
+    this.heldMs += ms;
+    this.maxHeldMs = Math.max(this.maxHeldMs, ms);
+  }
+}
