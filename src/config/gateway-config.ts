@@ -66,6 +66,13 @@ export interface RouteConfig {
   readonly masking: MaskDirection;
 }
 
+/** An operator's masking pattern as configured: a JavaScript regular expression over bytes. */
+export interface MaskPatternConfig {
+  readonly name: string;
+  readonly regex: string;
+  readonly ignoreCase: boolean;
+}
+
 /** How card data is masked (PCI DSS Req. 3.4: unreadable wherever it is shown). */
 export interface MaskingConfig {
   /** What is masked on routes that do not say. */
@@ -81,6 +88,8 @@ export interface MaskingConfig {
   readonly fingerprintKey: Buffer | undefined;
   /** Response bytes one exchange may hold back before it is ended. */
   readonly maxHeldBytes: number;
+  /** The operator's own patterns, checked to compile with a bounded length. */
+  readonly patterns: readonly MaskPatternConfig[];
 }
 
 /** The configuration after validation: every default applied, files read, then deep-frozen. */

@@ -22,6 +22,18 @@ export const maskingSchema = z
     unmaskedRoles: z.array(name).default([]),
     fingerprintKeyFile: z.string().min(1).optional(),
     maxHeldBytes: positiveInt.default(DEFAULTS.masking.maxHeldBytes),
+    /** The operator's own patterns, masked like card data after it. */
+    patterns: z
+      .array(
+        z
+          .object({
+            name,
+            regex: z.string().min(1),
+            ignoreCase: z.boolean().default(false),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict();
 

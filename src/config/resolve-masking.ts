@@ -3,7 +3,9 @@
 import type { CheckableConfig } from './config-schema';
 import type { ConfigIssue } from './config-error';
 import { readConfigFile } from './config-files';
-import type { MaskingConfig } from './gateway-config';
+import type { MaskingConfig, MaskPatternConfig } from './gateway-config';
+import { ProxyError } from '../errors/proxy-error';
+import { compileMaskPattern } from '../masking/pattern-masker';
 import { MIN_FINGERPRINT_KEY_BYTES } from '../masking/card-fingerprint';
 
 /**
@@ -31,6 +33,7 @@ export function resolveMasking(
       });
     }
   });
+  checkPatterns(section.patterns, issues);
   return {
     mask: section.mask,
     keepFirst: section.keepFirst,
@@ -39,5 +42,22 @@ export function resolveMasking(
     unmaskedRoles: section.unmaskedRoles,
     fingerprintKey,
     maxHeldBytes: section.maxHeldBytes,
+    patterns: section.patterns,
   };
+}
+
+/** Each pattern must compile with a bounded length, under a name of its own. */
+function checkPatterns(patterns: readonly MaskPatternConfig[], issues: ConfigIssue[]): void {
+  const names = new Set<string>();
+  patterns.forEach(({ name, regex, ignoreCase }, index) => {
+    const path = `masking.patterns[${index}]`;
+    if (names.has(name)) issues.push({ path, reason: `the name "${name}" is used twice` });
+    names.add(name);
+    try {
+      compileMaskPattern(name, regex, ignoreCase);
+    } catch (err) {
+      if (!(err instanceof ProxyError)) throw err;
+      issues.push({ path: `${path}.regex`, reason: err.message });
+    }
+  });
 }

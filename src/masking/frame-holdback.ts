@@ -1,14 +1,16 @@
 // Holds the frames of one direction of an exchange while their text is undecided, and lets them
 // go in the order they came, each masked, the moment every text in it is decided.
 
-import { maskCardData, type FindingObserver } from './card-masker';
+import type { FindingObserver } from './card-masker';
+import type { MaskCounts, ResolvedMaskOptions } from './mask-options';
+import type { MaskPattern, PatternCounts } from './pattern-masker';
 import {
-  addMaskCounts,
-  emptyMaskCounts,
-  type MaskCounts,
-  type ResolvedMaskOptions,
-} from './mask-options';
-import { StreamMasker } from './stream-masker';
+  addTextMaskCounts,
+  emptyTextMaskCounts,
+  maskText,
+  StreamTextMasker,
+  type TextMaskPolicy,
+} from './text-masker';
 
 /** One text a frame carries. */
 export interface TextPiece {
@@ -64,37 +66,45 @@ interface HeldFrame<M> {
 }
 
 /**
- * The frames of one direction of one exchange. Each stream has its own StreamMasker, so a card
+ * The frames of one direction of one exchange. Each stream has its own StreamTextMasker, so a card
  * number split across frames is found whatever the split; frames leave in arrival order, so a
  * clean frame behind a held one waits for it. A frame's bytes stay where they are: pieces are
  * views of it, masked in place, and a clean frame leaves as the same object.
  */
 export class FrameHoldback<M extends { frame: Buffer }> {
-  private readonly maskers = new Map<string, StreamMasker>();
+  private readonly maskers = new Map<string, StreamTextMasker>();
   private readonly queue: HeldFrame<M>[] = [];
   private readonly owners = new Map<Buffer, HeldFrame<M>>();
-  private readonly ended = emptyMaskCounts();
+  private readonly ended = emptyTextMaskCounts();
+  private readonly policy: TextMaskPolicy;
   private queuedBytes = 0;
   private heldFrames = 0;
   private maxHeldBytes = 0;
   private heldMs = 0;
   private maxHeldMs = 0;
 
+  /** `patterns`: the operator's own, masked after card data. */
   constructor(
-    private readonly options: ResolvedMaskOptions,
-    private readonly observe?: FindingObserver,
-  ) {}
+    options: ResolvedMaskOptions,
+    observe?: FindingObserver,
+    patterns: readonly MaskPattern[] = [],
+  ) {
+    this.policy = { options, observe, patterns };
+  }
 
   /** Bytes of the frames held now. */
   get heldBytes(): number {
     return this.queuedBytes;
   }
 
-  /** What was masked so far, by kind. */
+  /** Card data masked so far, by kind. */
   get counts(): MaskCounts {
-    const counts = { ...this.ended };
-    for (const masker of this.maskers.values()) addMaskCounts(counts, masker.counts);
-    return counts;
+    return this.allCounts().cards;
+  }
+
+  /** Matches of the operator's patterns masked so far, by pattern name. */
+  get patternCounts(): PatternCounts {
+    return this.allCounts().patterns;
   }
 
   get stats(): HoldbackStats {
@@ -111,7 +121,7 @@ export class FrameHoldback<M extends { frame: Buffer }> {
     const frame: HeldFrame<M> = { message, texts, waiting: 0, since: 0 };
     for (const piece of texts.pieces) {
       if (piece.stream === undefined) {
-        addMaskCounts(this.ended, maskCardData(piece.bytes, this.options, this.observe).counts);
+        maskText(piece.bytes, this.policy, this.ended);
         continue;
       }
       frame.waiting++;
@@ -141,10 +151,17 @@ export class FrameHoldback<M extends { frame: Buffer }> {
     return this.release();
   }
 
-  private masker(stream: string): StreamMasker {
+  private allCounts() {
+    const counts = emptyTextMaskCounts();
+    addTextMaskCounts(counts, this.ended);
+    for (const masker of this.maskers.values()) addTextMaskCounts(counts, masker.counts);
+    return counts;
+  }
+
+  private masker(stream: string): StreamTextMasker {
     let masker = this.maskers.get(stream);
     if (masker === undefined) {
-      masker = new StreamMasker(this.options, this.observe);
+      masker = new StreamTextMasker(this.policy);
       this.maskers.set(stream, masker);
     }
     return masker;
@@ -154,7 +171,7 @@ export class FrameHoldback<M extends { frame: Buffer }> {
     for (const [key, masker] of this.maskers) {
       if (!ends(key)) continue;
       this.settle(masker.end());
-      addMaskCounts(this.ended, masker.counts);
+      addTextMaskCounts(this.ended, masker.counts);
       this.maskers.delete(key);
     }
   }

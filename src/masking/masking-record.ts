@@ -2,6 +2,7 @@
 
 import type { HoldbackStats } from './frame-holdback';
 import type { MaskCounts } from './mask-options';
+import type { PatternCounts } from './pattern-masker';
 
 /**
  * The masking facts of one exchange, for the access log, metrics and audit frames. Read at any
@@ -15,6 +16,9 @@ export interface MaskingRecord {
   /** What was masked in the request messages and in the response, by kind. */
   readonly promptCounts: Readonly<MaskCounts>;
   readonly responseCounts: Readonly<MaskCounts>;
+  /** Matches of the operator's own patterns, by pattern name. */
+  readonly promptPatternCounts: Readonly<PatternCounts>;
+  readonly responsePatternCounts: Readonly<PatternCounts>;
   /** Keyed fingerprints of the card numbers seen, each once, at most MAX_FINGERPRINTS. */
   readonly fingerprints: readonly string[];
   /** How much of the response was held back, and for how long. */

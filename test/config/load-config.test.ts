@@ -106,6 +106,7 @@ test('applies every default to a document that names only an upstream', () => {
       unmaskedRoles: [],
       fingerprintKey: undefined,
       maxHeldBytes: 1024 * 1024,
+      patterns: [],
     },
     drainTimeoutMs: 10_000,
     log: { level: 'info' },

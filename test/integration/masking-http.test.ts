@@ -159,6 +159,24 @@ test('the access log counts what was masked, never the digits', async (t) => {
   assert.doesNotMatch(logs.text(), /4111 ?1111/);
 });
 
+test("an operator's own pattern is masked in a stream whatever the split, and counted", async (t) => {
+  const { client, logs } = await demoBehindGateway(t, {
+    ...RESPONSES_ONLY,
+    masking: { patterns: [{ name: 'employee-id', regex: 'EMP-\\d{6}' }] },
+  });
+  const text = 'Ask EMP-204817 about EMP-12345 and card 4111111111111111.';
+
+  for (const size of [1, 3, 7]) {
+    const deltas = await streamedChat(client, text, size);
+    assert.equal(deltas.join(''), 'Ask ********** about EMP-12345 and card ************1111.');
+  }
+
+  const access = await logs.waitFor((line) => line.msg === 'access');
+  const masked = access.masked as { response: unknown };
+  assert.deepEqual(masked.response, { pan: 1, patterns: { 'employee-id': 1 } });
+  assert.doesNotMatch(logs.text(), /204817/);
+});
+
 test('escaped digits in an upstream event are masked and the event re-encoded', async (t) => {
   const upstream = await startRawHttpUpstream();
   t.after(() => upstream.close());

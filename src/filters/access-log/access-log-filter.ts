@@ -3,6 +3,7 @@
 import { FINDING_KINDS } from '../../masking/findings';
 import type { MaskCounts } from '../../masking/mask-options';
 import type { MaskingRecord } from '../../masking/masking-record';
+import type { PatternCounts } from '../../masking/pattern-masker';
 import type { Logger } from '../../observe/logger';
 import type { Exchange } from '../../pipeline/exchange';
 import type { ExchangeMessage, Filter, FilterFactory } from '../../pipeline/filter';
@@ -56,21 +57,27 @@ class AccessLogFilter implements Filter {
 }
 
 /**
- * What masking did, when it did anything: counts by direction and kind, and how long the
- * longest held frame waited. Counts only, never values or fingerprints.
+ * What masking did, when it did anything: counts by direction, card data by kind and the
+ * operator's patterns by name under `patterns`, and how long the longest held frame waited.
+ * Counts only, never values or fingerprints.
  */
 function maskedCounts(record: MaskingRecord | undefined): object | undefined {
   if (record === undefined) return undefined;
-  const prompt = nonZero(record.promptCounts);
-  const response = nonZero(record.responseCounts);
+  const prompt = nonZero(record.promptCounts, record.promptPatternCounts);
+  const response = nonZero(record.responseCounts, record.responsePatternCounts);
   const { heldFrames, maxHeldMs } = record.held;
   if (prompt === undefined && response === undefined && heldFrames === 0) return undefined;
   return { prompt, response, heldFrames, maxHeldMs: round(maxHeldMs) };
 }
 
-function nonZero(counts: Readonly<MaskCounts>): Partial<MaskCounts> | undefined {
-  const kinds = FINDING_KINDS.filter((kind) => counts[kind] > 0);
-  return kinds.length === 0 ? undefined : Object.fromEntries(kinds.map((k) => [k, counts[k]]));
+function nonZero(
+  cards: Readonly<MaskCounts>,
+  patterns: Readonly<PatternCounts>,
+): Record<string, unknown> | undefined {
+  const counts: Record<string, unknown> = {};
+  for (const kind of FINDING_KINDS) if (cards[kind] > 0) counts[kind] = cards[kind];
+  if (Object.keys(patterns).length > 0) counts.patterns = patterns;
+  return Object.keys(counts).length === 0 ? undefined : counts;
 }
 
 function round(ms: number): number {

@@ -4,15 +4,16 @@
 import type { OutgoingHttpHeaders } from 'node:http2';
 import type { MaskDirection } from '../../config/gateway-config';
 import type { CardFingerprinter } from '../../masking/card-fingerprint';
-import { maskCardData, type FindingObserver } from '../../masking/card-masker';
+import type { FindingObserver } from '../../masking/card-masker';
 import { FrameHoldback, type FrameTexts } from '../../masking/frame-holdback';
 import {
-  addMaskCounts,
   emptyMaskCounts,
   type MaskCounts,
   type ResolvedMaskOptions,
 } from '../../masking/mask-options';
 import { MAX_FINGERPRINTS, type MaskingRecord } from '../../masking/masking-record';
+import type { MaskPattern, PatternCounts } from '../../masking/pattern-masker';
+import { emptyTextMaskCounts, maskText, type TextMaskPolicy } from '../../masking/text-masker';
 import type { Exchange } from '../../pipeline/exchange';
 import {
   HOLD,
@@ -41,6 +42,8 @@ export interface MaskingCodec<M extends ExchangeMessage> {
 /** What the filter runs on, built once from configuration. */
 export interface MaskingSettings {
   readonly options: ResolvedMaskOptions;
+  /** The operator's own patterns, masked after card data; empty when there are none. */
+  readonly patterns: readonly MaskPattern[];
   /** What each route masks; a route not listed masks both ways. */
   readonly routes: ReadonlyMap<string, MaskDirection>;
   readonly unmaskedRoles: ReadonlySet<string>;
@@ -60,9 +63,9 @@ class MaskingFilter<M extends ExchangeMessage> implements Filter<M>, MaskingReco
   private holdback: FrameHoldback<M> | undefined;
   /** Whether responses are masked, decided at the first response message. */
   private maskResponses: boolean | undefined;
-  private readonly prompted = emptyMaskCounts();
+  private readonly prompted = emptyTextMaskCounts();
   private readonly seen = new Set<string>();
-  private readonly observe: FindingObserver | undefined;
+  private readonly policy: TextMaskPolicy;
   private failed = false;
 
   constructor(
@@ -72,13 +75,15 @@ class MaskingFilter<M extends ExchangeMessage> implements Filter<M>, MaskingReco
     private readonly codec: MaskingCodec<M>,
   ) {
     const fingerprinter = settings.fingerprinter;
+    let observe: FindingObserver | undefined;
     if (fingerprinter !== undefined) {
-      this.observe = (text, finding) => {
+      observe = (text, finding) => {
         if (this.seen.size >= MAX_FINGERPRINTS) return;
         const fingerprint = fingerprinter.fingerprint(text, finding);
         if (fingerprint !== undefined) this.seen.add(fingerprint);
       };
     }
+    this.policy = { options: settings.options, patterns: settings.patterns, observe };
     exchange.masking = this;
   }
 
@@ -92,11 +97,19 @@ class MaskingFilter<M extends ExchangeMessage> implements Filter<M>, MaskingReco
   }
 
   get promptCounts(): Readonly<MaskCounts> {
-    return this.prompted;
+    return this.prompted.cards;
   }
 
   get responseCounts(): Readonly<MaskCounts> {
     return this.holdback?.counts ?? emptyMaskCounts();
+  }
+
+  get promptPatternCounts(): Readonly<PatternCounts> {
+    return this.prompted.patterns;
+  }
+
+  get responsePatternCounts(): Readonly<PatternCounts> {
+    return this.holdback?.patternCounts ?? {};
   }
 
   get fingerprints(): readonly string[] {
@@ -124,10 +137,7 @@ class MaskingFilter<M extends ExchangeMessage> implements Filter<M>, MaskingReco
   private maskRequest(message: M): M {
     const texts = this.codec.requestTexts(message);
     if (texts === undefined) return message;
-    for (const piece of texts.pieces) {
-      const result = maskCardData(piece.bytes, this.settings.options, this.observe);
-      addMaskCounts(this.prompted, result.counts);
-    }
+    for (const piece of texts.pieces) maskText(piece.bytes, this.policy, this.prompted);
     return texts.finish?.(message) ?? message;
   }
 
@@ -139,7 +149,8 @@ class MaskingFilter<M extends ExchangeMessage> implements Filter<M>, MaskingReco
   onResponseMessage(message: M): MessageResult {
     if (this.failed) return HOLD;
     if (!this.responsesMasked()) return undefined;
-    const holdback = (this.holdback ??= new FrameHoldback(this.settings.options, this.observe));
+    const { options, observe, patterns } = this.policy;
+    const holdback = (this.holdback ??= new FrameHoldback(options, observe, patterns));
     let out: M[];
     try {
       const texts = this.codec.responseTexts(message);

@@ -3,6 +3,7 @@
 import type { GatewayConfig } from '../../config/gateway-config';
 import { CardFingerprinter } from '../../masking/card-fingerprint';
 import { resolveMaskOptions } from '../../masking/mask-options';
+import { compileMaskPattern } from '../../masking/pattern-masker';
 import type { MaskingSettings } from './masking-filter';
 
 /** The settings for `config`; undefined when no route masks anything, so no filter is built. */
@@ -16,5 +17,9 @@ export function maskingSettings(config: GatewayConfig): MaskingSettings | undefi
     unmaskedRoles: new Set(masking.unmaskedRoles),
     fingerprinter: fingerprintKey === undefined ? undefined : new CardFingerprinter(fingerprintKey),
     maxHeldBytes: masking.maxHeldBytes,
+    // Compiled here, not in the configuration: a frozen RegExp cannot keep its search position.
+    patterns: masking.patterns.map((pattern) =>
+      compileMaskPattern(pattern.name, pattern.regex, pattern.ignoreCase),
+    ),
   };
 }
