@@ -33,6 +33,7 @@ const FLAGS = {
   'demo-token-delay-ms': { type: 'string' },
   certs: { type: 'string' },
   insecure: { type: 'boolean' },
+  mask: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -65,6 +66,8 @@ Options:
                                from its CA and a token bound to it (infergate token issue)
       --insecure               without --config: cleartext listeners that authenticate nobody,
                                for benchmarks and trials on a trusted machine only
+      --mask WHAT              without --config: where card data is masked: both (default),
+                               prompts, responses or none
   -h, --help                   show this help
 
 When every listener is bound it logs one JSON line per listener with msg "listening",
@@ -89,8 +92,9 @@ the listener's name and its actual address.`,
       throw new ProxyError('ERR_USAGE', '--upstream and --config cannot be combined');
     }
     if (configFile !== undefined) {
-      if (flags.certs !== undefined || flags.insecure === true) {
-        throw new ProxyError('ERR_USAGE', '--certs and --insecure do not apply to --config');
+      if (flags.certs !== undefined || flags.insecure === true || flags.mask !== undefined) {
+        const message = '--certs, --insecure and --mask do not apply to --config';
+        throw new ProxyError('ERR_USAGE', message);
       }
       const config = loadConfigFile(configFile, env, overrides);
       return serve(config, createRootLogger(config.log.level));
@@ -100,7 +104,8 @@ the listener's name and its actual address.`,
       throw new ProxyError('ERR_USAGE', '--certs and --insecure cannot be combined');
     }
     const certsDir = flags.insecure === true ? undefined : (flags.certs ?? DEVELOPMENT_CERTS_DIR);
-    const start = new StartWithoutFile(env, overrides, certsDir);
+    const masking = flags.mask === undefined ? {} : { masking: { mask: flags.mask } };
+    const start = new StartWithoutFile(env, overrides, certsDir, masking);
     if (upstreams.length > 0) {
       const config = upstreamConfig(upstreams, start);
       return serve(config, start.logger(config));
@@ -123,9 +128,12 @@ class StartWithoutFile {
     private readonly env: Environment,
     private readonly overrides: ConfigOverrides,
     private readonly certsDir: string | undefined,
+    /** Sections the flags set besides the upstreams (`masking` from --mask). */
+    private readonly sections: Record<string, unknown>,
   ) {}
 
-  build(document: { upstreams: object[] }, origin?: ConfigOrigin): GatewayConfig {
+  build(upstreams: { upstreams: object[] }, origin?: ConfigOrigin): GatewayConfig {
+    const document = { ...upstreams, ...this.sections };
     const plain = buildConfig(document, this.env, this.overrides, origin);
     if (this.certsDir === undefined) return plain;
     this.identity ??= developmentIdentity(this.certsDir);

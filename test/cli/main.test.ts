@@ -66,6 +66,7 @@ const START_FLAGS = [
   '--demo-token-delay-ms',
   '--certs',
   '--insecure',
+  '--mask',
   '-h',
   '--help',
 ];
@@ -187,6 +188,19 @@ test('rejects --config together with --upstream with exit 2', async () => {
     result.stderr,
     'infergate start: --upstream and --config cannot be combined (ERR_USAGE)\n',
   );
+});
+
+test('rejects --mask with --config, and a --mask value that is not a direction', async () => {
+  const withConfig = await runCli('start', '--config', 'x.yaml', '--mask', 'none');
+  const unknown = await runCli('start', '--upstream', 'http://127.0.0.1:8000', '--mask', 'some');
+
+  assert.equal(withConfig.code, 2);
+  assert.equal(
+    withConfig.stderr,
+    'infergate start: --certs, --insecure and --mask do not apply to --config (ERR_USAGE)\n',
+  );
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /^ {2}masking\.mask: /m);
 });
 
 test('rejects a bad --upstream address as a configuration problem with exit 2', async () => {
