@@ -166,7 +166,7 @@ export const ERROR_CODES = {
     httpStatus: 502,
     grpcStatus: GrpcStatus.INTERNAL,
     description:
-      'a response could not be masked (more text undecided than the hold-back bound), so it was ended rather than passed on unmasked',
+      'a response could not be masked (a message the codec could not read, or more text undecided than the hold-back bound), so it was ended rather than passed on unmasked',
   },
   ERR_FILTER_EXCEPTION: {
     httpStatus: 500,

@@ -25,6 +25,7 @@ import {
   type MessageResult,
 } from '../../pipeline/filter';
 import { LocalReply } from '../../pipeline/local-reply';
+import { ProxyError } from '../../errors/proxy-error';
 
 /** Reads the texts of one exchange's messages; protocol knowledge lives here, not in the filter. */
 export interface MaskingCodec<M extends ExchangeMessage> {
@@ -157,7 +158,7 @@ class MaskingFilter<M extends ExchangeMessage> implements Filter<M>, MaskingReco
       if (texts === undefined && holdback.heldBytes === 0) return undefined;
       out = holdback.add(message, texts);
     } catch (err) {
-      return this.fail(LocalReply.fromError(err));
+      return this.fail(unreadableResponse(err, this.exchange.upstream));
     }
     if (holdback.heldBytes > this.settings.maxHeldBytes) {
       const text = `more than ${this.settings.maxHeldBytes} response bytes wait for undecided text`;
@@ -197,6 +198,19 @@ class MaskingFilter<M extends ExchangeMessage> implements Filter<M>, MaskingReco
     this.maskResponses = (direction === 'both' || direction === 'responses') && !unmasked;
     return this.maskResponses;
   }
+}
+
+/**
+ * The reply for a response message the codec could not read. The upstream is at fault, not the
+ * caller, so a codec's request-side status (INVALID_ARGUMENT, 400) must not reach the client:
+ * it is answered as a masking failure (INTERNAL, 502) naming the upstream, the codec's reason
+ * kept as the cause. Anything but a ProxyError is a bug and answers as one.
+ */
+function unreadableResponse(err: unknown, upstream: string | undefined): LocalReply {
+  if (!(err instanceof ProxyError)) return LocalReply.fromError(err);
+  const message = `a response of upstream "${upstream ?? ''}" could not be read for masking: ${err.message}`;
+  const error = new ProxyError('ERR_MASKING_FAILED', message, { cause: err });
+  return new LocalReply(error, 'masking_unreadable_response');
 }
 
 /** Builds the masking filter for a listener; `codec` reads its protocol's messages. */
