@@ -15,6 +15,8 @@ interface DecodedSpan {
   readonly span: JsonTextSpan;
   readonly piece: TextPiece;
   readonly original: Buffer;
+  /** The decoded text, which may hold lone surrogates that its UTF-8 form cannot. */
+  readonly text: string;
 }
 
 /**
@@ -34,10 +36,11 @@ export function jsonTextPieces<M>(
       pieces.push({ bytes: wire.subarray(span.start, span.end), stream: span.stream });
       continue;
     }
-    const bytes = Buffer.from(decodeJsonString(wire, span.start, span.end), 'utf8');
+    const text = decodeJsonString(wire, span.start, span.end);
+    const bytes = Buffer.from(text, 'utf8');
     const piece = { bytes, stream: span.stream };
     pieces.push(piece);
-    decoded.push({ span, piece, original: Buffer.from(bytes) });
+    decoded.push({ span, piece, original: Buffer.from(bytes), text });
   }
   if (decoded.length === 0) return { pieces };
   return {
@@ -57,11 +60,30 @@ export function jsonTextPieces<M>(
 function reencode(wire: Buffer, changed: readonly DecodedSpan[]): Buffer {
   const parts: Buffer[] = [];
   let pos = 0;
-  for (const { span, piece } of changed) {
+  for (const { span, piece, text } of changed) {
     parts.push(wire.subarray(pos, span.start));
-    parts.push(Buffer.from(JSON.stringify(piece.bytes.toString('utf8')).slice(1, -1), 'utf8'));
+    parts.push(Buffer.from(JSON.stringify(maskedText(text, piece.bytes)).slice(1, -1), 'utf8'));
     pos = span.end;
   }
   parts.push(wire.subarray(pos));
   return Buffer.concat(parts);
+}
+
+/**
+ * `text` with the masks of `masked`, its UTF-8 form after masking: character by character, a
+ * character whose bytes masking left alone is taken from `text`, so a lone surrogate (which
+ * JSON allows as an escape, and UTF-8 turns into U+FFFD) comes back as it was; one it masked
+ * becomes its mask bytes, which are ASCII.
+ */
+function maskedText(text: string, masked: Buffer): string {
+  let out = '';
+  let pos = 0;
+  for (const character of text) {
+    const length = Buffer.byteLength(character, 'utf8');
+    const original = Buffer.from(character, 'utf8');
+    const bytes = masked.subarray(pos, pos + length);
+    out += bytes.equals(original) ? character : bytes.toString('latin1');
+    pos += length;
+  }
+  return out;
 }
