@@ -1,6 +1,7 @@
-// Runs a scenario's rounds alternating between targets, so drift on the machine hits both.
+// Runs a scenario's rounds alternating between targets, so drift on the machine hits all alike.
 
 import type { BenchSettings } from './bench-settings';
+import type { TargetName } from './bench-targets';
 import { addCpuTimes, cpuTimesBetween, type CpuTimes } from './process-cpu';
 import {
   emptySamples,
@@ -13,12 +14,6 @@ import { ratePerSecond } from './stats';
 
 /** Width of the scenario id column of progress lines (`http-stream-c16`). */
 const ID_WIDTH = 15;
-
-/** The two things measured: the demo server called directly, and called through infergate. */
-export type TargetName = 'direct' | 'infergate';
-
-/** Targets in the order each round visits them. */
-export const TARGET_NAMES: readonly TargetName[] = ['direct', 'infergate'];
 
 /** One measured round of one target, kept to show drift between rounds. */
 export interface RoundRecord {
@@ -39,15 +34,17 @@ export interface TargetResult {
   cpuMs: CpuTimes | undefined;
 }
 
-/** A scenario's results for both targets. */
+/** A scenario's results for each target the run measured; the others are absent. */
 export interface ScenarioResult {
   readonly scenario: Scenario;
-  readonly targets: Record<TargetName, TargetResult>;
+  readonly targets: Partial<Record<TargetName, TargetResult>>;
 }
 
 /** What a scenario run needs besides the scenario and the settings. */
 export interface RoundContext {
-  readonly clients: Record<TargetName, TargetClients>;
+  /** The targets to measure, in the order each round visits them. */
+  readonly targets: readonly TargetName[];
+  readonly clients: Partial<Record<TargetName, TargetClients>>;
   /** CPU ms used so far by the client and each child process. */
   readonly readCpu: () => CpuTimes;
   /** Throws when the run must stop, for instance because a child process died. */
@@ -60,11 +57,18 @@ function emptyResult(): TargetResult {
   return { samples: emptySamples([]), rounds: [], cpuMs: undefined };
 }
 
+/** The clients of `target`; a target listed in the context without clients is a bug. */
+function clientsOf(context: RoundContext, target: TargetName): TargetClients {
+  const clients = context.clients[target];
+  if (clients === undefined) throw new Error(`no clients for the ${target} target`);
+  return clients;
+}
+
 async function warmUp(scenario: Scenario, settings: BenchSettings, context: RoundContext) {
   if (settings.warmupMs === 0) return;
-  for (const target of TARGET_NAMES) {
+  for (const target of context.targets) {
     context.progress(`${scenario.id.padEnd(ID_WIDTH)} warm-up    ${target}`);
-    await scenario.runRound(context.clients[target], settings.warmupMs);
+    await scenario.runRound(clientsOf(context, target), settings.warmupMs);
     context.checkHealthy();
   }
 }
@@ -77,7 +81,7 @@ async function measureRound(
   context: RoundContext,
 ): Promise<{ samples: RoundSamples; cpuMs: CpuTimes }> {
   const before = context.readCpu();
-  const samples = await scenario.runRound(context.clients[target], settings.durationMs);
+  const samples = await scenario.runRound(clientsOf(context, target), settings.durationMs);
   const cpuMs = cpuTimesBetween(before, context.readCpu());
 
   const rate = ratePerSecond(samples.completed, samples.elapsedMs).toFixed(1);
@@ -90,29 +94,35 @@ async function measureRound(
   return { samples, cpuMs };
 }
 
+/** Adds one measured round to a target's result. */
+function recordRound(result: TargetResult, round: number, samples: RoundSamples, cpuMs: CpuTimes) {
+  mergeSamples(result.samples, samples);
+  result.cpuMs = addCpuTimes(result.cpuMs, cpuMs);
+  const { completed, errors, elapsedMs } = samples;
+  const rate = ratePerSecond(completed, elapsedMs);
+  result.rounds.push({ round, completed, errors, elapsedMs, rate });
+}
+
 /**
  * Runs one unrecorded warm-up round per target, then `settings.rounds` measured rounds per
- * target in the order direct, infergate, direct, infergate, ...; merges each target's rounds.
- * Rejects only when `checkHealthy` throws; failed calls are counted, not thrown.
+ * target, visiting `context.targets` in turn (direct, infergate, masked, direct, ...); merges
+ * each target's rounds. Rejects only when `checkHealthy` throws (or a listed target has no
+ * clients); failed calls are counted, not thrown.
  */
 export async function runAlternatingRounds(
   scenario: Scenario,
   settings: BenchSettings,
   context: RoundContext,
 ): Promise<ScenarioResult> {
-  const targets = { direct: emptyResult(), infergate: emptyResult() };
+  const targets: Partial<Record<TargetName, TargetResult>> = {};
+  for (const target of context.targets) targets[target] = emptyResult();
   await warmUp(scenario, settings, context);
 
   for (let round = 1; round <= settings.rounds; round += 1) {
-    for (const target of TARGET_NAMES) {
+    for (const target of context.targets) {
       const { samples, cpuMs } = await measureRound(scenario, target, round, settings, context);
       context.checkHealthy();
-      const result = targets[target];
-      mergeSamples(result.samples, samples);
-      result.cpuMs = addCpuTimes(result.cpuMs, cpuMs);
-      const { completed, errors, elapsedMs } = samples;
-      const rate = ratePerSecond(completed, elapsedMs);
-      result.rounds.push({ round, completed, errors, elapsedMs, rate });
+      recordRound(targets[target]!, round, samples, cpuMs);
     }
   }
   return { scenario, targets };

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 
 /** How long and how hard one benchmark run drives each target. */
 export interface BenchSettings {
-  /** Measured rounds per target and scenario; rounds alternate direct, infergate, ... */
+  /** Measured rounds per target and scenario; rounds alternate direct, infergate, masked, ... */
   readonly rounds: number;
   /** Length of one measured round. */
   readonly durationMs: number;
@@ -14,8 +14,10 @@ export interface BenchSettings {
   readonly channels: number;
   /** --scenarios names (ids, families, protocols or `all`), resolved by the scenario catalog. */
   readonly scenarios: readonly string[];
-  /** Log level handed to the gateway; `info` keeps its per-exchange access line, as deployed. */
+  /** Log level handed to the gateways; `info` keeps their per-exchange access line, as deployed. */
   readonly gatewayLogLevel: string;
+  /** Whether the masking gateway (`masked` target) is started and measured; --no-masked. */
+  readonly masked: boolean;
   readonly quick: boolean;
 }
 
@@ -33,10 +35,11 @@ const FULL_SETTINGS: BenchSettings = {
   channels: 4,
   scenarios: ['all'],
   gatewayLogLevel: 'info',
+  masked: true,
   quick: false,
 };
 
-/** Sized so that all eight scenarios finish in about two minutes on a small machine. */
+/** Sized so that all eight scenarios finish in about three minutes on a small machine. */
 const QUICK_SETTINGS: BenchSettings = {
   ...FULL_SETTINGS,
   rounds: 2,
@@ -55,6 +58,7 @@ const FLAGS = {
   channels: { type: 'string' },
   scenarios: { type: 'string' },
   'gateway-log-level': { type: 'string' },
+  'no-masked': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -62,11 +66,16 @@ const FLAGS = {
 export const BENCH_USAGE = `Usage: npm run bench -- [options]
        node dist/bench/run.js [options]
 
-Measures what infergate costs on the gRPC and the HTTP path: the same clients (grpc-js, undici)
-drive the bundled demo model server directly and through infergate, in alternating rounds of
-one run.
+Measures what infergate costs on the gRPC and the HTTP path, and what card-data masking adds:
+the same clients (grpc-js, undici) drive the bundled demo model server directly (direct),
+through a gateway with masking off (infergate, --mask none) and through one that masks prompts
+and responses (masked, --mask both), in alternating rounds of one run. Before the scenarios,
+the masking engine is timed alone in the bench process.
 
-Scenarios (protocol, family, then ids):
+Sections and scenarios (protocol, family, then ids):
+  engine                                      the masking engine alone: one-shot MB/s on prose,
+                                              digit-dense and card-dense text; ns per streamed
+                                              6-byte chunk; each against its target
   grpc  unary        unary-c1 unary-c32       ModelInfer "echo", 1 KiB BYTES input
         stream       stream-c1 stream-c16     ModelStreamInfer "demo-chat", 256 tokens
   http  http-chat    http-chat-c1 http-chat-c32
@@ -76,20 +85,24 @@ Scenarios (protocol, family, then ids):
   The suffix -cN is the concurrency: requests or streams in flight in a closed loop.
 
 Options:
-      --quick                   about two minutes: ${QUICK_SETTINGS.rounds} rounds of ${QUICK_SETTINGS.durationMs} ms
-      --scenarios NAMES         comma list of the names above, or all (default all)
+      --quick                   about three minutes: ${QUICK_SETTINGS.rounds} rounds of ${QUICK_SETTINGS.durationMs} ms
+      --scenarios NAMES         comma list of the names above, or all (default: engine and
+                                every scenario); engine alone starts no child process
+      --no-masked               skip the masked target (and its gateway): direct and
+                                infergate only, for quick plain-proxy runs
       --rounds N                measured rounds per target, scenario (default ${FULL_SETTINGS.rounds})
       --duration-ms N           length of one round (default ${FULL_SETTINGS.durationMs})
       --warmup-ms N             unrecorded warm-up round per target, 0 for none
                                 (default ${FULL_SETTINGS.warmupMs})
       --channels N              gRPC connections (grpc-js channels) per target (default ${FULL_SETTINGS.channels});
                                 HTTP scenarios use one connection per request in flight
-      --gateway-log-level LEVEL the gateway's log level (default ${FULL_SETTINGS.gatewayLogLevel})
+      --gateway-log-level LEVEL both gateways' log level (default ${FULL_SETTINGS.gatewayLogLevel})
   -h, --help                    show this help
 
 Flags given with --quick override its values. Progress goes to stderr, the table to stdout,
 every figure to bench/results/bench-<timestamp>.json. Exit codes: 0 done without errors,
-1 a target failed to start or a call failed, 2 bad usage.`;
+1 a target failed to start or a call failed, 2 bad usage; a missed engine target is reported
+in the table, not an error.`;
 
 /** Reads an integer flag of at least `min` (0 or 1); undefined when absent. */
 function integerFlag(flag: string, value: string | undefined, min = 1): number | undefined {
@@ -146,6 +159,7 @@ export function parseBenchArgs(args: readonly string[]): BenchCommand {
     channels: integerFlag('channels', flags.channels) ?? base.channels,
     scenarios: scenarioList(flags.scenarios) ?? base.scenarios,
     gatewayLogLevel: logLevel(flags['gateway-log-level']) ?? base.gatewayLogLevel,
+    masked: flags['no-masked'] !== true,
   };
   return { help: false, settings };
 }

@@ -1,10 +1,11 @@
-// Turns both targets' samples into compared figures: direct, through infergate, added, ratio.
+// Turns the targets' samples into compared figures: each target's value, added time, ratios.
 
-import type { ScenarioResult, TargetName, TargetResult } from './alternating-rounds';
-import type { FigureKind } from './scenario';
+import type { ScenarioResult, TargetResult } from './alternating-rounds';
+import { TARGET_NAMES, type TargetName } from './bench-targets';
+import type { FigureKind, FigureSpec } from './scenario';
 import { summarize, type LatencySummary } from './stats';
 
-/** One figure of a scenario for both targets. */
+/** One figure of a scenario for every measured target. */
 export interface FigureComparison {
   readonly key: string;
   readonly label: string;
@@ -16,19 +17,51 @@ export interface FigureComparison {
   readonly added?: number;
   /** infergate / direct: below 1 is lost throughput, above 1 is added latency. */
   readonly ratio: number;
+  /** Through the masking gateway; absent when the run skipped it (--no-masked). */
+  readonly masked?: number;
+  /** Latency only: the time masking adds (masked - infergate), in the figure's unit. */
+  readonly maskedAdded?: number;
+  /** masked / infergate, the cost of masking alone: read as `ratio` is. */
+  readonly maskedRatio?: number;
+}
+
+/** A target's figure values; every figure NaN for a target the run did not measure. */
+function targetValues(result: ScenarioResult, target: TargetName): Record<string, number> {
+  const measured = result.targets[target];
+  return measured === undefined ? {} : result.scenario.measure(measured.samples);
+}
+
+/** The masked target's value and its comparison with the plain gateway's, when measured. */
+function maskedFields(spec: FigureSpec, masked: number | undefined, infergate: number) {
+  if (masked === undefined) return {};
+  const added = spec.kind === 'latency' ? { maskedAdded: masked - infergate } : {};
+  return { masked, ...added, maskedRatio: masked / infergate };
 }
 
 /** The compared figures of a scenario, in the scenario's order. */
 export function compareFigures(result: ScenarioResult): FigureComparison[] {
-  const { scenario, targets } = result;
-  const direct = scenario.measure(targets.direct.samples);
-  const infergate = scenario.measure(targets.infergate.samples);
+  const direct = targetValues(result, 'direct');
+  const infergate = targetValues(result, 'infergate');
+  const masked = result.targets.masked === undefined ? undefined : targetValues(result, 'masked');
 
-  return scenario.figures.map(({ key, label, kind, unit }) => {
+  return result.scenario.figures.map((spec) => {
+    const { key, label, kind, unit } = spec;
     const a = direct[key] ?? Number.NaN;
     const b = infergate[key] ?? Number.NaN;
+    const c = masked === undefined ? undefined : (masked[key] ?? Number.NaN);
     const added = kind === 'latency' ? { added: b - a } : {};
-    return { key, label, kind, unit, direct: a, infergate: b, ...added, ratio: b / a };
+    const withMasked = maskedFields(spec, c, b);
+    return {
+      key,
+      label,
+      kind,
+      unit,
+      direct: a,
+      infergate: b,
+      ...added,
+      ratio: b / a,
+      ...withMasked,
+    };
   });
 }
 
@@ -64,12 +97,25 @@ export function distributions(target: TargetResult): Record<string, LatencySumma
   return summaries;
 }
 
-/** Failed calls or streams per target over all scenarios. */
-export function errorTotals(results: readonly ScenarioResult[]): Record<TargetName, number> {
-  const totals: Record<TargetName, number> = { direct: 0, infergate: 0 };
-  for (const { targets } of results) {
-    totals.direct += targets.direct.samples.errors;
-    totals.infergate += targets.infergate.samples.errors;
+/** The targets measured in any of `results`, in round order. */
+export function measuredTargets(results: readonly ScenarioResult[]): TargetName[] {
+  return TARGET_NAMES.filter((name) => results.some((result) => result.targets[name]));
+}
+
+/** Failed calls or streams per measured target over all scenarios. */
+export function errorTotals(
+  results: readonly ScenarioResult[],
+): Partial<Record<TargetName, number>> {
+  const totals: Partial<Record<TargetName, number>> = {};
+  for (const name of measuredTargets(results)) {
+    let errors = 0;
+    for (const { targets } of results) errors += targets[name]?.samples.errors ?? 0;
+    totals[name] = errors;
   }
   return totals;
+}
+
+/** Failed calls or streams of all targets together. */
+export function errorSum(totals: Partial<Record<TargetName, number>>): number {
+  return Object.values(totals).reduce((sum, errors) => sum + (errors ?? 0), 0);
 }

@@ -1,10 +1,12 @@
-// The JSON results file: every figure, the settings, and a description of the machine.
+// The JSON results file: every figure, the engine's, the settings, and a description of the
+// machine.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TARGET_NAMES, type ScenarioResult, type TargetResult } from './alternating-rounds';
+import type { ScenarioResult, TargetResult } from './alternating-rounds';
 import type { BenchSettings } from './bench-settings';
+import { TARGET_NAMES } from './bench-targets';
 import {
   compareFigures,
   cpuMicrosPerCompleted,
@@ -12,6 +14,7 @@ import {
   distributions,
   errorTotals,
 } from './comparison';
+import type { EngineFigure } from './masking-engine';
 import { httpConnectionsFor } from './target-clients';
 import { ECHO_PAYLOAD_BYTES, STREAM_TOKENS } from './scenario-figures';
 
@@ -22,8 +25,11 @@ const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
  * Bumped whenever a field changes meaning, so old result files can still be told apart.
  * 2: HTTP scenarios, `protocol` per scenario, settings.scenarios, cpuMicrosPerCompleted,
  * files named bench-*.json.
+ * 3: the `masked` target (targets, figures' masked, maskedAdded and maskedRatio, errors, the
+ * `maskedGateway` CPU role and command), settings.masked, `engine`. The plain gateway runs
+ * `--mask none`, so its figures compare with version 2 files from before masking was on.
  */
-const RESULTS_FORMAT_VERSION = 2;
+const RESULTS_FORMAT_VERSION = 3;
 
 /** When and how the run went, besides the per-scenario results. */
 export interface RunFacts {
@@ -67,9 +73,11 @@ function targetJson(target: TargetResult) {
 
 function scenarioJson(result: ScenarioResult) {
   const { scenario, targets } = result;
-  const perTarget = Object.fromEntries(
-    TARGET_NAMES.map((name) => [name, targetJson(targets[name])]),
-  );
+  const perTarget: Record<string, ReturnType<typeof targetJson>> = {};
+  for (const name of TARGET_NAMES) {
+    const target = targets[name];
+    if (target !== undefined) perTarget[name] = targetJson(target);
+  }
   return {
     id: scenario.id,
     protocol: scenario.protocol,
@@ -90,9 +98,14 @@ function fileTimestamp(date: Date): string {
 
 /**
  * Writes bench/results/bench-<timestamp>.json (creating the folder) and returns its path.
- * Throws when the file cannot be written. NaN figures (no samples) are written as null.
+ * Throws when the file cannot be written. NaN figures (no samples) are written as null, and so is
+ * `engine` when the run skipped the engine section.
  */
-export function writeResults(facts: RunFacts, results: readonly ScenarioResult[]): string {
+export function writeResults(
+  facts: RunFacts,
+  engine: readonly EngineFigure[] | undefined,
+  results: readonly ScenarioResult[],
+): string {
   const httpConnections = httpConnectionsFor(results.map((result) => result.scenario));
   const document = {
     formatVersion: RESULTS_FORMAT_VERSION,
@@ -108,6 +121,7 @@ export function writeResults(facts: RunFacts, results: readonly ScenarioResult[]
     commands: facts.commands,
     machine: describeMachine(),
     errors: errorTotals(results),
+    engine: engine ?? null,
     scenarios: results.map(scenarioJson),
   };
   mkdirSync(RESULTS_DIR, { recursive: true });

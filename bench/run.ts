@@ -1,6 +1,7 @@
-// `npm run bench`: what infergate costs on the gRPC and HTTP paths, against the demo server.
+// `npm run bench`: what infergate and its card-data masking cost on the gRPC and HTTP paths,
+// against the demo server, and what the masking engine does alone.
 
-import { runAlternatingRounds, type ScenarioResult, type TargetName } from './alternating-rounds';
+import { runAlternatingRounds, type ScenarioResult } from './alternating-rounds';
 import {
   BENCH_USAGE,
   BenchUsageError,
@@ -8,14 +9,17 @@ import {
   type BenchCommand,
   type BenchSettings,
 } from './bench-settings';
-import { errorTotals } from './comparison';
+import { selectTargets, type TargetName } from './bench-targets';
+import { errorSum, errorTotals } from './comparison';
+import { measureMaskingEngine, type EngineFigure } from './masking-engine';
 import { readCpuTimes } from './process-cpu';
-import { BenchProcesses, type BenchProcess } from './processes';
+import { BenchProcesses } from './processes';
 import { formatTable } from './report-table';
 import { writeResults } from './report-json';
-import type { Scenario, ScenarioProtocol, TargetClients } from './scenario';
+import type { Scenario, TargetClients } from './scenario';
 import { createScenarios, selectScenarios } from './scenario-catalog';
 import { closeTargetClients, httpConnectionsFor, openTargetClients } from './target-clients';
+import { startTargets, type Targets } from './target-processes';
 
 /** Exit codes: 0 clean run, 1 a target failed to start or a call failed, 2 bad usage. */
 const EXIT_FAILURE = 1;
@@ -23,71 +27,43 @@ const EXIT_USAGE = 2;
 /** 128 + SIGINT, as a shell reports an interrupted command. */
 const EXIT_INTERRUPTED = 130;
 
-/** What a run does: its settings and the scenarios --scenarios picked, in run order. */
+/** What a run does: its settings, whether it times the engine, and the scenarios, in run order. */
 interface BenchPlan {
   readonly settings: BenchSettings;
+  readonly engine: boolean;
   readonly scenarios: readonly Scenario[];
 }
 
-/** The running demo server and gateway, with the addresses clients connect to. */
-interface Targets {
-  readonly demo: BenchProcess;
-  readonly gateway: BenchProcess;
-  /** 'host:port' of each target's gRPC and HTTP listener. */
-  readonly addresses: Record<TargetName, Record<ScenarioProtocol, string>>;
+/** What the scenarios part of a run measured, and the command lines it ran. */
+interface ScenarioRun {
+  readonly results: ScenarioResult[];
   readonly commands: Record<string, readonly string[]>;
 }
+
+type ClientsByTarget = Partial<Record<TargetName, TargetClients>>;
 
 function progress(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
 }
 
-function listening(
-  name: string,
-  child: BenchProcess,
-  addresses: Record<ScenarioProtocol, string>,
-): void {
-  progress(
-    `${name} listening on gRPC ${addresses.grpc}, HTTP ${addresses.http} (pid ${child.pid})`,
-  );
-}
-
-/** Starts the demo server (both sides), then the gateway in front of both of its sides. */
-async function startTargets(processes: BenchProcesses, settings: BenchSettings): Promise<Targets> {
-  const demoArgs = ['demo-server', '--port', '0', '--http-port', '0', '--token-delay-ms', '0'];
-  const demo = await processes.start('demo-server', demoArgs, ['demo', 'demo-http']);
-  const direct = { grpc: demo.addresses.get('demo')!, http: demo.addresses.get('demo-http')! };
-  listening('demo server', demo, direct);
-
-  const gatewayArgs = ['start', '--upstream', `grpc://${direct.grpc}`];
-  gatewayArgs.push('--upstream', `http://${direct.http}`, '--grpc-port', '0', '--http-port', '0');
-  gatewayArgs.push('--admin-port', '0', '--log-level', settings.gatewayLogLevel);
-  // The plain proxy path: cleartext, no certificates or tokens, as the demo server is reached.
-  gatewayArgs.push('--insecure');
-  const gateway = await processes.start('gateway', gatewayArgs, ['grpc', 'http', 'admin']);
-  const infergate = { grpc: gateway.addresses.get('grpc')!, http: gateway.addresses.get('http')! };
-  listening('infergate', gateway, infergate);
-
-  const commands = { demo: demoArgs, gateway: gatewayArgs };
-  return { demo, gateway, addresses: { direct, infergate }, commands };
-}
-
-/** Runs every planned scenario in turn against both targets' clients. */
+/** Runs every planned scenario in turn against every target's clients. */
 async function runScenarios(
   plan: BenchPlan,
   targets: Targets,
-  clients: Record<TargetName, TargetClients>,
+  clients: ClientsByTarget,
 ): Promise<ScenarioResult[]> {
-  const pids = new Map([
-    ['demo', targets.demo.pid],
-    ['gateway', targets.gateway.pid],
-  ]);
   const checkHealthy = () => {
-    for (const child of [targets.demo, targets.gateway]) {
+    for (const child of targets.children) {
       if (child.exited()) throw new Error(`${child.name} exited during the run`);
     }
   };
-  const context = { clients, readCpu: () => readCpuTimes(pids), checkHealthy, progress };
+  const context = {
+    targets: targets.endpoints.map((endpoint) => endpoint.target),
+    clients,
+    readCpu: () => readCpuTimes(targets.pids),
+    checkHealthy,
+    progress,
+  };
 
   const results: ScenarioResult[] = [];
   for (const scenario of plan.scenarios) {
@@ -96,42 +72,60 @@ async function runScenarios(
   return results;
 }
 
-/** Opens both targets' clients alike; on a failure closes those already open, then rejects. */
-async function openClients(
-  plan: BenchPlan,
-  targets: Targets,
-): Promise<Record<TargetName, TargetClients>> {
+async function closeClients(clients: ClientsByTarget): Promise<void> {
+  for (const opened of Object.values(clients)) await closeTargetClients(opened);
+}
+
+/** Opens every target's clients alike; on a failure closes those already open, then rejects. */
+async function openClients(plan: BenchPlan, targets: Targets): Promise<ClientsByTarget> {
   const { channels } = plan.settings;
   const connections = httpConnectionsFor(plan.scenarios);
-  const { direct, infergate } = targets.addresses;
-  const directClients = await openTargetClients('demo server', direct, channels, connections);
+  const clients: ClientsByTarget = {};
   try {
-    const gatewayClients = await openTargetClients('infergate', infergate, channels, connections);
-    return { direct: directClients, infergate: gatewayClients };
+    for (const { target, label, addresses } of targets.endpoints) {
+      clients[target] = await openTargetClients(label, addresses, channels, connections);
+    }
+    return clients;
   } catch (err) {
-    await closeTargetClients(directClients);
+    await closeClients(clients);
     throw err;
   }
 }
 
-/** Starts both targets, measures, prints and writes the results; resolves with the exit code. */
+/** Starts the targets, opens their clients and runs the scenarios; always closes the clients. */
+async function measureScenarios(plan: BenchPlan, processes: BenchProcesses): Promise<ScenarioRun> {
+  const { settings } = plan;
+  const options = { logLevel: settings.gatewayLogLevel, progress };
+  const targets = await startTargets(processes, selectTargets(settings.masked), options);
+  const clients = await openClients(plan, targets);
+  try {
+    return { results: await runScenarios(plan, targets, clients), commands: targets.commands };
+  } finally {
+    await closeClients(clients);
+  }
+}
+
+/** Times the masking engine alone, before any child starts, so it has a core to itself. */
+function measureEngine(): EngineFigure[] {
+  progress('timing the masking engine alone (best of 5 passes per figure)');
+  return measureMaskingEngine(progress);
+}
+
+/** Measures what the plan asks, prints and writes the results; resolves with the exit code. */
 async function runBench(plan: BenchPlan, processes: BenchProcesses): Promise<number> {
   const { settings } = plan;
   const startedAt = new Date();
-  const targets = await startTargets(processes, settings);
-  const clients = await openClients(plan, targets);
-  try {
-    const results = await runScenarios(plan, targets, clients);
 
-    process.stdout.write(`${formatTable(settings, results)}\n`);
-    const facts = { startedAt, finishedAt: new Date(), settings, commands: targets.commands };
-    progress(`results written to ${writeResults(facts, results)}`);
-    const totals = errorTotals(results);
-    return totals.direct + totals.infergate === 0 ? 0 : EXIT_FAILURE;
-  } finally {
-    await closeTargetClients(clients.direct);
-    await closeTargetClients(clients.infergate);
-  }
+  const engine = plan.engine ? measureEngine() : undefined;
+  const { results, commands } =
+    plan.scenarios.length > 0
+      ? await measureScenarios(plan, processes)
+      : { results: [], commands: {} };
+
+  process.stdout.write(`${formatTable(settings, engine, results)}\n`);
+  const facts = { startedAt, finishedAt: new Date(), settings, commands };
+  progress(`results written to ${writeResults(facts, engine, results)}`);
+  return errorSum(errorTotals(results)) === 0 ? 0 : EXIT_FAILURE;
 }
 
 /** Ctrl-C or SIGTERM stops the children before exiting; a second signal exits at once. */
@@ -140,7 +134,7 @@ function stopOnSignals(processes: BenchProcesses): void {
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(EXIT_INTERRUPTED);
     stopping = true;
-    progress(`${signal}: stopping the demo server and the gateway`);
+    progress(`${signal}: stopping the demo server and the gateways`);
     void processes.stopAll().finally(() => process.exit(EXIT_INTERRUPTED));
   };
   process.on('SIGINT', onSignal);
@@ -151,8 +145,8 @@ function stopOnSignals(processes: BenchProcesses): void {
 function planBench(args: readonly string[]): BenchPlan | 'help' {
   const command: BenchCommand = parseBenchArgs(args);
   if (command.help) return 'help';
-  const scenarios = selectScenarios(createScenarios(), command.settings.scenarios);
-  return { settings: command.settings, scenarios };
+  const { engine, scenarios } = selectScenarios(createScenarios(), command.settings.scenarios);
+  return { settings: command.settings, engine, scenarios };
 }
 
 /** Parses `args`, runs the benchmark, and always stops the child processes it started. */

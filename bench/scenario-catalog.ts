@@ -1,4 +1,5 @@
-// Every scenario the benchmark knows, in run order, and the --scenarios names that pick them.
+// Every scenario the benchmark knows, in run order, and the --scenarios names that pick them
+// (and the masking engine section, which runs before them).
 
 import { BenchUsageError } from './bench-settings';
 import { httpChatScenario } from './http-chat-scenario';
@@ -7,8 +8,17 @@ import type { Scenario } from './scenario';
 import { streamScenario } from './stream-scenario';
 import { unaryScenario } from './unary-scenario';
 
-/** The --scenarios name that selects every scenario. */
+/** The --scenarios name that selects every scenario and the engine section. */
 export const ALL_SCENARIOS = 'all';
+
+/** The --scenarios name that selects the masking engine section (`masking-engine.ts`). */
+export const ENGINE_SECTION = 'engine';
+
+/** What --scenarios picked: the engine section or not, and the scenarios in run order. */
+export interface BenchSelection {
+  readonly engine: boolean;
+  readonly scenarios: Scenario[];
+}
 
 /** Every scenario, gRPC first, in the order a run goes through them. */
 export function createScenarios(): Scenario[] {
@@ -36,7 +46,7 @@ function selects(name: string, scenario: Scenario): boolean {
 
 /** Every name --scenarios accepts for `scenarios`, broadest first. */
 export function scenarioNames(scenarios: readonly Scenario[]): string[] {
-  const names = [ALL_SCENARIOS];
+  const names = [ALL_SCENARIOS, ENGINE_SECTION];
   for (const scenario of scenarios) names.push(scenario.protocol);
   for (const scenario of scenarios) names.push(scenario.family);
   for (const scenario of scenarios) names.push(scenario.id);
@@ -44,17 +54,23 @@ export function scenarioNames(scenarios: readonly Scenario[]): string[] {
 }
 
 /**
- * The scenarios any of `names` picks, in run order and each once. Throws BenchUsageError for a
- * name that picks nothing, naming the accepted ones.
+ * What `names` picks: the engine section when `all` or `engine` is named, and the scenarios any
+ * name picks, in run order and each once. Throws BenchUsageError for a name that picks nothing,
+ * naming the accepted ones.
  */
 export function selectScenarios(
   scenarios: readonly Scenario[],
   names: readonly string[],
-): Scenario[] {
-  const unknown = names.filter((name) => !scenarios.some((scenario) => selects(name, scenario)));
+): BenchSelection {
+  const unknown = names.filter(
+    (name) => name !== ENGINE_SECTION && !scenarios.some((scenario) => selects(name, scenario)),
+  );
   if (unknown.length > 0) {
     const accepted = scenarioNames(scenarios).join(', ');
     throw new BenchUsageError(`--scenarios "${unknown.join(',')}" is not one of ${accepted}`);
   }
-  return scenarios.filter((scenario) => names.some((name) => selects(name, scenario)));
+  return {
+    engine: names.includes(ALL_SCENARIOS) || names.includes(ENGINE_SECTION),
+    scenarios: scenarios.filter((scenario) => names.some((name) => selects(name, scenario))),
+  };
 }

@@ -1,0 +1,167 @@
+// The masking engine alone, in the bench process without sockets or children: one-shot
+// throughput on three kinds of text and the streaming masker's cost per small chunk.
+
+import { maskCardData } from '../src/masking/card-masker';
+import { StreamMasker } from '../src/masking/stream-masker';
+
+/**
+ * Each probe keeps the best of this many passes, so a pass slowed by the JIT or by a neighbour on
+ * the machine does not count.
+ */
+const PASSES = 5;
+
+/** Prose without a digit: the common case, which every exchange pays for. */
+const PROSE_UNIT = 'The quick brown fox jumps over the lazy dog, and then it rests. ';
+/** Dates, times, amounts and a 16-digit reference that fails the Luhn check: digits, no card. */
+const DENSE_UNIT =
+  'At 2024-01-01 12:30:45 qty 12 at 19.99, ref 4111 1111 1111 1112, id 1704067200000. ';
+/** A valid test card number in every 72-byte unit, so masking writes all the time. */
+const CARDS_UNIT = 'Order 2024-01-01 qty 12 at 19.99, ref 4111 1111 1111 1111, id 12345678. ';
+/** A streamed token without digits, about what a model server sends per event. */
+const CLEAN_CHUNK = ' token';
+
+const MIB = 1 << 20;
+/** Decimal megabytes, as throughput targets are stated. */
+const BYTES_PER_MB = 1e6;
+const NS_PER_S = 1e9;
+
+/** What a figure must reach: at least `value` (throughput) or below `value` (time per call). */
+export interface EngineTarget {
+  readonly bound: 'atLeast' | 'below';
+  readonly value: number;
+}
+
+/** One measured figure of the engine, with its target and whether this run met it. */
+export interface EngineFigure {
+  readonly key: string;
+  readonly label: string;
+  readonly unit: 'MB/s' | 'ns/chunk';
+  readonly value: number;
+  /** Absent for a figure reported without a target (the card-dense text). */
+  readonly target?: EngineTarget;
+  readonly met?: boolean;
+}
+
+/** A probe: what it measures, how to run one call of it, and what one call processes. */
+interface EngineProbe {
+  readonly key: string;
+  readonly label: string;
+  readonly unit: EngineFigure['unit'];
+  readonly target?: EngineTarget;
+  /** Bytes one call masks, for MB/s; 0 for a figure in ns per call (chunk). */
+  readonly bytes: number;
+  readonly callsPerPass: number;
+  /** Builds the inputs once (outside the timing) and returns one call. */
+  readonly prepare: () => () => void;
+}
+
+/** `unit` repeated and cut to exactly `bytes` bytes (every unit is ASCII). */
+function repeatedText(unit: string, bytes: number): Buffer {
+  return Buffer.from(unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes));
+}
+
+/** Masking one clean buffer writes nothing to it, so one buffer serves every call. */
+function oneShotClean(unit: string, bytes: number): () => () => void {
+  return () => {
+    const text = repeatedText(unit, bytes);
+    return () => maskCardData(text);
+  };
+}
+
+/**
+ * Masking writes into the buffer, so each call first restores the original text; the copy runs at
+ * memory speed and is counted in, which understates the masker by a few percent at most.
+ */
+function oneShotCards(bytes: number): () => () => void {
+  return () => {
+    const original = repeatedText(CARDS_UNIT, bytes);
+    const copy = Buffer.alloc(original.length);
+    return () => {
+      original.copy(copy);
+      maskCardData(copy);
+    };
+  };
+}
+
+/** One masker for all calls: a long stream of clean tokens, each released by its own push. */
+function streamPush(): () => void {
+  const chunk = Buffer.from(CLEAN_CHUNK);
+  const masker = new StreamMasker();
+  return () => masker.push(chunk);
+}
+
+const PROBES: readonly EngineProbe[] = [
+  {
+    key: 'oneShotProse',
+    label: 'one-shot clean prose, 16 MiB',
+    unit: 'MB/s',
+    target: { bound: 'atLeast', value: 1_000 },
+    bytes: 16 * MIB,
+    callsPerPass: 5,
+    prepare: oneShotClean(PROSE_UNIT, 16 * MIB),
+  },
+  {
+    key: 'oneShotDigitDense',
+    label: 'one-shot digit-dense, no card, 4 MiB',
+    unit: 'MB/s',
+    target: { bound: 'atLeast', value: 300 },
+    bytes: 4 * MIB,
+    callsPerPass: 3,
+    prepare: oneShotClean(DENSE_UNIT, 4 * MIB),
+  },
+  {
+    key: 'oneShotCards',
+    label: 'one-shot a card every 72 B, 4 MiB',
+    unit: 'MB/s',
+    bytes: 4 * MIB,
+    callsPerPass: 3,
+    prepare: oneShotCards(4 * MIB),
+  },
+  {
+    key: 'streamPushCleanChunk',
+    label: 'stream push, 6-byte clean chunk',
+    unit: 'ns/chunk',
+    target: { bound: 'below', value: 1_000 },
+    bytes: 0,
+    callsPerPass: 200_000,
+    prepare: streamPush,
+  },
+];
+
+/** Seconds per call of `call`, the best of PASSES passes of `calls` calls each. */
+function bestSecondsPerCall(calls: number, call: () => void): number {
+  let best = Infinity;
+  for (let pass = 0; pass < PASSES; pass += 1) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i += 1) call();
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / NS_PER_S / calls);
+  }
+  return best;
+}
+
+function meets(target: EngineTarget, value: number): boolean {
+  return target.bound === 'atLeast' ? value >= target.value : value < target.value;
+}
+
+function measureProbe(probe: EngineProbe): EngineFigure {
+  const seconds = bestSecondsPerCall(probe.callsPerPass, probe.prepare());
+  const value =
+    probe.unit === 'ns/chunk' ? seconds * NS_PER_S : probe.bytes / seconds / BYTES_PER_MB;
+
+  const { key, label, unit, target } = probe;
+  if (target === undefined) return { key, label, unit, value };
+  return { key, label, unit, value, target, met: meets(target, value) };
+}
+
+/**
+ * Measures every engine figure in turn, synchronously: run it before any child starts, so the
+ * engine has a core to itself. `progress` gets one line per figure. Never throws for a slow
+ * engine; a missed target is reported in the figure.
+ */
+export function measureMaskingEngine(progress: (line: string) => void): EngineFigure[] {
+  return PROBES.map((probe) => {
+    const figure = measureProbe(probe);
+    progress(`engine          ${probe.label.padEnd(36)} ${figure.value.toFixed(0)} ${figure.unit}`);
+    return figure;
+  });
+}
