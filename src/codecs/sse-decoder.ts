@@ -97,25 +97,31 @@ export class SseDecoder {
   /** Emits the events that end in `chunk` from `from`; returns where the unfinished tail starts. */
   private scan(chunk: Buffer, from: number, onEvent: SseEventSink): number {
     let start = from;
+    // Only line ends change the state, so the scan jumps between them with indexOf (memchr); a
+    // CR is rare, so its position is kept until the scan passes it.
+    let cr = chunk.indexOf(CR, from);
     for (let i = from; i < chunk.length; i++) {
-      const byte = chunk[i];
-      if (byte === LF) {
+      if (cr !== -1 && cr < i) cr = chunk.indexOf(CR, i);
+      const lf = chunk.indexOf(LF, i);
+      const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      if (end !== i) {
+        this.atLineStart = false;
+        this.afterCr = false;
+      }
+      if (end === -1) break;
+      i = end;
+      if (chunk[i] === LF) {
         if (this.afterCr) this.afterCr = false;
         else if (this.atLineStart) start = this.emit(chunk, start, i + 1, onEvent);
         else this.atLineStart = true;
-      } else if (byte === CR) {
-        if (!this.atLineStart) {
-          this.atLineStart = true;
-          this.afterCr = true;
-        } else if (i + 1 === chunk.length) {
-          this.awaitingLf = true;
-        } else {
-          if (chunk[i + 1] === LF) i++;
-          start = this.emit(chunk, start, i + 1, onEvent);
-        }
+      } else if (!this.atLineStart) {
+        this.atLineStart = true;
+        this.afterCr = true;
+      } else if (i + 1 === chunk.length) {
+        this.awaitingLf = true;
       } else {
-        this.atLineStart = false;
-        this.afterCr = false;
+        if (chunk[i + 1] === LF) i++;
+        start = this.emit(chunk, start, i + 1, onEvent);
       }
     }
     return start;

@@ -48,9 +48,12 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 export function parseSseBlock(bytes: Buffer, atStreamStart: boolean): SseEventBytes {
   const fields = new BlockFields();
   let pos = atStreamStart && bytes.subarray(0, 3).equals(BOM) ? 3 : 0;
+  // Line ends are found with indexOf (memchr); a CR is rare, so its position is kept until passed.
+  let cr = bytes.indexOf(CR, pos);
   while (pos < bytes.length) {
-    let lineEnd = pos;
-    while (lineEnd < bytes.length && bytes[lineEnd] !== LF && bytes[lineEnd] !== CR) lineEnd++;
+    if (cr !== -1 && cr < pos) cr = bytes.indexOf(CR, pos);
+    const lf = bytes.indexOf(LF, pos);
+    const lineEnd = lineEndOf(lf, cr, bytes.length);
     if (lineEnd === pos) break;
     fields.readLine(bytes, pos, lineEnd);
     pos = lineEnd + (bytes[lineEnd] === CR && bytes[lineEnd + 1] === LF ? 2 : 1);
@@ -76,24 +79,40 @@ class BlockFields {
   /** §9.2.6: a comment, `name: value` (one space trimmed), or a bare name with value ''. */
   readLine(bytes: Buffer, start: number, end: number): void {
     if (bytes[start] === COLON) return;
-    let colon = start;
-    while (colon < end && bytes[colon] !== COLON) colon++;
+    const found = bytes.indexOf(COLON, start);
+    const colon = found !== -1 && found < end ? found : end;
     let value = colon < end ? colon + 1 : end;
     if (value < end && bytes[value] === SPACE) value++;
 
     this.hasField = true;
     const length = colon - start;
-    if (length === 4 && bytes.toString('latin1', start, colon) === 'data') {
+    if (length === 4 && isName(bytes, start, DATA_NAME)) {
       this.data.push({ start: value, end });
-    } else if (length === 5 && bytes.toString('latin1', start, colon) === 'event') {
+    } else if (length === 5 && isName(bytes, start, EVENT_NAME)) {
       this.type = bytes.toString('utf8', value, end);
-    } else if (length === 2 && bytes.toString('latin1', start, colon) === 'id') {
+    } else if (length === 2 && isName(bytes, start, ID_NAME)) {
       if (!bytes.subarray(value, end).includes(0)) this.id = bytes.toString('utf8', value, end);
-    } else if (length === 5 && bytes.toString('latin1', start, colon) === 'retry') {
+    } else if (length === 5 && isName(bytes, start, RETRY_NAME)) {
       if (isAsciiDigits(bytes, value, end))
         this.retry = Number(bytes.toString('latin1', value, end));
     }
   }
+}
+
+const DATA_NAME = Buffer.from('data');
+const EVENT_NAME = Buffer.from('event');
+const ID_NAME = Buffer.from('id');
+const RETRY_NAME = Buffer.from('retry');
+
+/** Whether the field name at `start` is `name`; the caller has checked its length. */
+function isName(bytes: Buffer, start: number, name: Buffer): boolean {
+  return bytes.compare(name, 0, name.length, start, start + name.length) === 0;
+}
+
+/** The first line end: the earlier of an LF and a CR position (-1 for none), else `length`. */
+function lineEndOf(lf: number, cr: number, length: number): number {
+  if (lf === -1) return cr === -1 ? length : cr;
+  return cr === -1 ? lf : Math.min(lf, cr);
 }
 
 function isAsciiDigits(bytes: Buffer, start: number, end: number): boolean {

@@ -57,7 +57,7 @@ export class StreamMasker {
   private cards: Finding[] = [];
   private anchorEnd = -Infinity;
   /** The original bytes just before the undecided text. */
-  private before: Buffer = EMPTY;
+  private readonly before = new ContextWindow(CONTEXT_BYTES);
   private pushedBytes = 0;
   private readonly maskCounts = emptyMaskCounts();
 
@@ -112,7 +112,7 @@ export class StreamMasker {
     this.runState = RunState.None;
     this.cards = [];
     this.anchorEnd = -Infinity;
-    this.before = EMPTY;
+    this.before.clear();
     this.pushedBytes = 0;
     return rest;
   }
@@ -131,7 +131,7 @@ export class StreamMasker {
    */
   private decide(text: Buffer, final: boolean): void {
     const base = this.pendingStart;
-    const before = this.before;
+    const before = this.before.bytes();
     const cards = detectCardNumbers(text, {
       from: this.cardStart - base,
       final,
@@ -154,7 +154,7 @@ export class StreamMasker {
     this.dataStart = base + data.decidedEnd;
     this.runState = cards.state;
     this.anchorEnd = base + data.anchorEnd;
-    this.before = contextBefore(before, text, decidedEnd);
+    this.before.append(text, decidedEnd);
     this.pending = decidedEnd === text.length ? EMPTY : Buffer.from(text.subarray(decidedEnd));
     this.pendingStart = base + decidedEnd;
     this.keepAnchors(cards.findings, base);
@@ -222,9 +222,37 @@ function shifted(card: Finding, delta: number): Finding {
   return { ...card, start: card.start + delta, end: card.end + delta };
 }
 
-/** The last CONTEXT_BYTES original bytes before offset `end` of `text`, `before` preceding it. */
-function contextBefore(before: Buffer, text: Buffer, end: number): Buffer {
-  if (end >= CONTEXT_BYTES) return Buffer.from(text.subarray(end - CONTEXT_BYTES, end));
-  if (end === 0) return before;
-  return Buffer.concat([before, text.subarray(0, end)]).subarray(-CONTEXT_BYTES);
+/**
+ * The last `size` bytes of a text, kept in one buffer that is shifted in place, so the small
+ * chunks of a token stream cost no allocation. The bytes lie right-aligned in the buffer.
+ */
+class ContextWindow {
+  private readonly buffer: Buffer;
+  private length = 0;
+
+  constructor(private readonly size: number) {
+    this.buffer = Buffer.alloc(size);
+  }
+
+  /** The kept bytes; a view that the next `append` or `clear` changes. */
+  bytes(): Buffer {
+    return this.buffer.subarray(this.size - this.length);
+  }
+
+  /** Appends `text[0, end)`, keeping the last `size` bytes. */
+  append(text: Uint8Array, end: number): void {
+    const { buffer, size } = this;
+    if (end >= size) {
+      buffer.set(text.subarray(end - size, end));
+      this.length = size;
+      return;
+    }
+    buffer.copyWithin(0, end, size);
+    buffer.set(text.subarray(0, end), size - end);
+    this.length = Math.min(size, this.length + end);
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
 }

@@ -21,6 +21,7 @@ import {
   decodeTritonInferResponse,
   type TritonTextSpan,
 } from '../../codecs/triton-http-infer-codec';
+import { JsonEventTemplate } from '../../codecs/json-event-template';
 import { ProxyError } from '../../errors/proxy-error';
 import type { FrameTexts, TextPiece } from '../../masking/frame-holdback';
 import type { Exchange } from '../../pipeline/exchange';
@@ -34,6 +35,10 @@ const BODY_STREAM = 'body/';
 
 /** Reads the masking texts of one HTTP exchange, by its operation. */
 class HttpMaskingCodec implements MaskingCodec<HttpMessage> {
+  /** The last event with one streamed text, which the next events of a stream usually repeat. */
+  private readonly template = new JsonEventTemplate();
+  private templateStream: string | undefined;
+
   constructor(private readonly exchange: Exchange) {}
 
   requestTexts(message: HttpMessage): FrameTexts<HttpMessage> | undefined {
@@ -68,19 +73,57 @@ class HttpMaskingCodec implements MaskingCodec<HttpMessage> {
   }
 
   private eventTexts(message: HttpMessage & { kind: 'sse-event' }): FrameTexts<HttpMessage> {
+    const repeated = this.template.match(message.frame);
+    if (repeated !== undefined) {
+      const bytes = message.frame.subarray(repeated.start, repeated.end);
+      return { pieces: [{ bytes, stream: this.templateStream }], ...NO_END };
+    }
+    const texts = this.decodeEvent(message);
+    this.rememberShape(message.frame, texts);
+    return this.eventPieces(message.frame, texts);
+  }
+
+  /** The event's texts as spans, read by the operation's codec. */
+  private decodeEvent(message: HttpMessage & { kind: 'sse-event' }): EventSpans {
     const operation = this.exchange.operation;
     if (isOpenAIOperation(operation) && isOpenAIStreamOperation(operation)) {
       const facts = decodeOpenAIEvent(message.event, operation);
-      const pieces = jsonTextPieces(message.frame, facts.texts, rebuildEvent);
-      return { ...pieces, endedStreams: facts.endedStreams, endsAll: facts.terminal };
+      return { pieces: facts.texts, endedStreams: facts.endedStreams, endsAll: facts.terminal };
     }
     if (operation === 'triton.generate_stream') {
       const facts = decodeTritonGenerateEvent(message.event);
       // Triton writes each output as a top-level field of every event: a field is one text.
-      const spans = facts.texts.map((span) => ({ ...span, stream: `${span.path}/` }));
-      return { ...jsonTextPieces(message.frame, spans, rebuildEvent), ...NO_END };
+      const pieces = facts.texts.map((span) => ({ ...span, stream: `${span.path}/` }));
+      return { pieces, ...NO_END };
     }
-    return { pieces: [{ bytes: message.frame, stream: BODY_STREAM }], ...NO_END };
+    const whole = { path: '', start: 0, end: message.frame.length, escaped: false };
+    return { pieces: [{ ...whole, stream: BODY_STREAM }], ...NO_END, unread: true };
+  }
+
+  private eventPieces(frame: Buffer, texts: EventSpans): FrameTexts<HttpMessage> {
+    if (texts.unread === true)
+      return { pieces: [{ bytes: frame, stream: BODY_STREAM }], ...NO_END };
+    const pieces = jsonTextPieces(frame, texts.pieces, rebuildEvent);
+    return { ...pieces, endedStreams: texts.endedStreams, endsAll: texts.endsAll };
+  }
+
+  /**
+   * Remembers an event with one plain streamed text and nothing that ends a stream, so the
+   * events that repeat it but for that text (a chat stream's deltas) are read without a scan.
+   */
+  private rememberShape(frame: Buffer, texts: EventSpans): void {
+    const [only, ...others] = texts.pieces;
+    const repeatable =
+      only !== undefined &&
+      others.length === 0 &&
+      !only.escaped &&
+      only.stream !== undefined &&
+      texts.unread !== true &&
+      texts.endedStreams.length === 0 &&
+      !texts.endsAll;
+    if (!repeatable) return this.template.forget();
+    this.template.remember(frame, only.start, only.end);
+    this.templateStream = only.stream;
   }
 
   private bodyTexts(
@@ -107,6 +150,14 @@ class HttpMaskingCodec implements MaskingCodec<HttpMessage> {
 }
 
 const NO_END = { endedStreams: [], endsAll: false } as const;
+
+/** An event's text spans and the streams it ends; `unread` for an event of no known shape. */
+interface EventSpans {
+  readonly pieces: readonly StreamedSpan[];
+  readonly endedStreams: readonly string[];
+  readonly endsAll: boolean;
+  readonly unread?: boolean;
+}
 
 function isOpenAIOperation(operation: string): operation is OpenAIOperation {
   return OPENAI_OPERATIONS.has(operation);

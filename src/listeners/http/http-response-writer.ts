@@ -20,6 +20,9 @@ const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 export class HttpResponseWriter {
   private framing: BodyFraming = 'length';
   private corked = false;
+  /** Body bytes written in this tick, not yet handed to the socket. */
+  private readonly pending: Buffer[] = [];
+  private pendingBytes = 0;
   headSent = false;
   ended = false;
 
@@ -37,17 +40,33 @@ export class HttpResponseWriter {
   }
 
   /**
-   * Writes body bytes; chunked framing wraps each write in one chunk. Writes made in the same
-   * tick (several SSE events from one upstream read) leave in one system call: the socket is
-   * corked until the tick ends.
+   * Writes body bytes; returns false when the socket's buffer is full. Bytes written in the same
+   * tick (several SSE events from one upstream read) leave together at the end of the tick, in
+   * one chunk of chunked framing and one system call, and views that lie next to each other in
+   * memory (events cut from one upstream read and passed on unchanged) as one buffer.
    */
   write(chunk: Buffer): boolean {
     if (chunk.length === 0) return true;
     this.corkForTick();
-    if (this.framing !== 'chunked') return this.socket.write(chunk);
-    this.socket.write(`${chunk.length.toString(16)}${CRLF}`, 'latin1');
-    this.socket.write(chunk);
-    return this.socket.write(CRLF, 'latin1');
+    const last = this.pending[this.pending.length - 1];
+    if (last !== undefined && adjoins(last, chunk)) {
+      this.pending[this.pending.length - 1] = joined(last, chunk);
+    } else {
+      this.pending.push(chunk);
+    }
+    this.pendingBytes += chunk.length;
+    return this.socket.writableLength + this.pendingBytes < this.socket.writableHighWaterMark;
+  }
+
+  /** Writes what this tick gathered, framed as one chunk when the framing is chunked. */
+  private flush(): void {
+    if (this.pendingBytes === 0) return;
+    const chunked = this.framing === 'chunked';
+    if (chunked) this.socket.write(`${this.pendingBytes.toString(16)}${CRLF}`, 'latin1');
+    for (const chunk of this.pending) this.socket.write(chunk);
+    if (chunked) this.socket.write(CRLF, 'latin1');
+    this.pending.length = 0;
+    this.pendingBytes = 0;
   }
 
   private corkForTick(): void {
@@ -55,6 +74,7 @@ export class HttpResponseWriter {
     this.corked = true;
     this.socket.cork();
     process.nextTick(() => {
+      this.flush();
       this.corked = false;
       this.socket.uncork();
     });
@@ -64,6 +84,7 @@ export class HttpResponseWriter {
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.flush();
     if (this.framing === 'chunked') this.socket.write(LAST_CHUNK);
   }
 
@@ -76,4 +97,15 @@ export class HttpResponseWriter {
     this.socket.uncork();
     this.ended = true;
   }
+}
+
+/** Whether `next` starts in memory where `previous` ends: together they are one view. */
+function adjoins(previous: Buffer, next: Buffer): boolean {
+  return (
+    previous.buffer === next.buffer && previous.byteOffset + previous.length === next.byteOffset
+  );
+}
+
+function joined(previous: Buffer, next: Buffer): Buffer {
+  return Buffer.from(previous.buffer, previous.byteOffset, previous.length + next.length);
 }
