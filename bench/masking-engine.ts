@@ -2,6 +2,8 @@
 // throughput on three kinds of text and the streaming masker's cost per small chunk.
 
 import { maskCardData } from '../src/masking/card-masker';
+import { FrameHoldback } from '../src/masking/frame-holdback';
+import { DEFAULT_MASK_OPTIONS } from '../src/masking/mask-options';
 import { StreamMasker } from '../src/masking/stream-masker';
 
 /**
@@ -35,7 +37,7 @@ export interface EngineTarget {
 export interface EngineFigure {
   readonly key: string;
   readonly label: string;
-  readonly unit: 'MB/s' | 'ns/chunk';
+  readonly unit: 'MB/s' | 'ns/chunk' | 'bytes' | 'frames';
   readonly value: number;
   /** Absent for a figure reported without a target (the card-dense text). */
   readonly target?: EngineTarget;
@@ -153,15 +155,53 @@ function measureProbe(probe: EngineProbe): EngineFigure {
   return { key, label, unit, value, target, met: meets(target, value) };
 }
 
+/** The events of a 256-token chat stream whose tokens spell a card number in its middle. */
+function cardStreamEvents(): Buffer[] {
+  const tokens = Array.from({ length: 256 }, () => ' token');
+  tokens.splice(128, 4, ' 4111', ' 1111', ' 1111', ' 1111');
+  return tokens.map((token) =>
+    Buffer.from(`data: {"choices":[{"index":0,"delta":{"content":"${token}"}}]}\n\n`),
+  );
+}
+
+/**
+ * What the holdback keeps back of that stream, event by event as a gateway sees it: the most
+ * bytes of events held at once and how many events waited. Counts, not time: an event waits for
+ * the next token, so its delay is the stream's own token gap.
+ */
+function holdbackFigures(): EngineFigure[] {
+  const holdback = new FrameHoldback<{ frame: Buffer }>(DEFAULT_MASK_OPTIONS);
+  for (const frame of cardStreamEvents()) {
+    const start = frame.indexOf('"content":"') + 11;
+    const end = frame.indexOf('"', start);
+    holdback.add(
+      { frame },
+      {
+        pieces: [{ bytes: frame.subarray(start, end), stream: 'c0/' }],
+        endedStreams: [],
+        endsAll: false,
+      },
+    );
+  }
+  holdback.flush();
+  const { maxHeldBytes, heldFrames } = holdback.stats;
+  const label = 'card over 4 of 256 tokens:';
+  return [
+    { key: 'holdbackMaxBytes', label: `${label} most held`, unit: 'bytes', value: maxHeldBytes },
+    { key: 'holdbackFrames', label: `${label} events held`, unit: 'frames', value: heldFrames },
+  ];
+}
+
 /**
  * Measures every engine figure in turn, synchronously: run it before any child starts, so the
  * engine has a core to itself. `progress` gets one line per figure. Never throws for a slow
  * engine; a missed target is reported in the figure.
  */
 export function measureMaskingEngine(progress: (line: string) => void): EngineFigure[] {
-  return PROBES.map((probe) => {
+  const timed = PROBES.map((probe) => {
     const figure = measureProbe(probe);
     progress(`engine          ${probe.label.padEnd(36)} ${figure.value.toFixed(0)} ${figure.unit}`);
     return figure;
   });
+  return [...timed, ...holdbackFigures()];
 }

@@ -18,7 +18,7 @@ import type { EngineFigure, EngineTarget } from './masking-engine';
 /** Wide enough for `cpu us/call client/demo/gw/masked`. */
 const LABEL_WIDTH = 34;
 /** Wide enough for the engine's labels with their unit. */
-const ENGINE_LABEL_WIDTH = 46;
+const ENGINE_LABEL_WIDTH = 48;
 
 /** A column of the scenario table: its heading and width. */
 interface Column {
