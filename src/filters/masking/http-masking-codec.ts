@@ -79,12 +79,15 @@ class HttpMaskingCodec implements MaskingCodec<HttpMessage> {
       return { pieces: [{ bytes, stream: this.templateStream }], ...NO_END };
     }
     const texts = this.decodeEvent(message);
+    if (texts === undefined)
+      return { pieces: [{ bytes: message.frame, stream: BODY_STREAM }], ...NO_END };
     this.rememberShape(message.frame, texts);
-    return this.eventPieces(message.frame, texts);
+    const pieces = jsonTextPieces(message.frame, texts.pieces, rebuildEvent);
+    return { ...pieces, endedStreams: texts.endedStreams, endsAll: texts.endsAll };
   }
 
-  /** The event's texts as spans, read by the operation's codec. */
-  private decodeEvent(message: HttpMessage & { kind: 'sse-event' }): EventSpans {
+  /** The event's texts as spans, read by the operation's codec; undefined for no known shape. */
+  private decodeEvent(message: HttpMessage & { kind: 'sse-event' }): EventSpans | undefined {
     const operation = this.exchange.operation;
     if (isOpenAIOperation(operation) && isOpenAIStreamOperation(operation)) {
       const facts = decodeOpenAIEvent(message.event, operation);
@@ -96,15 +99,7 @@ class HttpMaskingCodec implements MaskingCodec<HttpMessage> {
       const pieces = facts.texts.map((span) => ({ ...span, stream: `${span.path}/` }));
       return { pieces, ...NO_END };
     }
-    const whole = { path: '', start: 0, end: message.frame.length, escaped: false };
-    return { pieces: [{ ...whole, stream: BODY_STREAM }], ...NO_END, unread: true };
-  }
-
-  private eventPieces(frame: Buffer, texts: EventSpans): FrameTexts<HttpMessage> {
-    if (texts.unread === true)
-      return { pieces: [{ bytes: frame, stream: BODY_STREAM }], ...NO_END };
-    const pieces = jsonTextPieces(frame, texts.pieces, rebuildEvent);
-    return { ...pieces, endedStreams: texts.endedStreams, endsAll: texts.endsAll };
+    return undefined;
   }
 
   /**
@@ -118,7 +113,6 @@ class HttpMaskingCodec implements MaskingCodec<HttpMessage> {
       others.length === 0 &&
       !only.escaped &&
       only.stream !== undefined &&
-      texts.unread !== true &&
       texts.endedStreams.length === 0 &&
       !texts.endsAll;
     if (!repeatable) return this.template.forget();
@@ -151,12 +145,11 @@ class HttpMaskingCodec implements MaskingCodec<HttpMessage> {
 
 const NO_END = { endedStreams: [], endsAll: false } as const;
 
-/** An event's text spans and the streams it ends; `unread` for an event of no known shape. */
+/** An event's text spans and the streams it ends. */
 interface EventSpans {
   readonly pieces: readonly StreamedSpan[];
   readonly endedStreams: readonly string[];
   readonly endsAll: boolean;
-  readonly unread?: boolean;
 }
 
 function isOpenAIOperation(operation: string): operation is OpenAIOperation {
