@@ -1,6 +1,7 @@
 // Operators' patterns over one stream's text as it arrives in chunks, holding a chunk back only
 // while a match may still start in it.
 
+import { maskHeldRange } from './held-chunks';
 import {
   countMatch,
   scanPattern,
@@ -100,13 +101,7 @@ export class PatternStreamMasker {
 
   /** Writes the mask byte over stream bytes [start, end), which may span held chunks. */
   private write(start: number, end: number): void {
-    for (let i = 0; i < this.held.length; i++) {
-      const chunkStart = this.heldStarts[i]!;
-      const chunk = this.held[i]!;
-      if (chunkStart >= end || chunkStart + chunk.length <= start) continue;
-      const from = Math.max(start, chunkStart) - chunkStart;
-      chunk.fill(this.maskByte, from, Math.min(end - chunkStart, chunk.length));
-    }
+    maskHeldRange(this.held, this.heldStarts, start, end, this.maskByte);
   }
 
   /** The held chunks that end at or before `decidedEnd`. */

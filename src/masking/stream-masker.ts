@@ -1,6 +1,7 @@
 // The streaming masker: masks card numbers in one stream's text as it arrives in chunks,
 // holding a chunk back only while its text may still be part of a card number.
 
+import { maskHeldRange } from './held-chunks';
 import {
   detectCardData,
   MAX_DATA_LOOKBEHIND_BYTES,
@@ -192,14 +193,7 @@ export class StreamMasker {
 
   /** Writes the mask byte over stream bytes [start, end), which may span held chunks. */
   private write(start: number, end: number): void {
-    for (let i = 0; i < this.held.length; i++) {
-      const chunkStart = this.heldStarts[i]!;
-      const chunk = this.held[i]!;
-      if (chunkStart >= end || chunkStart + chunk.length <= start) continue;
-      const from = Math.max(start, chunkStart) - chunkStart;
-      const to = Math.min(end, chunkStart + chunk.length) - chunkStart;
-      chunk.fill(this.options.maskByte, from, to);
-    }
+    maskHeldRange(this.held, this.heldStarts, start, end, this.options.maskByte);
   }
 
   /** Removes and returns the held chunks that lie wholly before the undecided text. */

@@ -4,16 +4,20 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
 import OpenAI from 'openai';
 import { maskCardData } from '../../src/masking/card-masker';
 import { startTestGateway } from '../fixtures/gateway-fixture';
-import { connectRawHttp, splitAddress } from '../fixtures/http-client';
-import { startRawHttpUpstream, type RawHttpRequest } from '../fixtures/raw-http-upstream';
+import { splitAddress } from '../fixtures/http-client';
+import { startRawHttpUpstream } from '../fixtures/raw-http-upstream';
+import {
+  answerBody,
+  answerEvents,
+  chunk,
+  rawExchange,
+  SSE_HEAD,
+  writeOut,
+} from '../fixtures/raw-http-exchange';
 import { binaryBody, bytesElements } from '../codecs/triton-http-fixtures';
-
-const SSE_HEAD =
-  'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n';
 
 /** A raw upstream behind a gateway whose only route masks responses. */
 async function rawBehindGateway(t: TestContext) {
@@ -53,63 +57,6 @@ function chatEvent(choices: readonly Record<string, unknown>[]): string {
 
 function deltaEvent(delta: Record<string, unknown>, index = 0): string {
   return chatEvent([{ index, delta, finish_reason: null }]);
-}
-
-function chunk(bytes: string | Buffer): Buffer {
-  const body = Buffer.from(bytes);
-  return Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n')]);
-}
-
-/** Answers `request` with an event stream, one transport chunk per entry of `events`. */
-function answerEvents(request: RawHttpRequest, events: readonly (string | Buffer)[]): void {
-  request.socket.write(SSE_HEAD);
-  for (const event of events) request.socket.write(chunk(event));
-  request.socket.end('0\r\n\r\n');
-}
-
-/** Answers `request` with a 200 whose body has a declared length. */
-function answerBody(request: RawHttpRequest, headers: Record<string, string>, body: Buffer): void {
-  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
-  request.socket.write(
-    `HTTP/1.1 200 OK\r\n${lines.join('')}content-length: ${body.length}\r\n\r\n`,
-  );
-  request.socket.write(body);
-}
-
-/** Sends one request on a raw connection and reads the whole response, its body de-chunked. */
-async function rawExchange(address: string, request: string) {
-  const client = await connectRawHttp(address);
-  client.send(request);
-  await client.closed;
-  const bytes = Buffer.from(client.received(), 'latin1');
-  const headEnd = bytes.indexOf('\r\n\r\n');
-  const head = bytes.subarray(0, headEnd).toString('latin1');
-  const rest = bytes.subarray(headEnd + 4);
-  return {
-    head,
-    body: /\r\ntransfer-encoding: chunked\r\n/i.test(`${head}\r\n`) ? dechunk(rest) : rest,
-  };
-}
-
-function dechunk(bytes: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let pos = 0;
-  for (;;) {
-    const lineEnd = bytes.indexOf('\r\n', pos);
-    assert.ok(lineEnd > pos, 'the chunked body ends with a last chunk');
-    const size = parseInt(bytes.toString('latin1', pos, lineEnd), 16);
-    if (size === 0) return Buffer.concat(parts);
-    parts.push(bytes.subarray(lineEnd + 2, lineEnd + 2 + size));
-    assert.equal(bytes.toString('latin1', lineEnd + 2 + size, lineEnd + 4 + size), '\r\n');
-    pos = lineEnd + 4 + size;
-  }
-}
-
-/** Writes `bytes` and resolves once the socket has handed them to the system. */
-function writeOut(socket: Socket, bytes: Buffer): Promise<void> {
-  return new Promise((resolve, reject) =>
-    socket.write(bytes, (err) => (err ? reject(err) : resolve())),
-  );
 }
 
 function chatStreamRequest(body: Record<string, unknown> = {}): string {

@@ -8,6 +8,7 @@ import { startDemoHttpServer } from '../../src/demo/demo-http-server';
 import { startTestGateway } from '../fixtures/gateway-fixture';
 import { splitAddress } from '../fixtures/http-client';
 import { startRawHttpUpstream } from '../fixtures/raw-http-upstream';
+import { answerEvents, chunk, SSE_HEAD } from '../fixtures/raw-http-exchange';
 
 const CARD = '4111 1111 1111 1111';
 const MASKED = '**** **** **** 1111';
@@ -190,12 +191,7 @@ test('escaped digits in an upstream event are masked and the event re-encoded', 
   ];
 
   const pending = streamedChat(client, 'hi', 1);
-  const request = await upstream.nextRequest();
-  request.socket.write(
-    'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n',
-  );
-  for (const event of [...events, 'data: [DONE]\n\n']) request.socket.write(chunk(event));
-  request.socket.end('0\r\n\r\n');
+  answerEvents(await upstream.nextRequest(), [...events, 'data: [DONE]\n\n']);
 
   assert.equal((await pending).join(''), `card "${MASKED}" done`);
 });
@@ -210,9 +206,7 @@ test('an event that is not JSON ends the stream with an error instead of passing
     (err: unknown) => err,
   );
   const request = await upstream.nextRequest();
-  request.socket.write(
-    'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n',
-  );
+  request.socket.write(SSE_HEAD);
   request.socket.write(chunk(chatEvent('card 4111 1111 ')));
   request.socket.write(chunk('data: {"choices": [{"delta": {"content": "1111 1111"\n\n'));
 
@@ -238,8 +232,4 @@ async function rawBehindGateway(t: TestContext, address: string) {
 /** A chat stream event whose delta is `wire`, written as JSON string content (escapes kept). */
 function chatEvent(wire: string): string {
   return `data: {"choices":[{"index":0,"delta":{"content":"${wire}"},"finish_reason":null}]}\n\n`;
-}
-
-function chunk(text: string): string {
-  return `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
 }
