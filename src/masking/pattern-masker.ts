@@ -2,7 +2,7 @@
 // compiled once, matched over a text's bytes and masked in place like card data.
 
 import { ProxyError } from '../errors/proxy-error';
-import { maxPatternLength } from './pattern-length';
+import { MAX_PATTERN_LENGTH, maxPatternLength } from './pattern-length';
 
 /** An operator's pattern, compiled and bounded. */
 export interface MaskPattern {
@@ -20,8 +20,8 @@ export type PatternCounts = Record<string, number>;
 /**
  * Compiles `source` (JavaScript regular expression syntax). Patterns run over bytes, so each
  * byte is one character and a pattern is written in ASCII. Throws ProxyError
- * `ERR_CONFIG_INVALID` for a pattern that does not compile, has no bound on its length, or can
- * only match the empty text.
+ * `ERR_CONFIG_INVALID` for a pattern that does not compile, has no bound on its length or one
+ * above MAX_PATTERN_LENGTH (a stream holds that much back), or can only match the empty text.
  */
 export function compileMaskPattern(name: string, source: string, ignoreCase = false): MaskPattern {
   let regex: RegExp;
@@ -35,6 +35,10 @@ export function compileMaskPattern(name: string, source: string, ignoreCase = fa
   const maxLength = maxPatternLength(source);
   if (typeof maxLength === 'string') {
     throw new ProxyError('ERR_CONFIG_INVALID', `pattern "${name}": ${maxLength}`);
+  }
+  if (maxLength > MAX_PATTERN_LENGTH) {
+    const reason = `can match ${maxLength} bytes; at most ${MAX_PATTERN_LENGTH} are allowed`;
+    throw new ProxyError('ERR_CONFIG_INVALID', `pattern "${name}" ${reason}`);
   }
   if (maxLength === 0) {
     throw new ProxyError('ERR_CONFIG_INVALID', `pattern "${name}" can only match empty text`);

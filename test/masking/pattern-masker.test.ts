@@ -56,6 +56,7 @@ test('refuses patterns that do not compile, have no bound or match only empty te
     ['(', /does not compile/],
     ['\\d+', /no bound/],
     ['^$', /empty/],
+    ['x{300}', /at most 256/],
   ] as const) {
     assert.throws(
       () => compileMaskPattern('bad', source),
