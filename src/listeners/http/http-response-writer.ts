@@ -61,6 +61,12 @@ export class HttpResponseWriter {
   /** Writes what this tick gathered, framed as one chunk when the framing is chunked. */
   private flush(): void {
     if (this.pendingBytes === 0) return;
+    if (this.socket.destroyed) {
+      // The client went away during the tick: nobody will read these bytes.
+      this.pending.length = 0;
+      this.pendingBytes = 0;
+      return;
+    }
     const chunked = this.framing === 'chunked';
     if (chunked) this.socket.write(`${this.pendingBytes.toString(16)}${CRLF}`, 'latin1');
     for (const chunk of this.pending) this.socket.write(chunk);
