@@ -141,6 +141,19 @@ describe('decodeStreamInferResponse', () => {
     ]);
   });
 
+  test('reads each parameter name as written, across many responses with names alike', () => {
+    // More names of one length than the decoder remembers, each seen twice, in turn.
+    const names = Array.from({ length: 20 }, (_, i) => `name_${String(i).padStart(2, '0')}`);
+    for (const name of [...names, ...names]) {
+      const payload = encodeWith(streamType, {
+        infer_response: { ...response, parameters: { [name]: { int64_param: 7 } } },
+      });
+      assert.deepEqual(Object.keys(decodeStreamInferResponse(payload).response!.parameters), [
+        name,
+      ]);
+    }
+  });
+
   test('reads an error message with no response', () => {
     const payload = encodeWith(streamType, { error_message: 'model crashed' });
     assert.deepEqual(decodeStreamInferResponse(payload), {
