@@ -114,6 +114,11 @@ export function countMatch(counts: PatternCounts, name: string): void {
   counts[name] = (counts[name] ?? 0) + 1;
 }
 
+/** Adds `counts` into `into`, name by name. */
+export function addPatternCounts(into: PatternCounts, counts: Readonly<PatternCounts>): void {
+  for (const [name, count] of Object.entries(counts)) into[name] = (into[name] ?? 0) + count;
+}
+
 /**
  * Calls `write` with the part of bytes [start, end) of `text` that holds whole UTF-8
  * characters: a match that begins or ends inside a multi-byte character leaves that character

@@ -8,7 +8,12 @@ import {
   type MaskCounts,
   type ResolvedMaskOptions,
 } from './mask-options';
-import { maskPatterns, type MaskPattern, type PatternCounts } from './pattern-masker';
+import {
+  addPatternCounts,
+  maskPatterns,
+  type MaskPattern,
+  type PatternCounts,
+} from './pattern-masker';
 import { PatternStreamMasker } from './pattern-stream-masker';
 import { StreamMasker } from './stream-masker';
 
@@ -35,17 +40,14 @@ export function emptyTextMaskCounts(): TextMaskCounts {
 /** Adds `counts` into `into`. */
 export function addTextMaskCounts(into: TextMaskCounts, counts: Readonly<TextMaskCounts>): void {
   addMaskCounts(into.cards, counts.cards);
-  for (const [name, count] of Object.entries(counts.patterns)) {
-    into.patterns[name] = (into.patterns[name] ?? 0) + count;
-  }
+  addPatternCounts(into.patterns, counts.patterns);
 }
 
 /** Masks a whole text in place; a clean text is not written to. Adds what it did to `counts`. */
 export function maskText(text: Buffer, policy: TextMaskPolicy, counts: TextMaskCounts): void {
   addMaskCounts(counts.cards, maskCardData(text, policy.options, policy.observe).counts);
   if (policy.patterns.length === 0) return;
-  const matched = maskPatterns(text, policy.patterns, policy.options.maskByte);
-  addTextMaskCounts(counts, { cards: emptyMaskCounts(), patterns: matched });
+  addPatternCounts(counts.patterns, maskPatterns(text, policy.patterns, policy.options.maskByte));
 }
 
 /**

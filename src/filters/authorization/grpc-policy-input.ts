@@ -1,11 +1,13 @@
 // What the policy reads from a KServe gRPC request message.
 
-import { readPayload } from '../../codecs/grpc-compression';
 import type { GrpcMessage } from '../../codecs/grpc-message';
-import { decodeInferRequest } from '../../codecs/kserve-request-codec';
+import {
+  isInferenceOperation,
+  readInferRequest,
+  requestEncoding,
+} from '../../codecs/kserve-request-message';
 import { KSERVE_RPCS } from '../../codecs/kserve-rpc';
 import type { InferParameters } from '../../codecs/kserve-infer-facts';
-import type { Exchange } from '../../pipeline/exchange';
 import type { PolicyInput, PolicyInputReader } from './authorization-filter';
 
 /** The gRPC length prefix: compressed flag and 4-byte length (gRPC over HTTP/2). */
@@ -26,16 +28,11 @@ export function grpcPolicyInputReader(
     const spec = KSERVE_RPCS.get(exchange.operation);
     const model = spec?.modelField === undefined ? undefined : (message.model ?? '');
     const requestBytes = message.frame.length - PREFIX_BYTES;
-    if (!decodeLimits || !isInference(exchange.operation))
+    if (!decodeLimits || !isInferenceOperation(exchange.operation))
       return { model, limits: { requestBytes } };
 
-    const payload = readPayload(
-      message.frame,
-      message.compressed,
-      encodingOf(exchange),
-      maxMessageBytes,
-    );
-    const facts = decodeInferRequest(payload);
+    const encoding = requestEncoding(exchange.requestHeaders);
+    const { facts } = readInferRequest(message, encoding, maxMessageBytes);
     const limits = {
       requestBytes,
       batchSize: facts.batchSize,
@@ -43,15 +40,6 @@ export function grpcPolicyInputReader(
     };
     return { model, limits } satisfies PolicyInput;
   };
-}
-
-function isInference(operation: string): boolean {
-  return operation === 'ModelInfer' || operation === 'ModelStreamInfer';
-}
-
-function encodingOf(exchange: Exchange): string | undefined {
-  const value = exchange.requestHeaders['grpc-encoding'];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 // Limitation: TensorRT-LLM ensembles may also take the token limit as an INT32 input tensor

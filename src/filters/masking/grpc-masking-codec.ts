@@ -6,7 +6,11 @@ import { readPayload } from '../../codecs/grpc-compression';
 import { encodeGrpcFrame } from '../../codecs/grpc-frame-decoder';
 import type { GrpcMessage } from '../../codecs/grpc-message';
 import type { TextSpan } from '../../codecs/kserve-infer-facts';
-import { decodeInferRequest } from '../../codecs/kserve-request-codec';
+import {
+  isInferenceOperation,
+  readInferRequest,
+  requestEncoding,
+} from '../../codecs/kserve-request-message';
 import { decodeInferResponse, decodeStreamInferResponse } from '../../codecs/kserve-response-codec';
 import type { FrameTexts, TextPiece } from '../../masking/frame-holdback';
 import type { Exchange } from '../../pipeline/exchange';
@@ -24,10 +28,10 @@ class GrpcMaskingCodec implements MaskingCodec<GrpcMessage> {
   ) {}
 
   requestTexts(message: GrpcMessage): FrameTexts<GrpcMessage> | undefined {
-    if (!isInference(this.exchange.operation)) return undefined;
-    const encoding = headerValue(this.exchange.requestHeaders['grpc-encoding']);
-    const payload = this.payload(message, encoding);
-    const pieces = decodeInferRequest(payload).texts.map((span) => wholeText(payload, span));
+    if (!isInferenceOperation(this.exchange.operation)) return undefined;
+    const encoding = requestEncoding(this.exchange.requestHeaders);
+    const { payload, facts } = readInferRequest(message, encoding, this.maxMessageBytes);
+    const pieces = facts.texts.map((span) => wholeText(payload, span));
     return frameTexts(message, payload, pieces, []);
   }
 
@@ -85,14 +89,6 @@ function wholeText(payload: Buffer, span: TextSpan): TextPiece {
 
 function streamKey(parts: readonly string[]): string {
   return parts.map((part) => `${part.length}:${part}`).join('');
-}
-
-function isInference(operation: string): boolean {
-  return operation === 'ModelInfer' || operation === 'ModelStreamInfer';
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The codec for the gRPC listener's masking filter. */
