@@ -41,7 +41,8 @@ function listening(
 
 /**
  * A gateway in front of both of the demo server's sides, on the plain proxy path: cleartext, no
- * certificates or tokens, as the demo server is reached. Only --mask differs between gateways.
+ * certificates or tokens, no audit, as the demo server is reached. Only --mask differs between
+ * gateways.
  */
 function gatewayArgs(
   direct: Readonly<Record<ScenarioProtocol, string>>,
@@ -51,7 +52,7 @@ function gatewayArgs(
   const args = ['start', '--upstream', `grpc://${direct.grpc}`];
   args.push('--upstream', `http://${direct.http}`);
   args.push('--grpc-port', '0', '--http-port', '0', '--admin-port', '0', '--log-level', logLevel);
-  args.push('--insecure', '--mask', gateway.mask);
+  args.push('--insecure', '--no-audit', '--mask', gateway.mask);
   return args;
 }
 

@@ -1,13 +1,15 @@
 // The gateway: builds listeners, routes and upstream pools from a config and runs them.
 
 import type { AddressInfo } from 'node:net';
+import type { AuditStore } from './audit/audit-store';
 import type { GatewayConfig, UpstreamProtocol } from './config/gateway-config';
 import { ProxyError } from './errors/proxy-error';
 import { accessLogFilterFactory } from './filters/access-log/access-log-filter';
-import { grpcMaskingCodec } from './filters/masking/grpc-masking-codec';
-import { httpMaskingCodec } from './filters/masking/http-masking-codec';
+import { grpcTextCodec } from './codecs/grpc-text-codec';
+import { httpTextCodec } from './codecs/http-text-codec';
 import { maskingFilterFactory } from './filters/masking/masking-filter';
 import { maskingSettings } from './filters/masking/masking-settings';
+import { openGatewayAudit } from './gateway-audit';
 import { buildGatewayIdentity } from './gateway-identity';
 import { AdminListener } from './listeners/admin-listener';
 import { GrpcListener } from './listeners/grpc/grpc-listener';
@@ -38,7 +40,10 @@ export interface Gateway {
    * open are not interrupted.
    */
   reloadTls(): boolean;
-  /** Drains and stops: readiness fails first, exchanges in flight get `drainTimeoutMs`. */
+  /**
+   * Drains and stops: readiness fails first, exchanges in flight get `drainTimeoutMs`, the audit
+   * log closes last. Calling it again returns the same promise.
+   */
   close(): Promise<void>;
 }
 
@@ -47,6 +52,8 @@ export interface GatewayOptions {
   readonly nextId?: () => string;
   /** Filters placed after the built-in ones on the HTTP listener's chain. */
   readonly extraHttpFilters?: readonly FilterFactory<HttpMessage>[];
+  /** Where audit frames go instead of the store the configuration names. */
+  readonly auditStore?: AuditStore;
 }
 
 /** What the gateway needs of each listener. */
@@ -71,26 +78,37 @@ export async function startGateway(
   const nextId = options.nextId ?? createIdGenerator();
   const nextSessionId = createIdGenerator();
   const identity = buildGatewayIdentity(config, logger);
+  let audit;
+  try {
+    audit = await openGatewayAudit(config, logger, options.auditStore);
+  } catch (err) {
+    identity.close();
+    throw err;
+  }
   const upstreams = new UpstreamSet(config.upstreams, logger);
   const routesFor = (protocol: UpstreamProtocol) =>
     new Router(config.routes.filter((route) => route.protocol === protocol));
   // Masking comes after the identity checks, so a refused request costs no scan, and is the
   // first filter a response meets.
   const masking = maskingSettings(config);
+  // Audit comes first: on the response path it is the last filter, and holds the end of each
+  // exchange until its frames are durable.
   const grpcFilters: FilterFactory<GrpcMessage>[] = [
+    ...(audit === undefined ? [] : [audit.grpcFilter]),
     accessLogFilterFactory(logger),
     ...identity.grpcFilters,
     ...(masking === undefined
       ? []
-      : [maskingFilterFactory(masking, grpcMaskingCodec(config.listeners.grpc.maxMessageBytes))]),
+      : [maskingFilterFactory(masking, grpcTextCodec(config.listeners.grpc.maxMessageBytes))]),
   ];
   const httpFilters: FilterFactory<HttpMessage>[] = [
+    ...(audit === undefined ? [] : [audit.httpFilter]),
     accessLogFilterFactory(logger),
     ...identity.httpFilters,
     ...(options.extraHttpFilters ?? []),
-    ...(masking === undefined ? [] : [maskingFilterFactory(masking, httpMaskingCodec)]),
+    ...(masking === undefined ? [] : [maskingFilterFactory(masking, httpTextCodec)]),
   ];
-  const secure = { tls: identity.tls, nextSessionId };
+  const secure = { tls: identity.tls, nextSessionId, sessions: audit?.sessions };
   const { grpc, http, admin } = config.listeners;
   const listeners: Listener[] = [
     named(
@@ -140,10 +158,22 @@ export async function startGateway(
     ),
   ];
 
-  const addresses = await bindAll(listeners, async () => {
+  const closeRest = async () => {
     identity.close();
     await upstreams.close(true);
-  });
+    await audit?.stop('error');
+  };
+  const addresses = await bindAll(listeners, closeRest);
+  try {
+    await audit?.started(
+      listeners.map((listener) => `${listener.name}=${addresses[listener.name]}`),
+    );
+  } catch (err) {
+    // A gateway whose start cannot be recorded takes no traffic.
+    await Promise.all(listeners.map((listener) => listener.close(0)));
+    await closeRest();
+    throw err;
+  }
   identity.tls?.start();
   upstreams.startWatching();
   const certificates = () => [...(identity.tls?.certificates ?? []), ...upstreams.certificates];
@@ -154,22 +184,30 @@ export async function startGateway(
     logger.info({ listener: listener.name, address: addresses[listener.name] }, 'listening');
   }
 
+  let closing: Promise<void> | undefined;
+  const drain = async () => {
+    stopExpiryWatch();
+    identity.close();
+    state.phase = 'draining';
+    logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
+    await Promise.all(listeners.map((listener) => listener.close(config.drainTimeoutMs)));
+    await upstreams.close(false);
+    await audit?.stop('shutdown');
+    logger.info('stopped');
+  };
+
   return {
     addresses,
     reloadTls: () => {
       // Every set is reloaded, whatever another one answered.
       const listenersReloaded = identity.tls?.reload() ?? true;
-      return upstreams.reloadTls() && listenersReloaded;
+      const applied = upstreams.reloadTls() && listenersReloaded;
+      void audit?.reloaded(applied).catch((err: unknown) => {
+        logger.error({ err }, 'audit key rotation failed');
+      });
+      return applied;
     },
-    close: async () => {
-      stopExpiryWatch();
-      identity.close();
-      state.phase = 'draining';
-      logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
-      await Promise.all(listeners.map((listener) => listener.close(config.drainTimeoutMs)));
-      await upstreams.close(false);
-      logger.info('stopped');
-    },
+    close: () => (closing ??= drain()),
   };
 }
 

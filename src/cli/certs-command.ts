@@ -1,7 +1,7 @@
 // `infergate certs`: makes and manages the CA, certificates and CRL that mTLS needs.
 
-import { ProxyError } from '../errors/proxy-error';
 import type { CliCommand } from './cli-command';
+import { runSubcommand, subcommandLines } from './cli-subcommands';
 import { certsInitCommand, certsRotateCommand } from './certs-development-commands';
 import { certsInspectCommand } from './certs-inspect-command';
 import { certsIssueCommand, certsRenewCommand } from './certs-issue-commands';
@@ -18,7 +18,6 @@ const SUBCOMMANDS: readonly CliCommand[] = [
 ];
 
 function help(): string {
-  const lines = SUBCOMMANDS.map((command) => `  ${command.name.padEnd(10)}${command.summary}`);
   return `Usage: infergate certs <subcommand> [options]
 
 Makes and manages the certificates infergate's mTLS rests on: a CA, server and client
@@ -27,7 +26,7 @@ are written readable by their owner only, and every file is replaced atomically,
 watching them never reads half a file.
 
 Subcommands:
-${lines.join('\n')}
+${subcommandLines(SUBCOMMANDS)}
 
 Run infergate certs <subcommand> --help for its options.`;
 }
@@ -38,20 +37,7 @@ export const certsCommand: CliCommand = {
   summary: 'make and manage the CA, certificates and CRL for mTLS',
   help: help(),
 
-  async run(args, io) {
-    const [name, ...rest] = args;
-    if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-      io.stdout.write(`${help()}\n`);
-      // Like a bare `infergate`: help on stdout, exit 2 (bad usage) when nothing was asked.
-      return name === undefined ? 2 : 0;
-    }
-    const subcommand = SUBCOMMANDS.find((candidate) => candidate.name === name);
-    if (subcommand === undefined) {
-      throw new ProxyError(
-        'ERR_USAGE',
-        `unknown subcommand "${name}"; run infergate certs --help for the list`,
-      );
-    }
-    return subcommand.run(rest, io);
+  run(args, io) {
+    return runSubcommand(args, io, SUBCOMMANDS, 'infergate certs', help());
   },
 };

@@ -3,6 +3,7 @@
 import { ConfigError } from '../config/config-error';
 import { isProxyError } from '../errors/proxy-error';
 import { PACKAGE_VERSION } from '../package-version';
+import { auditCommand } from './audit-command';
 import type { CliCommand, CliIo } from './cli-command';
 import { certsCommand } from './certs-command';
 import { demoServerCommand } from './demo-server-command';
@@ -16,6 +17,7 @@ const COMMANDS: readonly CliCommand[] = [
   demoServerCommand,
   certsCommand,
   tokenCommand,
+  auditCommand,
 ];
 
 /** Exit codes: 0 done, 1 failure while running, 2 bad usage or configuration. */

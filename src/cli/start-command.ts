@@ -1,5 +1,7 @@
 // `infergate start`: runs the gateway from a file, from --upstream, or on the embedded default.
 
+import path from 'node:path';
+import { ensureKeyDirectory } from '../audit/audit-key-directory';
 import {
   buildConfig,
   loadConfigFile,
@@ -34,8 +36,13 @@ const FLAGS = {
   certs: { type: 'string' },
   insecure: { type: 'boolean' },
   mask: { type: 'string' },
+  'audit-dir': { type: 'string' },
+  'no-audit': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** Where a start without a configuration file writes its audit frames. */
+const DEVELOPMENT_AUDIT_DIR = 'audit';
 
 /** Delay between the demo model's streamed tokens, so a newcomer sees them arrive. */
 const DEMO_TOKEN_DELAY_MS = 40;
@@ -68,6 +75,9 @@ Options:
                                for benchmarks and trials on a trusted machine only
       --mask WHAT              without --config: where card data is masked: both (default),
                                prompts, responses or none
+      --audit-dir DIR          without --config: where audit frames are written (default
+                               ${DEVELOPMENT_AUDIT_DIR}), signed by development keys made in DIR/keys
+      --no-audit               without --config: record nothing (benchmarks of the plain path)
   -h, --help                   show this help
 
 When every listener is bound it logs one JSON line per listener with msg "listening",
@@ -92,8 +102,10 @@ the listener's name and its actual address.`,
       throw new ProxyError('ERR_USAGE', '--upstream and --config cannot be combined');
     }
     if (configFile !== undefined) {
-      if (flags.certs !== undefined || flags.insecure === true || flags.mask !== undefined) {
-        const message = '--certs, --insecure and --mask do not apply to --config';
+      const fileless = ['certs', 'insecure', 'mask', 'audit-dir', 'no-audit'] as const;
+      if (fileless.some((name) => flags[name] !== undefined)) {
+        const message =
+          '--certs, --insecure, --mask, --audit-dir and --no-audit do not apply to --config';
         throw new ProxyError('ERR_USAGE', message);
       }
       const config = loadConfigFile(configFile, env, overrides);
@@ -104,8 +116,13 @@ the listener's name and its actual address.`,
       throw new ProxyError('ERR_USAGE', '--certs and --insecure cannot be combined');
     }
     const certsDir = flags.insecure === true ? undefined : (flags.certs ?? DEVELOPMENT_CERTS_DIR);
+    if (flags['no-audit'] === true && flags['audit-dir'] !== undefined) {
+      throw new ProxyError('ERR_USAGE', '--audit-dir and --no-audit cannot be combined');
+    }
     const masking = flags.mask === undefined ? {} : { masking: { mask: flags.mask } };
-    const start = new StartWithoutFile(env, overrides, certsDir, masking);
+    const auditDir =
+      flags['no-audit'] === true ? undefined : (flags['audit-dir'] ?? DEVELOPMENT_AUDIT_DIR);
+    const start = new StartWithoutFile(env, overrides, certsDir, masking, auditDir);
     if (upstreams.length > 0) {
       const config = upstreamConfig(upstreams, start);
       return serve(config, start.logger(config));
@@ -130,19 +147,30 @@ class StartWithoutFile {
     private readonly certsDir: string | undefined,
     /** Sections the flags set besides the upstreams (`masking` from --mask). */
     private readonly sections: Record<string, unknown>,
+    /** Where audit frames go; undefined with --no-audit. */
+    private readonly auditDir: string | undefined,
   ) {}
 
   build(upstreams: { upstreams: object[] }, origin?: ConfigOrigin): GatewayConfig {
     const document = { ...upstreams, ...this.sections };
     const plain = buildConfig(document, this.env, this.overrides, origin);
-    if (this.certsDir === undefined) return plain;
-    this.identity ??= developmentIdentity(this.certsDir);
+    if (this.certsDir === undefined && this.auditDir === undefined) return plain;
+    if (this.certsDir !== undefined) this.identity ??= developmentIdentity(this.certsDir);
     return buildConfig(
-      { ...document, ...this.identity.sections },
+      { ...document, ...this.identity?.sections, ...this.auditSection() },
       this.env,
       this.overrides,
       origin,
     );
+  }
+
+  /** The `audit` section on the development keys, made in the audit folder on first run. */
+  private auditSection(): Record<string, unknown> {
+    if (this.auditDir === undefined) return {};
+    const dir = path.resolve(this.auditDir);
+    const signingKeyDir = path.join(dir, 'keys');
+    ensureKeyDirectory(signingKeyDir);
+    return { audit: { files: { dir }, signingKeyDir } };
   }
 
   /** The root logger, which then tells what the development identity is. */

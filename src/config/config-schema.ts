@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { DEFAULTS } from './defaults';
+import { auditSchema } from './audit-schema';
 import { authSchema, listenerTlsSchema, rolesSchema } from './identity-schema';
 import { DEFAULT_MASKING_SECTION, maskDirectionSchema, maskingSchema } from './masking-schema';
 import { name, port, positiveInt } from './schema-primitives';
@@ -107,6 +108,7 @@ export const configFileSchema = z
     auth: authSchema.optional(),
     roles: rolesSchema,
     masking: maskingSchema.default(DEFAULT_MASKING_SECTION),
+    audit: auditSchema.optional(),
     drainTimeoutMs: positiveInt.default(DEFAULTS.drainTimeoutMs),
     log: z
       .object({

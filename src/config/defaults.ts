@@ -66,6 +66,21 @@ export const DEFAULTS = {
      */
     maxHeldBytes: 1024 * 1024,
   },
+  audit: {
+    segmentMaxBytes: 64 * MIB,
+    segmentMaxAgeMs: 24 * 60 * 60 * 1000,
+    table: 'infergate_audit_frames',
+    /**
+     * A checkpoint every 1,000 frames or every second bounds what an attacker who can edit the
+     * store may rewrite unnoticed to the unsigned tail: at most a second of records.
+     */
+    checkpointEveryFrames: 1000,
+    checkpointIntervalMs: 1000,
+    maxTextBytes: 64 * 1024,
+    /** Frames that may wait for a failing store before further frames are refused. */
+    maxPendingFrames: 100_000,
+    retryIntervalMs: 1000,
+  },
   drainTimeoutMs: 10_000,
   log: {
     level: 'info',

@@ -92,6 +92,30 @@ export interface MaskingConfig {
   readonly patterns: readonly MaskPatternConfig[];
 }
 
+/** Where audit frames are stored: segment files on the local disk, or PostgreSQL. */
+export type AuditStoreConfig =
+  | {
+      readonly kind: 'files';
+      /** Absolute path. */
+      readonly dir: string;
+      readonly segmentMaxBytes: number;
+      readonly segmentMaxAgeMs: number;
+    }
+  | { readonly kind: 'postgres'; readonly connectionString: string; readonly table: string };
+
+/** How exchanges are recorded (PCI DSS Req. 10.2, 10.3). */
+export interface AuditConfig {
+  readonly logId: string;
+  readonly store: AuditStoreConfig;
+  /** Absolute path of the signing key directory. */
+  readonly signingKeyDir: string;
+  readonly checkpointEveryFrames: number;
+  readonly checkpointIntervalMs: number;
+  readonly maxTextBytes: number;
+  /** The security team's X25519 public key (PEM); undefined: no originals are sealed. */
+  readonly sealingKeyPem: Buffer | undefined;
+}
+
 /** The configuration after validation: every default applied, files read, then deep-frozen. */
 export interface GatewayConfig {
   readonly listeners: ConfigFile['listeners'];
@@ -103,6 +127,8 @@ export interface GatewayConfig {
   readonly auth: AuthConfig | undefined;
   readonly roles: RolesConfig;
   readonly masking: MaskingConfig;
+  /** Where exchanges are recorded; undefined records nothing (development only). */
+  readonly audit: AuditConfig | undefined;
   readonly drainTimeoutMs: number;
   readonly log: ConfigFile['log'];
 }

@@ -13,6 +13,7 @@ import type {
 } from './gateway-config';
 import { compileModelPattern } from '../pipeline/model-pattern';
 import { DEFAULTS } from './defaults';
+import { resolveAudit } from './resolve-audit';
 import { resolveIdentity } from './resolve-identity';
 import { resolveMasking } from './resolve-masking';
 import { parseUpstreamAddress } from './upstream-address';
@@ -42,6 +43,7 @@ export function resolveConfig(
   checkListenerPorts(file, issues);
   const identity = resolveIdentity(file, baseDir, issues);
   const masking = resolveMasking(file, baseDir, issues);
+  const audit = resolveAudit(file, baseDir, issues);
 
   return {
     listeners: file.listeners,
@@ -49,6 +51,7 @@ export function resolveConfig(
     routes,
     ...identity,
     masking,
+    audit,
     drainTimeoutMs: file.drainTimeoutMs,
     log: file.log,
   };

@@ -1,15 +1,9 @@
 // Loads the KServe v2 / Triton and gRPC health protos from the repository's protos/ folder.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-
-/** Marker file that identifies the protos folder when walking up from this file. */
-const MARKER_RELATIVE_PATH = path.join('kserve', 'grpc_service.proto');
-
-/** Directory levels from the compiled file (dist/src/demo) to the repository root. */
-const COMPILED_DEPTH = 3;
+import { PROTOS_DIR } from '../protos-dir';
 
 /**
  * proto-loader options shared by the demo server, the tests and the benchmark. int64 values
@@ -24,25 +18,8 @@ export const KSERVE_LOADER_OPTIONS: protoLoader.Options = Object.freeze({
   oneofs: true,
 });
 
-/** Finds the protos folder by walking up from `startDir` to the first one holding the marker. */
-function findProtosDir(startDir: string): string {
-  let dir = startDir;
-  for (;;) {
-    const candidate = path.join(dir, 'protos');
-    if (fs.existsSync(path.join(candidate, MARKER_RELATIVE_PATH))) {
-      return candidate;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) {
-      // Nothing found: point where a normal build layout puts it so the load error names it.
-      return path.join(path.resolve(startDir, ...Array(COMPILED_DEPTH).fill('..')), 'protos');
-    }
-    dir = parent;
-  }
-}
-
 /** Absolute path of the repository's protos/ folder (holding kserve/ and grpc/health/v1/). */
-export const PROTOS_DIR: string = findProtosDir(__dirname);
+export { PROTOS_DIR };
 
 /** The loaded services: client constructors whose `.service` is the server-side definition. */
 export interface KserveDefinition {

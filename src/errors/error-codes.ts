@@ -261,6 +261,26 @@ export const ERROR_CODES = {
       'a certificate, private key, CA bundle or CRL is missing, unreadable, malformed, or ' +
       'does not belong with the rest of its set',
   },
+  ERR_AUDIT_UNAVAILABLE: {
+    httpStatus: 503,
+    grpcStatus: GrpcStatus.UNAVAILABLE,
+    description:
+      'the audit log cannot be written (disk full, permissions, database down); the request ' +
+      'is refused rather than served unrecorded',
+  },
+  ERR_AUDIT_STORE_INVALID: {
+    httpStatus: 500,
+    grpcStatus: GrpcStatus.INTERNAL,
+    description:
+      'an audit store could not be opened: a directory or database that cannot be read, or ' +
+      'a log whose stored frames are damaged beyond a torn last frame',
+  },
+  ERR_AUDIT_KEY_INVALID: {
+    httpStatus: 500,
+    grpcStatus: GrpcStatus.INTERNAL,
+    description:
+      'an audit signing, verifying or sealing key is missing, unreadable, or of the wrong type',
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 /** A stable error code, as found in logs, local replies and audit records. */

@@ -21,7 +21,8 @@ export interface ChainSinks<M extends ExchangeMessage> {
 }
 
 type MessageHook = 'onRequestMessage' | 'onResponseMessage';
-type HeadersHook = 'onRequestHeaders' | 'onRequestEnd' | 'onResponseHeaders' | 'onResponseTrailers';
+type HeadersHook =
+  'onRequestHeaders' | 'onRequestEnd' | 'onResponseHeaders' | 'onResponseTrailers' | 'onLocalReply';
 
 /** Per-direction state: messages wait here while a filter's promise is pending. */
 interface Lane<M extends ExchangeMessage> {
@@ -75,6 +76,11 @@ export class FilterChain<M extends ExchangeMessage = ExchangeMessage> {
 
   onResponseTrailers(trailers: OutgoingHttpHeaders): HeadersResult {
     return this.runHeaders('onResponseTrailers', this.reversed, trailers);
+  }
+
+  /** Lets the filters see (and delay, or replace) a local reply before it is written. */
+  onLocalReply(reply: LocalReply): HeadersResult {
+    return this.runHeaders('onLocalReply', this.reversed, reply);
   }
 
   /** Runs a request message through the filters, then to the upstream sink. */

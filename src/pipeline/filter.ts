@@ -30,6 +30,11 @@ export interface Filter<M extends ExchangeMessage = ExchangeMessage> {
   onResponseHeaders?(headers: OutgoingHttpHeaders): HeadersResult;
   onResponseMessage?(message: M): MessageResult;
   onResponseTrailers?(trailers: OutgoingHttpHeaders): HeadersResult;
+  /**
+   * A local reply is about to end the exchange (a refusal, an upstream failure): runs in
+   * response order before the reply is written, and may delay it (a promise) or replace it.
+   */
+  onLocalReply?(reply: LocalReply): HeadersResult;
   onExchangeComplete?(): void;
 }
 

@@ -9,3 +9,11 @@ export interface Session {
   /** undefined on a cleartext listener. */
   readonly tls: TlsPeer | undefined;
 }
+
+/** Told when client connections open and close, so each session can be recorded. */
+export interface SessionObserver {
+  /** A connection completed its handshake on `listener`; runs before any of its exchanges. */
+  opened(listener: string, session: Session): void;
+  /** The connection is gone; no exchange of it starts after this. */
+  closed(session: Session): void;
+}

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { test, type TestContext } from 'node:test';
+import { framesOf, readFrames, verifyDir } from '../fixtures/audit-fixture';
 import { runCli } from '../fixtures/cli-run';
 
 /** The repository root: the nearest folder above this file with a package.json. */
@@ -67,6 +68,8 @@ const START_FLAGS = [
   '--certs',
   '--insecure',
   '--mask',
+  '--audit-dir',
+  '--no-audit',
   '-h',
   '--help',
 ];
@@ -197,7 +200,7 @@ test('rejects --mask with --config, and a --mask value that is not a direction',
   assert.equal(withConfig.code, 2);
   assert.equal(
     withConfig.stderr,
-    'infergate start: --certs, --insecure and --mask do not apply to --config (ERR_USAGE)\n',
+    'infergate start: --certs, --insecure, --mask, --audit-dir and --no-audit do not apply to --config (ERR_USAGE)\n',
   );
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /^ {2}masking\.mask: /m);
@@ -292,6 +295,8 @@ test(
         '0',
         '--certs',
         certs,
+        '--audit-dir',
+        path.join(certs, 'audit'),
       ],
       { cwd: repoRoot(), env: environment, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -369,5 +374,14 @@ test(
       JSON.stringify(lines.map((line) => line.msg)),
     );
     assert.equal(stderr, '');
+    const audit = path.join(certs, 'audit');
+    const report = await verifyDir(audit, path.join(audit, 'keys'));
+    const finished = framesOf(await readFrames(audit), 'exchangeFinished');
+    assert.equal(report.ok, true, JSON.stringify(report));
+    assert.equal(report.logs[0]!.unsignedTail, 0);
+    assert.ok(
+      finished.some((f) => f.response?.[0]?.text === 'hi'),
+      'the echo answer is recorded',
+    );
   },
 );

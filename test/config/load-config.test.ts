@@ -97,6 +97,7 @@ test('applies every default to a document that names only an upstream', () => {
     ],
     tls: undefined,
     auth: undefined,
+    audit: undefined,
     roles: {},
     masking: {
       mask: 'both',

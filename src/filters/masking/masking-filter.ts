@@ -5,7 +5,7 @@ import type { OutgoingHttpHeaders } from 'node:http2';
 import type { MaskDirection } from '../../config/gateway-config';
 import type { CardFingerprinter } from '../../masking/card-fingerprint';
 import type { FindingObserver } from '../../masking/card-masker';
-import { FrameHoldback, type FrameTexts } from '../../masking/frame-holdback';
+import { FrameHoldback } from '../../masking/frame-holdback';
 import {
   emptyMaskCounts,
   type MaskCounts,
@@ -26,19 +26,7 @@ import {
 } from '../../pipeline/filter';
 import { LocalReply } from '../../pipeline/local-reply';
 import { ProxyError } from '../../errors/proxy-error';
-
-/** Reads the texts of one exchange's messages; protocol knowledge lives here, not in the filter. */
-export interface MaskingCodec<M extends ExchangeMessage> {
-  /**
-   * The texts of a request message, each complete in itself; undefined when it carries none.
-   * Throws ProxyError for a message it cannot read.
-   */
-  requestTexts(message: M): FrameTexts<M> | undefined;
-  /** Sees the response headers before the first response message. */
-  responseHeaders?(headers: OutgoingHttpHeaders): void;
-  /** The texts of a response message; throws ProxyError for one it cannot read. */
-  responseTexts(message: M): FrameTexts<M> | undefined;
-}
+import type { TextCodec, TextCodecFactory } from '../../codecs/text-codec';
 
 /** What the filter runs on, built once from configuration. */
 export interface MaskingSettings {
@@ -73,7 +61,7 @@ class MaskingFilter<M extends ExchangeMessage> implements Filter<M>, MaskingReco
     private readonly exchange: Exchange,
     private readonly callbacks: FilterCallbacks<M>,
     private readonly settings: MaskingSettings,
-    private readonly codec: MaskingCodec<M>,
+    private readonly codec: TextCodec<M>,
   ) {
     const fingerprinter = settings.fingerprinter;
     let observe: FindingObserver | undefined;
@@ -216,7 +204,7 @@ function unreadableResponse(err: unknown, upstream: string | undefined): LocalRe
 /** Builds the masking filter for a listener; `codec` reads its protocol's messages. */
 export function maskingFilterFactory<M extends ExchangeMessage>(
   settings: MaskingSettings,
-  codec: (exchange: Exchange) => MaskingCodec<M>,
+  codec: TextCodecFactory<M>,
 ): FilterFactory<M> {
   return {
     name: 'masking',

@@ -53,6 +53,8 @@ export class GrpcCall implements LegEvents {
   private responseStarted = false;
   private requestEnded = false;
   private finished = false;
+  /** A local reply is on its way out: nothing else may answer. */
+  private replying = false;
   /**
    * Response messages are no longer written: a local reply ends the call, or the status is out.
    * Until then a filter may still release held messages from its response-trailers hook.
@@ -311,7 +313,8 @@ export class GrpcCall implements LegEvents {
 
   /** Answers the call with a local reply and cancels whatever is still open upstream. */
   private reply(reply: LocalReply): void {
-    if (this.finished) return;
+    if (this.finished || this.replying) return;
+    this.replying = true;
     // A reply given before the request was read (a refusal in the request-headers hooks) must
     // still let the request's remaining bytes drain: the stream closes, and the exchange
     // completes, only once both of its sides have ended.
@@ -319,8 +322,17 @@ export class GrpcCall implements LegEvents {
     this.responsesClosed = true;
     this.exchange.detail = reply.detail;
     this.exchange.log.debug({ code: reply.error.code, detail: reply.detail }, 'local reply');
-    const status = reply.error.grpcStatus;
-    this.finish(statusTrailers(status, reply.error.message), status);
+    const send = (final: LocalReply) => {
+      this.exchange.detail = final.detail;
+      const status = final.error.grpcStatus;
+      this.finish(statusTrailers(status, final.error.message), status);
+    };
+    afterHook(
+      this.chain.onLocalReply(reply),
+      () => send(reply),
+      send,
+      (err) => send(this.failure(err)),
+    );
   }
 
   /**

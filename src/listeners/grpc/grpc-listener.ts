@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ServerTls } from '../../identity/server-tls';
 import { readTlsPeer } from '../../identity/tls-peer';
-import type { Session } from '../../pipeline/session';
+import type { Session, SessionObserver } from '../../pipeline/session';
 import { listenOn } from '../listen-on';
 import { GrpcStatus } from '../../errors/error-codes';
 import { HTTP2_SESSION_SETTINGS, HTTP2_SESSION_WINDOW_BYTES } from '../../upstream/http2-settings';
@@ -28,6 +28,7 @@ export interface GrpcListenerOptions {
   /** TLS for every connection; undefined accepts cleartext HTTP/2 (h2c). */
   readonly tls: ServerTls | undefined;
   readonly nextSessionId: () => string;
+  readonly sessions?: SessionObserver;
 }
 
 /**
@@ -84,12 +85,17 @@ export class GrpcListener {
 
   private onSession(session: Http2Session): void {
     const socket = session.socket;
-    this.sessions.set(session, {
+    const record: Session = {
       id: this.options.nextSessionId(),
       remoteAddress: socket?.remoteAddress,
       tls: this.options.tls === undefined ? undefined : readTlsPeer(socket as TLSSocket),
+    };
+    this.sessions.set(session, record);
+    this.options.sessions?.opened(this.context.listenerName, record);
+    session.once('close', () => {
+      this.sessions.delete(session);
+      this.options.sessions?.closed(record);
     });
-    session.once('close', () => this.sessions.delete(session));
     session.once('connect', () => session.setLocalWindowSize(HTTP2_SESSION_WINDOW_BYTES));
     if (!session.connecting) session.setLocalWindowSize(HTTP2_SESSION_WINDOW_BYTES);
   }

@@ -56,6 +56,8 @@ export class HttpCall implements UpstreamResponseEvents {
   private wholeBytes = 0;
   private headersPending: Promise<void> | undefined;
   private finished = false;
+  /** A local reply is on its way out: nothing else may answer. */
+  private replying = false;
 
   constructor(
     private readonly context: HttpCallContext,
@@ -272,9 +274,13 @@ export class HttpCall implements UpstreamResponseEvents {
   onUpstreamError(err: Error, beforeResponse: boolean): void {
     if (this.finished) return;
     const reply = upstreamFailure(this.route!.upstream, err);
-    if (beforeResponse || !this.writer.headSent) return this.reply(reply);
-    this.exchange.log.warn({ err, upstream: this.route!.upstream }, 'upstream failed mid-response');
-    this.endStarted(reply);
+    if (this.writer.headSent && !beforeResponse) {
+      this.exchange.log.warn(
+        { err, upstream: this.route!.upstream },
+        'upstream failed mid-response',
+      );
+    }
+    this.reply(reply);
   }
 
   /**
@@ -315,10 +321,31 @@ export class HttpCall implements UpstreamResponseEvents {
     this.reply(LocalReply.fromError(err));
   }
 
-  /** Answers with a local reply: a JSON error, or an error event when a stream already began. */
+  /**
+   * Answers with a local reply: a JSON error, or an error event when a stream already began.
+   * The local-reply hooks see it first and may hold it (until its audit frame is durable) or
+   * replace it.
+   */
   private reply(reply: LocalReply): void {
-    if (this.finished) return;
+    if (this.finished || this.replying) return;
+    this.replying = true;
     this.upstream?.abort();
+    this.exchange.detail = reply.detail;
+    if (!this.writer.headSent) this.exchange.status = reply.error.httpStatus;
+    const send = (final: LocalReply) => this.sendReply(final);
+    afterHook(
+      this.chain.onLocalReply(reply),
+      () => send(reply),
+      send,
+      (err) => {
+        this.exchange.log.error({ err }, 'local reply hook failed');
+        send(LocalReply.fromError(err));
+      },
+    );
+  }
+
+  private sendReply(reply: LocalReply): void {
+    if (this.finished) return;
     if (this.writer.headSent) return this.endStarted(reply);
     this.exchange.detail = reply.detail;
     this.exchange.status = reply.error.httpStatus;

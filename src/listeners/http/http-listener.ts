@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { ServerTls } from '../../identity/server-tls';
 import { readTlsPeer } from '../../identity/tls-peer';
-import type { Session } from '../../pipeline/session';
+import type { Session, SessionObserver } from '../../pipeline/session';
 import { listenOn } from '../listen-on';
 import type { HttpCallContext } from './http-call-context';
 import { HttpConnection, type HttpConnectionLimits } from './http-connection';
@@ -17,6 +17,7 @@ export interface HttpListenerOptions extends HttpConnectionLimits {
   /** TLS for every connection; undefined accepts cleartext. */
   readonly tls: ServerTls | undefined;
   readonly nextSessionId: () => string;
+  readonly sessions?: SessionObserver;
 }
 
 /**
@@ -34,7 +35,11 @@ export class HttpListener {
     const accept = (socket: Socket, session: Session) => {
       const connection = new HttpConnection(socket, session, options, context);
       this.connections.add(connection);
-      socket.once('close', () => this.connections.delete(connection));
+      options.sessions?.opened(context.listenerName, session);
+      socket.once('close', () => {
+        this.connections.delete(connection);
+        options.sessions?.closed(session);
+      });
     };
     this.server = options.tls === undefined ? net.createServer() : this.secureServer(options.tls);
     const event = options.tls === undefined ? 'connection' : 'secureConnection';

@@ -9,9 +9,9 @@ import type { OutgoingHttpHeaders } from 'node:http2';
 
 import type { MaskDirection } from '../../../src/config/gateway-config';
 import { ProxyError } from '../../../src/errors/proxy-error';
+import type { TextCodec } from '../../../src/codecs/text-codec';
 import {
   maskingFilterFactory,
-  type MaskingCodec,
   type MaskingSettings,
 } from '../../../src/filters/masking/masking-filter';
 import type { PeerCertificate } from '../../../src/identity/peer-certificate';
@@ -50,9 +50,9 @@ function wholeFrame(
  * the next text of one stream, which a frame ending in `[END]` ends; a frame starting with `!`
  * cannot be read, and one starting with `?` carries no text.
  */
-function fakeCodec(overrides: Partial<MaskingCodec<TestMessage>> = {}) {
+function fakeCodec(overrides: Partial<TextCodec<TestMessage>> = {}) {
   const headers: OutgoingHttpHeaders[] = [];
-  const codec: MaskingCodec<TestMessage> = {
+  const codec: TextCodec<TestMessage> = {
     requestTexts: (m) => (unreadable(m) ? undefined : wholeFrame(m, undefined)),
     responseHeaders: (h) => void headers.push(h),
     responseTexts: (m) => {
@@ -126,7 +126,7 @@ interface Setup {
   readonly route?: string;
   readonly roles?: string[];
   readonly settings?: MaskingSettings;
-  readonly codec?: MaskingCodec<TestMessage>;
+  readonly codec?: TextCodec<TestMessage>;
 }
 
 /** A masking filter on a fake exchange, with callbacks that record what it passed on. */

@@ -1,9 +1,9 @@
 // The texts of a JSON document as masking pieces: views of the wire bytes where they are the
 // text, decoded copies where JSON escapes stand between (a `\u0034` is a digit the wire hides).
 
-import { decodeJsonString } from '../../codecs/json-scalar-decoder';
-import type { JsonTextSpan } from '../../codecs/json-path';
-import type { FrameTexts, TextPiece } from '../../masking/frame-holdback';
+import { decodeJsonString } from './json-scalar-decoder';
+import type { JsonTextSpan } from './json-path';
+import type { FrameTexts, TextPiece } from '../masking/frame-holdback';
 
 /** A span and the stream its text continues, if any. */
 export interface StreamedSpan extends JsonTextSpan {

@@ -2,24 +2,20 @@
 // requests and responses, typed or raw, and in a stream, each output of each request as one text.
 
 import type { OutgoingHttpHeaders } from 'node:http2';
-import { readPayload } from '../../codecs/grpc-compression';
-import { encodeGrpcFrame } from '../../codecs/grpc-frame-decoder';
-import type { GrpcMessage } from '../../codecs/grpc-message';
-import type { TextSpan } from '../../codecs/kserve-infer-facts';
-import {
-  isInferenceOperation,
-  readInferRequest,
-  requestEncoding,
-} from '../../codecs/kserve-request-message';
-import { decodeInferResponse, decodeStreamInferResponse } from '../../codecs/kserve-response-codec';
-import type { FrameTexts, TextPiece } from '../../masking/frame-holdback';
-import type { Exchange } from '../../pipeline/exchange';
-import type { MaskingCodec } from './masking-filter';
+import { readPayload } from './grpc-compression';
+import { encodeGrpcFrame } from './grpc-frame-decoder';
+import type { GrpcMessage } from './grpc-message';
+import type { TextSpan } from './kserve-infer-facts';
+import { isInferenceOperation, readInferRequest, requestEncoding } from './kserve-request-message';
+import { decodeInferResponse, decodeStreamInferResponse } from './kserve-response-codec';
+import type { FrameTexts, TextPiece } from '../masking/frame-holdback';
+import type { Exchange } from '../pipeline/exchange';
+import type { TextCodec } from './text-codec';
 
 // Limitation: a stream response's `error_message` and the grpc-message of a status are not
 // masked; Triton writes its own errors there, which may quote the request but not model output.
 /** Reads the masking texts of one gRPC exchange. */
-class GrpcMaskingCodec implements MaskingCodec<GrpcMessage> {
+class GrpcTextCodec implements TextCodec<GrpcMessage> {
   private responseEncoding: string | undefined;
 
   constructor(
@@ -92,8 +88,8 @@ function streamKey(parts: readonly string[]): string {
 }
 
 /** The codec for the gRPC listener's masking filter. */
-export function grpcMaskingCodec(
+export function grpcTextCodec(
   maxMessageBytes: number,
-): (exchange: Exchange) => MaskingCodec<GrpcMessage> {
-  return (exchange) => new GrpcMaskingCodec(exchange, maxMessageBytes);
+): (exchange: Exchange) => TextCodec<GrpcMessage> {
+  return (exchange) => new GrpcTextCodec(exchange, maxMessageBytes);
 }

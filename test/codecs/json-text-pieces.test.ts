@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { formatJsonPath } from '../../../src/codecs/json-path';
-import { scanJson } from '../../../src/codecs/json-text-scanner';
-import { jsonTextPieces, type StreamedSpan } from '../../../src/filters/masking/json-text-pieces';
-import { maskCardData } from '../../../src/masking/card-masker';
+import { formatJsonPath } from '../../src/codecs/json-path';
+import { scanJson } from '../../src/codecs/json-text-scanner';
+import { jsonTextPieces, type StreamedSpan } from '../../src/codecs/json-text-pieces';
+import { maskCardData } from '../../src/masking/card-masker';
 
 /** A message as a codec sees it; `rebuilt` marks the copies `rebuild` made. */
 interface TestMessage {

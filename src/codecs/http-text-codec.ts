@@ -1,32 +1,32 @@
 // The texts of HTTP messages for the masking filter: OpenAI requests, responses and stream
 // events, Triton infer bodies (JSON and binary) and the generate extension's bodies and events.
 
-import type { HttpMessage } from '../../codecs/http-message';
-import type { JsonTextSpan } from '../../codecs/json-path';
-import { decodeOpenAIEvent, decodeOpenAIResponse } from '../../codecs/openai-response-codec';
+import type { HttpMessage } from './http-message';
+import type { JsonTextSpan } from './json-path';
+import { decodeOpenAIEvent, decodeOpenAIResponse } from './openai-response-codec';
 import {
   isOpenAIStreamOperation,
   listOpenAIOperations,
   type OpenAIOperation,
-} from '../../codecs/openai-routes';
-import { parseSseBlock } from '../../codecs/sse-event';
-import { parseInferenceHeaderLength } from '../../codecs/triton-http-binary-data';
+} from './openai-routes';
+import { parseSseBlock } from './sse-event';
+import { parseInferenceHeaderLength } from './triton-http-binary-data';
 import {
   decodeTritonGenerateEvent,
   decodeTritonGenerateRequest,
   decodeTritonGenerateResponse,
-} from '../../codecs/triton-http-generate-codec';
+} from './triton-http-generate-codec';
 import {
   decodeTritonInferRequest,
   decodeTritonInferResponse,
   type TritonTextSpan,
-} from '../../codecs/triton-http-infer-codec';
-import { JsonEventTemplate } from '../../codecs/json-event-template';
-import { ProxyError } from '../../errors/proxy-error';
-import type { FrameTexts, TextPiece } from '../../masking/frame-holdback';
-import type { Exchange } from '../../pipeline/exchange';
+} from './triton-http-infer-codec';
+import { JsonEventTemplate } from './json-event-template';
+import { ProxyError } from '../errors/proxy-error';
+import type { FrameTexts, TextPiece } from '../masking/frame-holdback';
+import type { Exchange } from '../pipeline/exchange';
 import { jsonTextPieces, type StreamedSpan } from './json-text-pieces';
-import type { MaskingCodec } from './masking-filter';
+import type { TextCodec } from './text-codec';
 
 const OPENAI_OPERATIONS: ReadonlySet<string> = new Set(listOpenAIOperations());
 
@@ -34,7 +34,7 @@ const OPENAI_OPERATIONS: ReadonlySet<string> = new Set(listOpenAIOperations());
 const BODY_STREAM = 'body/';
 
 /** Reads the masking texts of one HTTP exchange, by its operation. */
-class HttpMaskingCodec implements MaskingCodec<HttpMessage> {
+class HttpTextCodec implements TextCodec<HttpMessage> {
   /** The last event with one streamed text, which the next events of a stream usually repeat. */
   private readonly template = new JsonEventTemplate();
   private templateStream: string | undefined;
@@ -201,6 +201,6 @@ function rebuildEvent(message: HttpMessage, frame: Buffer): HttpMessage {
 }
 
 /** The codec for the HTTP listener's masking filter. */
-export function httpMaskingCodec(exchange: Exchange): MaskingCodec<HttpMessage> {
-  return new HttpMaskingCodec(exchange);
+export function httpTextCodec(exchange: Exchange): TextCodec<HttpMessage> {
+  return new HttpTextCodec(exchange);
 }

@@ -1,0 +1,144 @@
+// Turns what an exchange and its session know into the events of audit frames.
+
+import type {
+  CallerRecord,
+  CertificateRecord,
+  DecisionEvent,
+  ExchangeFinishedEvent,
+  ExchangeStartedEvent,
+  MaskedCountRecord,
+  SessionOpenedEvent,
+} from '../../audit/audit-events';
+import { DECISION_OUTCOME } from '../../audit/audit-events';
+import type { Identity } from '../../identity/identity';
+import type { PeerCertificate } from '../../identity/peer-certificate';
+import { FINDING_KINDS } from '../../masking/findings';
+import type { MaskCounts } from '../../masking/mask-options';
+import type { MaskingRecord } from '../../masking/masking-record';
+import type { PatternCounts } from '../../masking/pattern-masker';
+import type { Exchange } from '../../pipeline/exchange';
+import type { Session } from '../../pipeline/session';
+import type { AuditTranscript } from './audit-transcript';
+
+/** HTTP statuses and gRPC codes that mean identity or policy refused the caller. */
+const REFUSED_HTTP = new Set([401, 403]);
+const REFUSED_GRPC = new Set([7, 16]);
+
+export function certificateRecord(certificate: PeerCertificate): CertificateRecord {
+  return {
+    thumbprint: certificate.thumbprint,
+    subject: certificate.subject,
+    issuer: certificate.issuer,
+    serial: certificate.serialNumber,
+  };
+}
+
+export function callerRecord(identity: Identity): CallerRecord {
+  return {
+    certificate: certificateRecord(identity.certificate),
+    tokenSubject: identity.token?.subject ?? identity.subject,
+    tokenIssuer: identity.token?.issuer,
+    roles: identity.roles,
+  };
+}
+
+export function sessionOpenedEvent(listener: string, session: Session): SessionOpenedEvent {
+  const certificate = session.tls?.certificate;
+  return {
+    sessionId: session.id,
+    listener,
+    clientAddress: session.remoteAddress,
+    tlsVersion: session.tls?.protocol,
+    certificate: certificate === undefined ? undefined : certificateRecord(certificate),
+  };
+}
+
+/** The start of an exchange: who asked, for what, and the masked prompt. */
+export function exchangeStartedEvent(
+  exchange: Exchange,
+  transcript: AuditTranscript,
+  facts: Readonly<Record<string, string>> | undefined,
+): ExchangeStartedEvent {
+  return {
+    exchangeId: exchange.id,
+    sessionId: exchange.session.id,
+    listener: exchange.listener,
+    protocol: exchange.protocol,
+    operation: exchange.operation,
+    model: exchange.model,
+    route: exchange.route,
+    upstream: exchange.upstream,
+    clientAddress: exchange.remoteAddress,
+    identity: exchange.identity === undefined ? undefined : callerRecord(exchange.identity),
+    facts,
+    prompt: transcript.maskedPrompt(),
+    promptTruncated: transcript.promptTruncated,
+  };
+}
+
+/**
+ * What identity and policy decided, when they decided anything: a refusal by status, an
+ * allowance once a caller was identified. Undefined for an exchange that ended before either
+ * looked at it (no route, a malformed request) on a gateway with no identity checks.
+ */
+export function decisionEvent(exchange: Exchange): DecisionEvent | undefined {
+  const status = exchange.status;
+  const refusedStatuses = exchange.protocol === 'grpc' ? REFUSED_GRPC : REFUSED_HTTP;
+  if (status !== undefined && refusedStatuses.has(status) && exchange.detail !== '') {
+    return { exchangeId: exchange.id, outcome: DECISION_OUTCOME.DENIED, detail: exchange.detail };
+  }
+  if (exchange.identity === undefined) return undefined;
+  return { exchangeId: exchange.id, outcome: DECISION_OUTCOME.ALLOWED, role: exchange.grantedRole };
+}
+
+/** The end of an exchange: its outcome, the masked response, and what masking did. */
+export function exchangeFinishedEvent(
+  exchange: Exchange,
+  transcript: AuditTranscript,
+  now: number,
+): ExchangeFinishedEvent {
+  const { texts, chunks } = transcript.maskedResponse();
+  const ended = exchange.endedAt ?? now;
+  return {
+    exchangeId: exchange.id,
+    status: exchange.status ?? 0,
+    detail: exchange.detail || undefined,
+    response: texts,
+    chunks,
+    responseTruncated: transcript.responseTruncated,
+    masked: maskedCounts(exchange.masking),
+    cardFingerprints: exchange.masking?.fingerprints ?? [],
+    durationMs: ended - exchange.startedAt,
+    upstreamHeadersMs:
+      exchange.upstreamHeadersAt === undefined
+        ? undefined
+        : exchange.upstreamHeadersAt - exchange.startedAt,
+    requestBytes: exchange.requestBytes,
+    responseBytes: exchange.responseBytes,
+    requestMessages: exchange.requestMessages,
+    responseMessages: exchange.responseMessages,
+  };
+}
+
+function maskedCounts(record: MaskingRecord | undefined): MaskedCountRecord[] {
+  if (record === undefined) return [];
+  return [
+    ...countsOf('prompt', record.promptCounts, record.promptPatternCounts),
+    ...countsOf('response', record.responseCounts, record.responsePatternCounts),
+  ];
+}
+
+function countsOf(
+  direction: MaskedCountRecord['direction'],
+  cards: Readonly<MaskCounts>,
+  patterns: Readonly<PatternCounts>,
+): MaskedCountRecord[] {
+  const out: MaskedCountRecord[] = [];
+  for (const kind of FINDING_KINDS) {
+    if (cards[kind] > 0) out.push({ direction, kind, count: cards[kind] });
+  }
+  for (const [name, count] of Object.entries(patterns)) {
+    out.push({ direction, kind: `pattern:${name}`, count });
+  }
+  return out;
+}
