@@ -6,6 +6,7 @@ import { readKeyDirectory } from './audit/audit-key-directory';
 import { AuditLog } from './audit/audit-log';
 import type { AuditStore } from './audit/audit-store';
 import { PostgresAuditStore } from './audit/postgres-store';
+import { sealingPublicKeyFromPem } from './audit/sealing-key';
 import { SegmentFileStore } from './audit/segment-file-store';
 import { grpcTextCodec } from './codecs/grpc-text-codec';
 import type { GrpcMessage } from './codecs/grpc-message';
@@ -14,9 +15,12 @@ import { httpTextCodec } from './codecs/http-text-codec';
 import type { AuditConfig, GatewayConfig } from './config/gateway-config';
 import { DEFAULTS } from './config/defaults';
 import { auditFilterFactory, type AuditSettings } from './filters/audit/audit-filter';
+import { originalsTapFactory, type AuditSealing } from './filters/audit/audit-originals';
+import { grpcRequestFacts, httpRequestFacts } from './filters/audit/audit-request-facts';
 import { AuditSessions } from './filters/audit/audit-sessions';
 import { resolveMaskOptions } from './masking/mask-options';
 import { compileMaskPattern } from './masking/pattern-masker';
+import type { LoadedCertificate } from './identity/tls-material';
 import type { Logger } from './observe/logger';
 import { PACKAGE_VERSION } from './package-version';
 import type { FilterFactory } from './pipeline/filter';
@@ -29,10 +33,19 @@ export interface GatewayAudit {
   readonly grpcFilter: FilterFactory<GrpcMessage>;
   /** First in the HTTP listener's chain. */
   readonly httpFilter: FilterFactory<HttpMessage>;
-  /** Records that the gateway serves now, on `listeners` (`grpc=0.0.0.0:9001`, ...). */
-  started(listeners: readonly string[]): Promise<void>;
-  /** Records a reload of TLS material and, when the key directory names a new key, rotates. */
-  reloaded(tlsApplied: boolean): Promise<void>;
+  /** Last in each chain when originals are sealed: they read responses before masking. */
+  readonly grpcOriginals: FilterFactory<GrpcMessage> | undefined;
+  readonly httpOriginals: FilterFactory<HttpMessage> | undefined;
+  /**
+   * Records that the gateway serves now, on `listeners` (`grpc=0.0.0.0:9001`, ...), with the
+   * certificates it presents and trusts.
+   */
+  started(listeners: readonly string[], certificates: readonly LoadedCertificate[]): Promise<void>;
+  /**
+   * Records a reload of TLS material and the certificates it brought; rotates the signing key
+   * when the key directory names a new one.
+   */
+  reloaded(tlsApplied: boolean, certificates: readonly LoadedCertificate[]): Promise<void>;
   /** Records the stop and closes the log: the last frame is a signed checkpoint. */
   stop(reason: string): Promise<void>;
 }
@@ -65,12 +78,16 @@ export async function openGatewayAudit(
     logger: logger.child({ component: 'audit' }),
   });
   const sessions = new AuditSessions(log);
-  const common = { log, sessions, policy: maskPolicy(config), maxTextBytes: audit.maxTextBytes };
+  const sealing = sealingOf(audit);
+  const maxTextBytes = audit.maxTextBytes;
+  const common = { log, sessions, policy: maskPolicy(config), maxTextBytes, sealing };
   const grpc: AuditSettings<GrpcMessage> = {
     ...common,
     codec: grpcTextCodec(config.listeners.grpc.maxMessageBytes),
     mayEndResponse: () => false,
+    requestFacts: grpcRequestFacts(config.listeners.grpc.maxMessageBytes),
   };
+  const grpcCodec = grpc.codec;
   const http: AuditSettings<HttpMessage> = {
     ...common,
     codec: httpTextCodec,
@@ -79,6 +96,7 @@ export async function openGatewayAudit(
     mayEndResponse: (message) => message.kind === 'whole-body' || message.kind === 'body-chunk',
     requestFacts: httpRequestFacts,
   };
+  const inventory = new CertificateInventory(log);
   logger.info(
     { logId: log.logId, store: describeStore(audit), keyId: log.keyId },
     'audit log open',
@@ -88,8 +106,17 @@ export async function openGatewayAudit(
     sessions,
     grpcFilter: auditFilterFactory(grpc),
     httpFilter: auditFilterFactory(http),
-    started: (listeners) => log.append({ gatewayStarted: startedEvent(config, log, listeners) }),
-    reloaded: (tlsApplied) => reloaded(log, audit, tlsApplied, logger),
+    grpcOriginals: sealing && originalsTapFactory(sealing, grpcCodec, maxTextBytes),
+    httpOriginals: sealing && originalsTapFactory(sealing, httpTextCodec, maxTextBytes),
+    started: (listeners, certificates) => {
+      const started = log.append({ gatewayStarted: startedEvent(config, log, listeners) });
+      inventory.record(certificates);
+      return started;
+    },
+    reloaded: (tlsApplied, certificates) => {
+      inventory.record(certificates);
+      return reloaded(log, audit, tlsApplied, logger);
+    },
     stop: async (reason) => {
       log.record({ gatewayStopped: { reason } });
       try {
@@ -100,6 +127,13 @@ export async function openGatewayAudit(
       }
     },
   };
+}
+
+/** The security team's key, when originals are sealed; throws ERR_AUDIT_KEY_INVALID for a bad one. */
+function sealingOf(audit: AuditConfig): AuditSealing | undefined {
+  if (audit.sealingKeyPem === undefined) return undefined;
+  const recipient = sealingPublicKeyFromPem(audit.sealingKeyPem, 'audit.sealingKeyFile');
+  return { recipient, responses: new WeakMap() };
 }
 
 function openStore(audit: AuditConfig): AuditStore {
@@ -177,14 +211,32 @@ async function reloaded(
   await log.rotateKey(current);
 }
 
-/** The OpenAI request facts the policy decides on, as strings. */
-function httpRequestFacts(message: HttpMessage): Readonly<Record<string, string>> | undefined {
-  if (message.kind !== 'request-body' || message.openai === undefined) return undefined;
-  const { stream, n, maxTokens, inputCount, toolCount } = message.openai;
-  const facts: Record<string, string> = { stream: String(stream) };
-  if (n !== undefined) facts.n = String(n);
-  if (maxTokens !== undefined) facts.max_tokens = String(maxTokens);
-  if (inputCount !== undefined) facts.inputs = String(inputCount);
-  if (toolCount > 0) facts.tools = String(toolCount);
-  return facts;
+/** Records each certificate the gateway loads once: at start-up, and after a reload changed it. */
+class CertificateInventory {
+  private readonly known = new Set<string>();
+
+  constructor(private readonly log: AuditLog) {}
+
+  record(certificates: readonly LoadedCertificate[]): void {
+    for (const certificate of certificates) {
+      const key = `${certificate.role} ${certificate.file} ${certificate.thumbprint}`;
+      if (this.known.has(key)) continue;
+      this.known.add(key);
+      this.log.record({ certificateChanged: certificateChangedEvent(certificate) });
+    }
+  }
+}
+
+function certificateChangedEvent(certificate: LoadedCertificate) {
+  return {
+    owner: certificate.file,
+    role: certificate.role,
+    certificate: {
+      thumbprint: certificate.thumbprint,
+      subject: certificate.subject,
+      issuer: certificate.issuer,
+      serial: certificate.serialNumber,
+    },
+    notAfterUnixMs: certificate.validTo.getTime(),
+  };
 }

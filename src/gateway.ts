@@ -100,6 +100,7 @@ export async function startGateway(
     ...(masking === undefined
       ? []
       : [maskingFilterFactory(masking, grpcTextCodec(config.listeners.grpc.maxMessageBytes))]),
+    ...(audit?.grpcOriginals === undefined ? [] : [audit.grpcOriginals]),
   ];
   const httpFilters: FilterFactory<HttpMessage>[] = [
     ...(audit === undefined ? [] : [audit.httpFilter]),
@@ -107,6 +108,7 @@ export async function startGateway(
     ...identity.httpFilters,
     ...(options.extraHttpFilters ?? []),
     ...(masking === undefined ? [] : [maskingFilterFactory(masking, httpTextCodec)]),
+    ...(audit?.httpOriginals === undefined ? [] : [audit.httpOriginals]),
   ];
   const secure = { tls: identity.tls, nextSessionId, sessions: audit?.sessions };
   const { grpc, http, admin } = config.listeners;
@@ -158,6 +160,7 @@ export async function startGateway(
     ),
   ];
 
+  const certificates = () => [...(identity.tls?.certificates ?? []), ...upstreams.certificates];
   const closeRest = async () => {
     identity.close();
     await upstreams.close(true);
@@ -165,9 +168,8 @@ export async function startGateway(
   };
   const addresses = await bindAll(listeners, closeRest);
   try {
-    await audit?.started(
-      listeners.map((listener) => `${listener.name}=${addresses[listener.name]}`),
-    );
+    const bound = listeners.map((listener) => `${listener.name}=${addresses[listener.name]}`);
+    await audit?.started(bound, certificates());
   } catch (err) {
     // A gateway whose start cannot be recorded takes no traffic.
     await Promise.all(listeners.map((listener) => listener.close(0)));
@@ -176,7 +178,6 @@ export async function startGateway(
   }
   identity.tls?.start();
   upstreams.startWatching();
-  const certificates = () => [...(identity.tls?.certificates ?? []), ...upstreams.certificates];
   const warningDays = config.tls?.expiryWarningDays ?? DEFAULTS.tls.expiryWarningDays;
   const stopExpiryWatch = watchExpiry(certificates, warningDays, logger);
   state.phase = 'ready';
@@ -202,7 +203,7 @@ export async function startGateway(
       // Every set is reloaded, whatever another one answered.
       const listenersReloaded = identity.tls?.reload() ?? true;
       const applied = upstreams.reloadTls() && listenersReloaded;
-      void audit?.reloaded(applied).catch((err: unknown) => {
+      void audit?.reloaded(applied, certificates()).catch((err: unknown) => {
         logger.error({ err }, 'audit key rotation failed');
       });
       return applied;

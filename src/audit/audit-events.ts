@@ -61,6 +61,12 @@ export interface SessionOpenedEvent {
   readonly certificate?: CertificateRecord;
 }
 
+export interface SessionRefusedEvent {
+  readonly listener: string;
+  readonly clientAddress?: string;
+  readonly reason: string;
+}
+
 export interface SessionClosedEvent {
   readonly sessionId: string;
   readonly exchanges: number;
@@ -197,6 +203,7 @@ export interface AuditEventBodies {
   checkpoint: CheckpointEvent;
   gap: GapEvent;
   unsealed: UnsealedEvent;
+  sessionRefused: SessionRefusedEvent;
 }
 
 export type AuditEventKind = keyof AuditEventBodies;

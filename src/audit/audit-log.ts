@@ -244,8 +244,11 @@ export class AuditLog {
         { previousKeyId, keyId: next.keyId },
         'audit key rotation not vouched',
       );
-      const signed = signRotation(next, next, this.options.logId, sequence);
-      body = { ...signed, previousKeyId, previousKeySignature: Buffer.alloc(0) };
+      // The new key signs the statement naming the real previous key id, so its own signature
+      // holds; the stand-in's signature under the new key would vouch for nothing, so it goes.
+      const standIn = { ...next, keyId: previousKeyId };
+      const signed = signRotation(standIn, next, this.options.logId, sequence);
+      body = { ...signed, previousKeySignature: Buffer.alloc(0) };
     }
     this.push({ keyRotated: body });
     this.signingKey = next;

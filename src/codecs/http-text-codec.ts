@@ -4,6 +4,7 @@
 import type { HttpMessage } from './http-message';
 import type { JsonTextSpan } from './json-path';
 import { decodeOpenAIEvent, decodeOpenAIResponse } from './openai-response-codec';
+import type { OpenAIUsage } from './openai-response-facts';
 import {
   isOpenAIStreamOperation,
   listOpenAIOperations,
@@ -23,7 +24,7 @@ import {
 } from './triton-http-infer-codec';
 import { JsonEventTemplate } from './json-event-template';
 import { ProxyError } from '../errors/proxy-error';
-import type { FrameTexts, TextPiece } from '../masking/frame-holdback';
+import type { FrameTexts, TextPiece, TokenCounts } from '../masking/frame-holdback';
 import type { Exchange } from '../pipeline/exchange';
 import { jsonTextPieces, type StreamedSpan } from './json-text-pieces';
 import type { TextCodec } from './text-codec';
@@ -83,7 +84,8 @@ class HttpTextCodec implements TextCodec<HttpMessage> {
       return { pieces: [{ bytes: message.frame, stream: BODY_STREAM }], ...NO_END };
     this.rememberShape(message.frame, texts);
     const pieces = jsonTextPieces(message.frame, texts.pieces, rebuildEvent);
-    return { ...pieces, endedStreams: texts.endedStreams, endsAll: texts.endsAll };
+    const { endedStreams, endsAll, usage } = texts;
+    return { ...pieces, endedStreams, endsAll, usage };
   }
 
   /** The event's texts as spans, read by the operation's codec; undefined for no known shape. */
@@ -91,7 +93,8 @@ class HttpTextCodec implements TextCodec<HttpMessage> {
     const operation = this.exchange.operation;
     if (isOpenAIOperation(operation) && isOpenAIStreamOperation(operation)) {
       const facts = decodeOpenAIEvent(message.event, operation);
-      return { pieces: facts.texts, endedStreams: facts.endedStreams, endsAll: facts.terminal };
+      const { texts, endedStreams, terminal } = facts;
+      return { pieces: texts, endedStreams, endsAll: terminal, usage: tokenCounts(facts.usage) };
     }
     if (operation === 'triton.generate_stream') {
       const facts = decodeTritonGenerateEvent(message.event);
@@ -125,8 +128,10 @@ class HttpTextCodec implements TextCodec<HttpMessage> {
     headers: Readonly<Record<string, string | string[] | undefined>>,
   ): FrameTexts<HttpMessage> | undefined {
     const operation = this.exchange.operation;
-    if (isOpenAIOperation(operation))
-      return whole(body, decodeOpenAIResponse(body, operation).texts);
+    if (isOpenAIOperation(operation)) {
+      const facts = decodeOpenAIResponse(body, operation);
+      return { ...whole(body, facts.texts), usage: tokenCounts(facts.usage) };
+    }
     switch (operation) {
       case 'triton.infer': {
         const length = parseInferenceHeaderLength(headers['inference-header-content-length']);
@@ -150,6 +155,13 @@ interface EventSpans {
   readonly pieces: readonly StreamedSpan[];
   readonly endedStreams: readonly string[];
   readonly endsAll: boolean;
+  readonly usage?: TokenCounts;
+}
+
+/** Token counts from an OpenAI `usage` object; missing counts are 0. */
+function tokenCounts(usage: OpenAIUsage | undefined): TokenCounts | undefined {
+  if (usage === undefined) return undefined;
+  return { promptTokens: usage.promptTokens ?? 0, completionTokens: usage.completionTokens ?? 0 };
 }
 
 function isOpenAIOperation(operation: string): operation is OpenAIOperation {

@@ -5,6 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { ProxyError } from '../errors/proxy-error';
 import type { Logger } from '../observe/logger';
+import { certificateThumbprint } from './peer-certificate';
 
 const DAY_MS = 86_400_000;
 
@@ -17,6 +18,10 @@ export interface LoadedCertificate {
   readonly role: 'server' | 'client-ca' | 'upstream-client' | 'upstream-ca';
   readonly file: string;
   readonly subject: string;
+  readonly issuer: string;
+  readonly serialNumber: string;
+  /** RFC 8705 `x5t#S256`: base64url of the SHA-256 of the DER certificate. */
+  readonly thumbprint: string;
   readonly validTo: Date;
   readonly daysLeft: number;
 }
@@ -59,7 +64,16 @@ export function describeCertificate(
   const certificate = new X509Certificate(pem);
   const validTo = new Date(certificate.validTo);
   const daysLeft = Math.floor((validTo.getTime() - now) / DAY_MS);
-  return { role, file, subject: certificate.subject.replace(/\n/g, ', '), validTo, daysLeft };
+  return {
+    role,
+    file,
+    subject: certificate.subject.replace(/\n/g, ', '),
+    issuer: certificate.issuer.replace(/\n/g, ', '),
+    serialNumber: certificate.serialNumber,
+    thumbprint: certificateThumbprint(certificate.raw),
+    validTo,
+    daysLeft,
+  };
 }
 
 /** A CA file may hold several certificates (a bundle); each is described. */

@@ -33,3 +33,9 @@ function errorCode(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : String((error as Error).message ?? error);
 }
+
+/** Why a handshake failed, as a stable code for records: OpenSSL's or Node's error code. */
+export function handshakeFailureReason(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' ? code : 'tls_handshake_failed';
+}

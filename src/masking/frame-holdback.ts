@@ -36,6 +36,14 @@ export interface FrameTexts<M> {
    * leaves as it is, masked in place.
    */
   readonly finish?: (message: M) => M;
+  /** Token counts the frame reports (an OpenAI `usage` object), for the audit record. */
+  readonly usage?: TokenCounts;
+}
+
+/** What a model server says an exchange cost, in tokens. */
+export interface TokenCounts {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
 }
 
 const NO_TEXTS: Omit<FrameTexts<unknown>, 'finish'> = {

@@ -16,4 +16,6 @@ export interface SessionObserver {
   opened(listener: string, session: Session): void;
   /** The connection is gone; no exchange of it starts after this. */
   closed(session: Session): void;
+  /** A connection's TLS handshake failed, so it never became a session. */
+  refused(listener: string, remoteAddress: string | undefined, reason: string): void;
 }

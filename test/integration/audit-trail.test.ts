@@ -4,11 +4,21 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { startDemoHttpServer } from '../../src/demo/demo-http-server';
 import { startDemoServer } from '../../src/demo/demo-server';
+import type { ExchangeFinishedEvent, ExchangeStartedEvent } from '../../src/audit/audit-events';
 import { decodeFrame, type DecodedFrame } from '../../src/audit/audit-frame-codec';
+import { unsealOriginal } from '../../src/audit/sealed-original';
+import { ProxyError } from '../../src/errors/proxy-error';
+import { rotateKeyDirectory } from '../../src/audit/audit-key-directory';
+import {
+  generateSealingKeyPair,
+  sealingPrivateKeyFromPem,
+  writeSealingKeyPair,
+} from '../../src/audit/sealing-key';
 import { kserveClient, startTestGateway } from '../fixtures/gateway-fixture';
 import { splitAddress } from '../fixtures/http-client';
 import {
@@ -23,12 +33,16 @@ const CARD = '4111 1111 1111 1111';
 const PROMPT = `Charge card ${CARD}, CVV 123, for the order.`;
 const MASKED_PROMPT = 'Charge card **** **** **** 1111, CVV ***, for the order.';
 
-async function auditedGateway(t: TestContext, store?: (dir: string) => ControlledStore) {
+async function auditedGateway(
+  t: TestContext,
+  store?: (dir: string) => ControlledStore,
+  auditOverrides: Record<string, unknown> = {},
+) {
   const demo = await startDemoHttpServer({ tokenDelayMs: 0 });
   t.after(() => demo.close());
   const grpcDemo = await startDemoServer({ tokenDelayMs: 0 });
   t.after(() => grpcDemo.close());
-  const audit = auditSection(t);
+  const audit = auditSection(t, auditOverrides);
   const controlled = store?.(audit.dir);
   const under = await startTestGateway(
     t,
@@ -63,6 +77,7 @@ test('a streamed chat is recorded masked, with its chunks, and the log verifies'
     model: 'echo',
     messages: [{ role: 'user', content: PROMPT }],
     stream: true,
+    stream_options: { include_usage: true },
     // The demo server's knob: code points per delta, so the card number crosses many events.
     demo_token_bytes: 3,
   } as OpenAI.Chat.ChatCompletionCreateParamsStreaming);
@@ -90,6 +105,7 @@ test('a streamed chat is recorded masked, with its chunks, and the log verifies'
   );
   assert.equal(finished!.status, 200);
   assert.equal(finished!.response?.map((text) => text.text).join(''), MASKED_PROMPT);
+  assert.ok((finished!.usage?.completionTokens ?? 0) > 0, 'the usage chunk is recorded');
   assert.ok((finished!.chunks?.length ?? 0) >= PROMPT.length / 3, 'one chunk per delta');
   assert.deepEqual(
     finished!.masked?.map((count) => `${count.direction}:${count.kind}:${count.count}`),
@@ -98,6 +114,80 @@ test('a streamed chat is recorded masked, with its chunks, and the log verifies'
   assert.equal(report.ok, true, JSON.stringify(report));
   assert.equal(report.logs[0]!.unsignedTail, 0);
   assertNoCardData(audit.dir);
+});
+
+test('originals are sealed to the security team, and only its key opens them', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'infergate-seal-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const team = writeSealingKeyPair(path.join(dir, 'security-team'));
+  const { client, gateway, audit } = await auditedGateway(t, undefined, {
+    sealingKeyFile: team.publicKeyFile,
+  });
+  const request = { model: 'echo', messages: [{ role: 'user' as const, content: PROMPT }] };
+
+  const answer = await client.chat.completions.create(request);
+  await gateway.close();
+  const frames = await readFrames(audit.dir);
+  const started = frames.find((f) => f.kind === 'exchangeStarted')!;
+  const finished = frames.find((f) => f.kind === 'exchangeFinished')!;
+  const key = sealingPrivateKeyFromPem(team.privateKeyPem, 'security-team.key.pem');
+  const { sealedPrompt } = started.body as ExchangeStartedEvent;
+  const { sealedResponse } = finished.body as ExchangeFinishedEvent;
+  const prompt = unsealOriginal(key, sealedPrompt!, started.logId, 'test-1', 'prompt');
+  const response = unsealOriginal(key, sealedResponse!, started.logId, 'test-1', 'response');
+  const other = generateSealingKeyPair();
+
+  // Prompts are masked before the model sees them: the echo answers the masked prompt.
+  assert.equal(answer.choices[0]?.message.content, MASKED_PROMPT);
+  assert.deepEqual(
+    prompt.map((text) => text.text),
+    [PROMPT],
+  );
+  assert.equal(response.map((text) => text.text).join(''), MASKED_PROMPT);
+  assert.equal(sealedPrompt!.recipientKeyId, team.keyId);
+  assert.throws(
+    () => unsealOriginal(key, sealedPrompt!, started.logId, 'test-1', 'response'),
+    isKeyInvalid,
+  );
+  assert.throws(
+    () =>
+      unsealOriginal(
+        sealingPrivateKeyFromPem(other.privateKeyPem, 'other.key.pem'),
+        sealedPrompt!,
+        started.logId,
+        'test-1',
+        'prompt',
+      ),
+    isKeyInvalid,
+  );
+  assertNoCardData(audit.dir);
+  assert.equal((await verifyDir(audit.dir, audit.keys)).ok, true);
+});
+
+test('a new key in the key directory signs from the next reload on, vouched by the old', async (t) => {
+  const { client, gateway, audit } = await auditedGateway(t);
+  const request = { model: 'echo', messages: [{ role: 'user' as const, content: 'before' }] };
+  await client.chat.completions.create(request);
+
+  const rotated = rotateKeyDirectory(audit.keys);
+  gateway.reloadTls();
+  await client.chat.completions.create({
+    ...request,
+    messages: [{ role: 'user', content: 'after' }],
+  });
+  await gateway.close();
+  const frames = await readFrames(audit.dir);
+  const rotations = framesOf(frames, 'keyRotated');
+  const checkpoints = framesOf(frames, 'checkpoint');
+  const report = await verifyDir(audit.dir, audit.keys);
+
+  assert.deepEqual(
+    rotations.map((r) => [r.previousKeyId, r.keyId]),
+    [[rotated.previous.keyId, rotated.current.keyId]],
+  );
+  assert.equal(checkpoints.at(-1)!.keyId, rotated.current.keyId);
+  assert.equal(report.ok, true, JSON.stringify(report));
+  assert.equal(report.logs[0]!.rotations.length, 1);
 });
 
 test('a gRPC ModelInfer and a malformed HTTP request are each recorded', async (t) => {
@@ -133,7 +223,10 @@ test('a gRPC ModelInfer and a malformed HTTP request are each recorded', async (
   const malformed = finished.find((f) => f.status === 400);
 
   assert.equal(broken.status, 400);
+  const grpcStarted = framesOf(frames, 'exchangeStarted').find((f) => f.protocol === 'grpc');
   assert.ok(grpcDone !== undefined, 'the ModelInfer is recorded');
+  assert.equal(grpcStarted?.operation, 'ModelInfer');
+  assert.deepEqual(grpcStarted?.facts, { inputs: '1', batch: '1' });
   assert.match(grpcDone.response?.[0]?.text ?? '', /\*{4} \*{4} \*{4} 1111/);
   assert.equal(malformed?.detail, 'json_malformed');
   assert.equal((await verifyDir(audit.dir, audit.keys)).ok, true);
@@ -207,6 +300,10 @@ test('while the log cannot be written new exchanges are refused, and recorded la
   assert.ok(unavailable.length >= 2, `${unavailable.length} refusals recorded`);
   assert.equal((await verifyDir(audit.dir, audit.keys)).ok, true);
 });
+
+function isKeyInvalid(err: unknown): boolean {
+  return err instanceof ProxyError && err.code === 'ERR_AUDIT_KEY_INVALID';
+}
 
 interface ErrorBody {
   readonly error: { readonly code: string };

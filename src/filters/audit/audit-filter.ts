@@ -1,8 +1,9 @@
 // The audit filter: every exchange leaves signed, chained frames, durable before its last byte.
 
+import type { MaskedTextRecord, SealedRecord } from '../../audit/audit-events';
 import type { AuditLog } from '../../audit/audit-log';
+import { sealOriginal, type SealedDirection } from '../../audit/sealed-original';
 import type { TextCodec, TextCodecFactory } from '../../codecs/text-codec';
-import type { FrameTexts } from '../../masking/frame-holdback';
 import type { TextMaskPolicy } from '../../masking/text-masker';
 import type { Exchange } from '../../pipeline/exchange';
 import {
@@ -15,6 +16,7 @@ import {
   type MessageResult,
 } from '../../pipeline/filter';
 import { LocalReply } from '../../pipeline/local-reply';
+import type { AuditSealing } from './audit-originals';
 import type { AuditSessions } from './audit-sessions';
 import { AuditTranscript } from './audit-transcript';
 import { decisionEvent, exchangeFinishedEvent, exchangeStartedEvent } from './audit-records';
@@ -33,7 +35,12 @@ export interface AuditSettings<M extends ExchangeMessage> {
    */
   readonly mayEndResponse: (message: M) => boolean;
   /** Request facts worth recording, read from the request message. */
-  readonly requestFacts?: (message: M) => Readonly<Record<string, string>> | undefined;
+  readonly requestFacts?: (
+    exchange: Exchange,
+    message: M,
+  ) => Readonly<Record<string, string>> | undefined;
+  /** Where the unmasked originals are sealed to; undefined: none are kept. */
+  readonly sealing?: AuditSealing;
 }
 
 const AUDIT_UNAVAILABLE = 'audit_unavailable';
@@ -72,7 +79,7 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
   }
 
   onRequestMessage(message: M): MessageResult {
-    this.facts ??= this.settings.requestFacts?.(message);
+    this.facts ??= this.readTexts(() => this.settings.requestFacts?.(this.exchange, message));
     const texts = this.readTexts(() => this.codec.requestTexts(message));
     for (const piece of texts?.pieces ?? [])
       this.transcript.addPrompt(piece.stream ?? '', piece.bytes);
@@ -86,6 +93,7 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
     for (const piece of texts?.pieces ?? []) {
       this.transcript.addResponse(piece.stream ?? '', piece.bytes, atMs);
     }
+    if (texts?.usage !== undefined) this.transcript.usage = texts.usage;
     if (!this.settings.mayEndResponse(message)) return undefined;
     const previous = this.held;
     this.held = message;
@@ -107,8 +115,11 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
     void this.finish();
   }
 
-  /** Texts the codec cannot read are not recorded; the masking filter refuses such messages. */
-  private readTexts(read: () => FrameTexts<M> | undefined): FrameTexts<M> | undefined {
+  /**
+   * What the codec reads of a message, or undefined for one it cannot read: that is not
+   * recorded, and the masking filter or the policy refuses such a message.
+   */
+  private readTexts<T>(read: () => T | undefined): T | undefined {
     try {
       return read();
     } catch (err) {
@@ -122,9 +133,9 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
     if (this.started) return;
     this.started = true;
     const log = this.settings.log;
-    log.record({
-      exchangeStarted: exchangeStartedEvent(this.exchange, this.transcript, this.facts),
-    });
+    const started = exchangeStartedEvent(this.exchange, this.transcript, this.facts);
+    const sealedPrompt = this.seal('prompt', () => this.transcript.originalPrompt());
+    log.record({ exchangeStarted: { ...started, sealedPrompt } });
     const decision = decisionEvent(this.exchange);
     if (decision !== undefined) log.record({ decision });
   }
@@ -138,7 +149,12 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
     if (this.finished !== undefined) return this.finished;
     this.recordStart();
     const event = exchangeFinishedEvent(this.exchange, this.transcript, performance.now());
-    this.finished = this.settings.log.append({ exchangeFinished: event }).then(
+    const sealedResponse = this.seal('response', () => {
+      const originals = this.settings.sealing?.responses.get(this.exchange);
+      return originals?.texts() ?? [];
+    });
+    const finished = { ...event, sealedResponse };
+    this.finished = this.settings.log.append({ exchangeFinished: finished }).then(
       () => this.releaseHeld(),
       (err: unknown) => {
         this.held = undefined;
@@ -148,6 +164,17 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
       },
     );
     return this.finished;
+  }
+
+  /** The originals of one direction sealed to the security team, when sealing is on. */
+  private seal(
+    direction: SealedDirection,
+    texts: () => MaskedTextRecord[],
+  ): SealedRecord | undefined {
+    const sealing = this.settings.sealing;
+    if (sealing === undefined) return undefined;
+    const { logId } = this.settings.log;
+    return sealOriginal(sealing.recipient, logId, this.exchange.id, direction, texts());
   }
 
   private releaseHeld(): void {

@@ -108,6 +108,7 @@ export function exchangeFinishedEvent(
     responseTruncated: transcript.responseTruncated,
     masked: maskedCounts(exchange.masking),
     cardFingerprints: exchange.masking?.fingerprints ?? [],
+    usage: transcript.usage,
     durationMs: ended - exchange.startedAt,
     upstreamHeadersMs:
       exchange.upstreamHeadersAt === undefined

@@ -12,7 +12,8 @@ interface OpenSession {
 /**
  * The listeners' session observer when audit is on: a SessionOpened frame when a connection
  * has completed its handshake (where from, which TLS, which certificate), a SessionClosed frame
- * with its exchange count when it goes. Neither waits for the store.
+ * with its exchange count when it goes, a SessionRefused frame for a failed handshake. None
+ * waits for the store.
  */
 export class AuditSessions implements SessionObserver {
   private readonly open = new Map<string, OpenSession>();
@@ -32,6 +33,10 @@ export class AuditSessions implements SessionObserver {
     this.log.record({
       sessionClosed: { sessionId: session.id, exchanges: open.exchanges, durationMs },
     });
+  }
+
+  refused(listener: string, remoteAddress: string | undefined, reason: string): void {
+    this.log.record({ sessionRefused: { listener, clientAddress: remoteAddress, reason } });
   }
 
   /** Counts an exchange of `session` for its SessionClosed frame. */

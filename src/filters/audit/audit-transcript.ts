@@ -1,6 +1,7 @@
 // The texts of one exchange as the audit trail keeps them: copied as they pass, masked once.
 
 import type { MaskedTextRecord, ResponseChunkRecord } from '../../audit/audit-events';
+import type { TokenCounts } from '../../masking/frame-holdback';
 import { emptyTextMaskCounts, maskText, type TextMaskPolicy } from '../../masking/text-masker';
 
 /**
@@ -13,7 +14,7 @@ const CUT_NUMBER_TAIL = /[\p{Nd}\s\-.\u00ad\u200b-\u200d\u2060\ufeff]+$/u;
 const CUT_MARGIN_BYTES = 256;
 
 /** The texts of one direction, each stream's bytes in arrival order. */
-class TextStreams {
+export class TextStreams {
   readonly streams = new Map<string, Buffer[]>();
   readonly lengths = new Map<string, number>();
 
@@ -24,6 +25,14 @@ class TextStreams {
     parts.push(bytes);
     this.lengths.set(stream, offset + bytes.length);
     return offset;
+  }
+
+  /** Each stream's text as it came, unmasked: only ever for a sealed original. */
+  texts(): MaskedTextRecord[] {
+    return [...this.streams].map(([stream, parts]) => ({
+      stream,
+      text: Buffer.concat(parts).toString('utf8'),
+    }));
   }
 }
 
@@ -38,6 +47,8 @@ export class AuditTranscript {
   private readonly prompt = new TextStreams();
   private readonly response = new TextStreams();
   private readonly chunks: ResponseChunkRecord[] = [];
+  /** The token counts the response reported last, if it reported any. */
+  usage: TokenCounts | undefined;
   private kept = 0;
   private promptCut = false;
   private responseCut = false;
@@ -69,6 +80,11 @@ export class AuditTranscript {
 
   get responseTruncated(): boolean {
     return this.responseCut;
+  }
+
+  /** The prompt texts as they came, for a sealed original; the audit frame never holds them. */
+  originalPrompt(): MaskedTextRecord[] {
+    return this.prompt.texts();
   }
 
   /** The prompt texts, masked. */

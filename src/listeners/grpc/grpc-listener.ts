@@ -10,7 +10,7 @@ import http2, {
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ServerTls } from '../../identity/server-tls';
-import { readTlsPeer } from '../../identity/tls-peer';
+import { handshakeFailureReason, readTlsPeer } from '../../identity/tls-peer';
 import type { Session, SessionObserver } from '../../pipeline/session';
 import { listenOn } from '../listen-on';
 import { GrpcStatus } from '../../errors/error-codes';
@@ -54,9 +54,11 @@ export class GrpcListener {
     } else {
       const server = http2.createSecureServer({ ...options.tls.serverOptions(), settings });
       options.tls.attach(server);
-      server.on('tlsClientError', (err) =>
-        context.logger.debug({ err }, 'grpc tls handshake failed'),
-      );
+      server.on('tlsClientError', (err, socket) => {
+        context.logger.debug({ err }, 'grpc tls handshake failed');
+        const reason = handshakeFailureReason(err);
+        options.sessions?.refused(context.listenerName, socket.remoteAddress, reason);
+      });
       this.server = server;
     }
     this.server.on('session', (session) => this.onSession(session));

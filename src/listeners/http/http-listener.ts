@@ -4,7 +4,7 @@ import net, { type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { ServerTls } from '../../identity/server-tls';
-import { readTlsPeer } from '../../identity/tls-peer';
+import { handshakeFailureReason, readTlsPeer } from '../../identity/tls-peer';
 import type { Session, SessionObserver } from '../../pipeline/session';
 import { listenOn } from '../listen-on';
 import type { HttpCallContext } from './http-call-context';
@@ -50,9 +50,11 @@ export class HttpListener {
     const server = tls.createServer({ ...serverTls.serverOptions(), ALPNProtocols: ['http/1.1'] });
     serverTls.attach(server);
     // A failed handshake never becomes a connection; its client sees the TLS alert.
-    server.on('tlsClientError', (err) =>
-      this.context.logger.debug({ err }, 'http tls handshake failed'),
-    );
+    server.on('tlsClientError', (err, socket) => {
+      this.context.logger.debug({ err }, 'http tls handshake failed');
+      const reason = handshakeFailureReason(err);
+      this.options.sessions?.refused(this.context.listenerName, socket.remoteAddress, reason);
+    });
     return server;
   }
 
