@@ -2,6 +2,7 @@
 
 import { auditExportCommand } from './audit-export-command';
 import { auditKeysCommand } from './audit-keys-command';
+import { auditReplayCommand } from './audit-replay-command';
 import { auditVerifyCommand } from './audit-verify-command';
 import type { CliCommand } from './cli-command';
 import { runSubcommand, subcommandLines } from './cli-subcommands';
@@ -11,6 +12,7 @@ const SUBCOMMANDS: readonly CliCommand[] = [
   auditKeysCommand,
   auditVerifyCommand,
   auditExportCommand,
+  auditReplayCommand,
 ];
 
 function help(): string {

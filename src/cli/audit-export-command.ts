@@ -1,5 +1,6 @@
 // `infergate audit export`: every frame of a store as JSON lines, with its verdict, for a SIEM.
 
+import { isoFromMicros } from '../audit/audit-time';
 import fs from 'node:fs';
 import { verifyAudit, type AuditReport, type FrameVerdict } from '../audit/audit-verifier';
 import { ProxyError } from '../errors/proxy-error';
@@ -10,7 +11,6 @@ import {
   AUDIT_SOURCE_FLAGS_HELP,
   auditJson,
   auditSourceFromFlags,
-  isoFromMicros,
 } from './audit-source-flags';
 
 const EXPORT_FLAGS = {

@@ -1,5 +1,6 @@
 // `infergate audit verify`: checks the chain and signatures of every log of a store.
 
+import { isoFromMicros } from '../audit/audit-time';
 import { HASH_BYTES } from '../audit/audit-chain';
 import {
   verifyAudit,
@@ -15,7 +16,6 @@ import {
   AUDIT_SOURCE_FLAGS_HELP,
   auditJson,
   auditSourceFromFlags,
-  isoFromMicros,
 } from './audit-source-flags';
 
 const VERIFY_FLAGS = {
