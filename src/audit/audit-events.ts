@@ -124,6 +124,9 @@ export interface ExchangeFinishedEvent {
   readonly requestMessages: number;
   readonly responseMessages: number;
   readonly sealedResponse?: SealedRecord;
+  /** Prompt texts of requests that came after the exchange started (a stream's later ones). */
+  readonly prompt?: readonly MaskedTextRecord[];
+  readonly sealedPrompt?: SealedRecord;
 }
 
 /** `ReviewEvent.Kind`, by number as the proto defines it. */

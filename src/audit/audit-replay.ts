@@ -98,6 +98,8 @@ export type UnsealedTexts =
 /** The originals of an exchange; a direction is undefined when nothing was sealed for it. */
 export interface UnsealedOriginals {
   readonly prompt: UnsealedTexts | undefined;
+  /** The prompts of a stream's later requests, sealed in its ExchangeFinished frame. */
+  readonly laterPrompt: UnsealedTexts | undefined;
   readonly response: UnsealedTexts | undefined;
 }
 
@@ -164,6 +166,7 @@ export function unsealExchange(
     sealed && unsealTexts(privateKey, sealed, exchange, direction);
   return {
     prompt: open(exchange.started.event.sealedPrompt, 'prompt'),
+    laterPrompt: open(exchange.finished?.event.sealedPrompt, 'prompt'),
     response: open(exchange.finished?.event.sealedResponse, 'response'),
   };
 }

@@ -60,6 +60,7 @@ export function transcriptLines(
     ...exchange.reviews.flatMap((review) => field('review', reviewLine(review))),
     ...textFields('prompt', started.event.prompt, started.event.promptTruncated),
     ...originalFields('original prompt', originals, originals?.prompt),
+    ...laterPromptFields(finished?.event, originals),
     ...(finished === undefined
       ? field('response', 'none recorded: the exchange has no ExchangeFinished frame')
       : textFields('response', finished.event.response, finished.event.responseTruncated)),
@@ -111,6 +112,18 @@ function originalFields(
   if (original === undefined) return field(label, 'not sealed');
   if (!original.opened) return field(label, `does not open with the key given: ${original.reason}`);
   return textFields(label, original.texts, false);
+}
+
+/** The prompts of a stream's requests after its first, when there were any. */
+function laterPromptFields(
+  finished: ExchangeFinishedEvent | undefined,
+  originals: UnsealedOriginals | undefined,
+): string[] {
+  if (finished?.prompt === undefined || finished.prompt.length === 0) return [];
+  return [
+    ...textFields('later prompt', finished.prompt, false),
+    ...originalFields('original later prompt', originals, originals?.laterPrompt),
+  ];
 }
 
 function finishedFields(finished: ExchangeFinishedEvent): string[] {

@@ -186,7 +186,11 @@ test('unseals the originals with the right key and names why another key fails',
   assert.equal(refused.prompt?.opened, false);
   assert.match((refused.prompt as { reason: string }).reason, /is for key [0-9a-f]{16}, not key /);
   assert.equal(moved.response?.opened, false);
-  assert.deepEqual(unsealExchange(second!, key), { prompt: undefined, response: undefined });
+  assert.deepEqual(unsealExchange(second!, key), {
+    prompt: undefined,
+    laterPrompt: undefined,
+    response: undefined,
+  });
 });
 
 test('the transcript names who, what, the decision, the texts and the verification', async (t) => {

@@ -19,7 +19,10 @@ import {
   sealingPrivateKeyFromPem,
   writeSealingKeyPair,
 } from '../../src/audit/sealing-key';
+import type * as grpc from '@grpc/grpc-js';
 import { kserveClient, startTestGateway } from '../fixtures/gateway-fixture';
+import { collectStream } from '../fixtures/grpc-calls';
+import { typedInfer } from '../fixtures/kserve-masking';
 import { splitAddress } from '../fixtures/http-client';
 import {
   auditSection,
@@ -162,6 +165,35 @@ test('originals are sealed to the security team, and only its key opens them', a
   );
   assertNoCardData(audit.dir);
   assert.equal((await verifyDir(audit.dir, audit.keys)).ok, true);
+});
+
+test('a stream records its first prompt at the start and later ones at the end', async (t) => {
+  const { gateway, audit, grpcAddress } = await auditedGateway(t);
+  const kserve = kserveClient(t, grpcAddress);
+  const call = kserve.ModelStreamInfer() as grpc.ClientDuplexStream<unknown, unknown>;
+  const result = collectStream(call);
+  const firstAnswer = new Promise((resolve) => call.once('data', resolve));
+
+  call.write(typedInfer('echo-stream', ['first question']));
+  await firstAnswer;
+  call.write(typedInfer('echo-stream', [`then ${CARD}`]));
+  call.end();
+  await result;
+  await gateway.close();
+  const frames = await readFrames(audit.dir);
+  const [started] = framesOf(frames, 'exchangeStarted');
+  const [finished] = framesOf(frames, 'exchangeFinished');
+
+  assert.equal(started!.operation, 'ModelStreamInfer');
+  assert.deepEqual(
+    started!.prompt?.map((text) => text.text),
+    ['first question'],
+  );
+  assert.deepEqual(
+    finished!.prompt?.map((text) => text.text),
+    ['then **** **** **** 1111'],
+  );
+  assertNoCardData(audit.dir);
 });
 
 test('a new key in the key directory signs from the next reload on, vouched by the old', async (t) => {

@@ -81,8 +81,7 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
   onRequestMessage(message: M): MessageResult {
     this.facts ??= this.readTexts(() => this.settings.requestFacts?.(this.exchange, message));
     const texts = this.readTexts(() => this.codec.requestTexts(message));
-    for (const piece of texts?.pieces ?? [])
-      this.transcript.addPrompt(piece.stream ?? '', piece.bytes);
+    for (const piece of texts?.pieces ?? []) this.transcript.addPrompt(piece.bytes);
     return undefined;
   }
 
@@ -91,7 +90,7 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
     const atMs = performance.now() - this.exchange.startedAt;
     const texts = this.readTexts(() => this.codec.responseTexts(message));
     for (const piece of texts?.pieces ?? []) {
-      this.transcript.addResponse(piece.stream ?? '', piece.bytes, atMs);
+      this.transcript.addResponse(piece.stream, piece.bytes, atMs);
     }
     if (texts?.usage !== undefined) this.transcript.usage = texts.usage;
     if (!this.settings.mayEndResponse(message)) return undefined;
@@ -133,8 +132,10 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
     if (this.started) return;
     this.started = true;
     const log = this.settings.log;
-    const started = exchangeStartedEvent(this.exchange, this.transcript, this.facts);
-    const sealedPrompt = this.seal('prompt', () => this.transcript.originalPrompt());
+    const { masked, originals } = this.transcript.takePrompt();
+    const truncated = this.transcript.promptTruncated;
+    const started = exchangeStartedEvent(this.exchange, masked, truncated, this.facts);
+    const sealedPrompt = this.seal('prompt', originals);
     log.record({ exchangeStarted: { ...started, sealedPrompt } });
     const decision = decisionEvent(this.exchange);
     if (decision !== undefined) log.record({ decision });
@@ -148,12 +149,14 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
   private finish(): Promise<void | LocalReply> {
     if (this.finished !== undefined) return this.finished;
     this.recordStart();
-    const event = exchangeFinishedEvent(this.exchange, this.transcript, performance.now());
-    const sealedResponse = this.seal('response', () => {
-      const originals = this.settings.sealing?.responses.get(this.exchange);
-      return originals?.texts() ?? [];
-    });
-    const finished = { ...event, sealedResponse };
+    const later = this.transcript.takePrompt();
+    const now = performance.now();
+    const event = exchangeFinishedEvent(this.exchange, this.transcript, later.masked, now);
+    const originals = this.settings.sealing?.responses.get(this.exchange)?.all() ?? [];
+    const sealedResponse = this.seal('response', originals.map(asText));
+    const sealedPrompt =
+      later.originals.length === 0 ? undefined : this.seal('prompt', later.originals);
+    const finished = { ...event, sealedResponse, sealedPrompt };
     this.finished = this.settings.log.append({ exchangeFinished: finished }).then(
       () => this.releaseHeld(),
       (err: unknown) => {
@@ -169,12 +172,12 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
   /** The originals of one direction sealed to the security team, when sealing is on. */
   private seal(
     direction: SealedDirection,
-    texts: () => MaskedTextRecord[],
+    texts: readonly MaskedTextRecord[],
   ): SealedRecord | undefined {
     const sealing = this.settings.sealing;
     if (sealing === undefined) return undefined;
     const { logId } = this.settings.log;
-    return sealOriginal(sealing.recipient, logId, this.exchange.id, direction, texts());
+    return sealOriginal(sealing.recipient, logId, this.exchange.id, direction, texts);
   }
 
   private releaseHeld(): void {
@@ -192,4 +195,8 @@ export function auditFilterFactory<M extends ExchangeMessage>(
     name: 'audit',
     create: (exchange, callbacks) => new AuditFilter(exchange, callbacks, settings),
   };
+}
+
+function asText({ stream, bytes }: { stream: string; bytes: Buffer }): MaskedTextRecord {
+  return { stream, text: bytes.toString('utf8') };
 }

@@ -7,6 +7,7 @@ import type {
   ExchangeFinishedEvent,
   ExchangeStartedEvent,
   MaskedCountRecord,
+  MaskedTextRecord,
   SessionOpenedEvent,
 } from '../../audit/audit-events';
 import { DECISION_OUTCOME } from '../../audit/audit-events';
@@ -56,7 +57,8 @@ export function sessionOpenedEvent(listener: string, session: Session): SessionO
 /** The start of an exchange: who asked, for what, and the masked prompt. */
 export function exchangeStartedEvent(
   exchange: Exchange,
-  transcript: AuditTranscript,
+  prompt: readonly MaskedTextRecord[],
+  promptTruncated: boolean,
   facts: Readonly<Record<string, string>> | undefined,
 ): ExchangeStartedEvent {
   return {
@@ -71,8 +73,8 @@ export function exchangeStartedEvent(
     clientAddress: exchange.remoteAddress,
     identity: exchange.identity === undefined ? undefined : callerRecord(exchange.identity),
     facts,
-    prompt: transcript.maskedPrompt(),
-    promptTruncated: transcript.promptTruncated,
+    prompt,
+    promptTruncated,
   };
 }
 
@@ -91,10 +93,14 @@ export function decisionEvent(exchange: Exchange): DecisionEvent | undefined {
   return { exchangeId: exchange.id, outcome: DECISION_OUTCOME.ALLOWED, role: exchange.grantedRole };
 }
 
-/** The end of an exchange: its outcome, the masked response, and what masking did. */
+/**
+ * The end of an exchange: its outcome, the masked response, what masking did, and the masked
+ * prompts of requests that came after its start.
+ */
 export function exchangeFinishedEvent(
   exchange: Exchange,
   transcript: AuditTranscript,
+  laterPrompt: readonly MaskedTextRecord[],
   now: number,
 ): ExchangeFinishedEvent {
   const { texts, chunks } = transcript.maskedResponse();
@@ -118,6 +124,7 @@ export function exchangeFinishedEvent(
     responseBytes: exchange.responseBytes,
     requestMessages: exchange.requestMessages,
     responseMessages: exchange.responseMessages,
+    prompt: laterPrompt,
   };
 }
 
