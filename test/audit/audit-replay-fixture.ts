@@ -5,16 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { AuditEvent, MaskedTextRecord } from '../../src/audit/audit-events';
-import { initKeyDirectory } from '../../src/audit/audit-key-directory';
-import { AuditLog } from '../../src/audit/audit-log';
 import { sealOriginal } from '../../src/audit/sealed-original';
 import {
   generateSealingKeyPair,
   sealingPublicKeyFromPem,
   type SealingKeyPair,
 } from '../../src/audit/sealing-key';
-import { SegmentFileStore } from '../../src/audit/segment-file-store';
-import { createRootLogger } from '../../src/observe/logger';
+import { openTestAuditLog } from '../fixtures/audit-fixture';
 
 export const REPLAY_LOG_ID = 'replay-gw';
 /** When the first exchange's frames are written: 2023-11-14T22:13:20.123456Z. */
@@ -58,15 +55,9 @@ export async function writtenReplayLog(t: TestContext): Promise<ReplayLogFixture
   fs.writeFileSync(sealingKeyFile, sealing.privateKeyPem, { mode: 0o600 });
 
   let now = FIRST_MICROS;
-  const log = await AuditLog.open({
+  const log = await openTestAuditLog(dir, keys, {
     logId: REPLAY_LOG_ID,
-    store: new SegmentFileStore({ dir }),
-    signingKey: initKeyDirectory(keys).current,
     checkpointEveryFrames: 5,
-    checkpointIntervalMs: 60_000,
-    maxPendingFrames: 1000,
-    retryIntervalMs: 1000,
-    logger: createRootLogger('silent'),
     nowMicros: () => now,
   });
 

@@ -6,10 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { initKeyDirectory } from '../../src/audit/audit-key-directory';
-import { AuditLog } from '../../src/audit/audit-log';
 import type { AuditReport } from '../../src/audit/audit-verifier';
-import { SegmentFileStore } from '../../src/audit/segment-file-store';
-import { createRootLogger } from '../../src/observe/logger';
+import { openTestAuditLog } from '../fixtures/audit-fixture';
 import { runCli, type CliResult } from '../fixtures/cli-run';
 
 const LOG_ID = 'cli-gw';
@@ -23,15 +21,9 @@ async function writtenLog(t: TestContext): Promise<{ root: string; dir: string; 
   const keys = path.join(root, 'keys');
   const dir = path.join(root, 'frames');
   let now = START_MICROS;
-  const log = await AuditLog.open({
+  const log = await openTestAuditLog(dir, keys, {
     logId: LOG_ID,
-    store: new SegmentFileStore({ dir }),
-    signingKey: initKeyDirectory(keys).current,
     checkpointEveryFrames: 100,
-    checkpointIntervalMs: 60_000,
-    maxPendingFrames: 1000,
-    retryIntervalMs: 1000,
-    logger: createRootLogger('silent'),
     nowMicros: () => now++,
   });
 

@@ -9,18 +9,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { test, type TestContext } from 'node:test';
 import { framesOf, readFrames, verifyDir } from '../fixtures/audit-fixture';
-import { runCli } from '../fixtures/cli-run';
-
-/** The repository root: the nearest folder above this file with a package.json. */
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    assert.notEqual(parent, dir, 'no package.json above the test');
-    dir = parent;
-  }
-  return dir;
-}
+import { repoRoot, runCli } from '../fixtures/cli-run';
 
 /** A temp dir for config files, removed after the test. */
 function tempDir(t: TestContext): string {

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { startDemoHttpServer } from '../../src/demo/demo-http-server';
 import { framesOf, readFrames, verifyDir } from '../fixtures/audit-fixture';
+import { repoRoot } from '../fixtures/cli-run';
 
 const REQUESTS = 200;
 const IN_FLIGHT = 16;
@@ -26,17 +27,6 @@ interface RunningGateway {
   readonly base: string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr(): string;
-}
-
-/** The repository root: the nearest folder above this file with a package.json. */
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    assert.notEqual(parent, dir, 'no package.json above the test');
-    dir = parent;
-  }
-  return dir;
 }
 
 /** Starts `infergate start` on `auditDir` in front of `upstream`; resolves once it listens. */
