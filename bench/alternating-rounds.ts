@@ -105,9 +105,9 @@ function recordRound(result: TargetResult, round: number, samples: RoundSamples,
 
 /**
  * Runs one unrecorded warm-up round per target, then `settings.rounds` measured rounds per
- * target, visiting `context.targets` in turn (direct, infergate, masked, direct, ...); merges
- * each target's rounds. Rejects only when `checkHealthy` throws (or a listed target has no
- * clients); failed calls are counted, not thrown.
+ * target, visiting `context.targets` in turn (direct, infergate, masked, audited, direct, ...);
+ * merges each target's rounds. Rejects only when `checkHealthy` throws (or a listed target has
+ * no clients); failed calls are counted, not thrown.
  */
 export async function runAlternatingRounds(
   scenario: Scenario,

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 
 /** How long and how hard one benchmark run drives each target. */
 export interface BenchSettings {
-  /** Measured rounds per target and scenario; rounds alternate direct, infergate, masked, ... */
+  /** Measured rounds per target and scenario; rounds alternate between the targets. */
   readonly rounds: number;
   /** Length of one measured round. */
   readonly durationMs: number;
@@ -18,6 +18,8 @@ export interface BenchSettings {
   readonly gatewayLogLevel: string;
   /** Whether the masking gateway (`masked` target) is started and measured; --no-masked. */
   readonly masked: boolean;
+  /** Whether the masking and auditing gateway (`audited` target) is; --no-audited. */
+  readonly audited: boolean;
   readonly quick: boolean;
 }
 
@@ -36,10 +38,11 @@ const FULL_SETTINGS: BenchSettings = {
   scenarios: ['all'],
   gatewayLogLevel: 'info',
   masked: true,
+  audited: true,
   quick: false,
 };
 
-/** Sized so that all eight scenarios finish in about three minutes on a small machine. */
+/** Sized so that all eight scenarios finish in about four minutes on a small machine. */
 const QUICK_SETTINGS: BenchSettings = {
   ...FULL_SETTINGS,
   rounds: 2,
@@ -59,6 +62,7 @@ const FLAGS = {
   scenarios: { type: 'string' },
   'gateway-log-level': { type: 'string' },
   'no-masked': { type: 'boolean' },
+  'no-audited': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -66,16 +70,20 @@ const FLAGS = {
 export const BENCH_USAGE = `Usage: npm run bench -- [options]
        node dist/bench/run.js [options]
 
-Measures what infergate costs on the gRPC and the HTTP path, and what card-data masking adds:
-the same clients (grpc-js, undici) drive the bundled demo model server directly (direct),
-through a gateway with masking off (infergate, --mask none) and through one that masks prompts
-and responses (masked, --mask both), in alternating rounds of one run. Before the scenarios,
-the masking engine is timed alone in the bench process.
+Measures what infergate costs on the gRPC and the HTTP path, and what card-data masking and the
+audit trail add: the same clients (grpc-js, undici) drive the bundled demo model server directly
+(direct), through a gateway with masking off (infergate, --mask none), through one that masks
+prompts and responses (masked, --mask both) and through one that also records every exchange
+in its audit trail (audited, --mask both --audit-dir TEMP), in alternating rounds of one run.
+Before the scenarios, the masking engine and the audit log are timed alone in the bench process.
 
 Sections and scenarios (protocol, family, then ids):
   engine                                      the masking engine alone: one-shot MB/s on prose,
                                               digit-dense and card-dense text; ns per streamed
                                               6-byte chunk; each against its target
+  audit                                       the audit log alone over segment files in TMPDIR:
+                                              durable frames/s and append-to-durable latency
+                                              with 256 appends in flight; encode + hash frames/s
   grpc  unary        unary-c1 unary-c32       ModelInfer "echo", 1 KiB BYTES input
         stream       stream-c1 stream-c16     ModelStreamInfer "demo-chat", 256 tokens
   http  http-chat    http-chat-c1 http-chat-c32
@@ -85,24 +93,25 @@ Sections and scenarios (protocol, family, then ids):
   The suffix -cN is the concurrency: requests or streams in flight in a closed loop.
 
 Options:
-      --quick                   about three minutes: ${QUICK_SETTINGS.rounds} rounds of ${QUICK_SETTINGS.durationMs} ms
-      --scenarios NAMES         comma list of the names above, or all (default: engine and
-                                every scenario); engine alone starts no child process
-      --no-masked               skip the masked target (and its gateway): direct and
-                                infergate only, for quick plain-proxy runs
+      --quick                   about four minutes: ${QUICK_SETTINGS.rounds} rounds of ${QUICK_SETTINGS.durationMs} ms
+      --scenarios NAMES         comma list of the names above, or all (default: engine, audit
+                                and every scenario); engine and audit start no child process
+      --no-masked               skip the masked target (and its gateway)
+      --no-audited              skip the audited target (and its gateway); with --no-masked,
+                                direct and infergate only, for quick plain-proxy runs
       --rounds N                measured rounds per target, scenario (default ${FULL_SETTINGS.rounds})
       --duration-ms N           length of one round (default ${FULL_SETTINGS.durationMs})
       --warmup-ms N             unrecorded warm-up round per target, 0 for none
                                 (default ${FULL_SETTINGS.warmupMs})
       --channels N              gRPC connections (grpc-js channels) per target (default ${FULL_SETTINGS.channels});
                                 HTTP scenarios use one connection per request in flight
-      --gateway-log-level LEVEL both gateways' log level (default ${FULL_SETTINGS.gatewayLogLevel})
+      --gateway-log-level LEVEL every gateway's log level (default ${FULL_SETTINGS.gatewayLogLevel})
   -h, --help                    show this help
 
 Flags given with --quick override its values. Progress goes to stderr, the table to stdout,
 every figure to bench/results/bench-<timestamp>.json. Exit codes: 0 done without errors,
-1 a target failed to start or a call failed, 2 bad usage; a missed engine target is reported
-in the table, not an error.`;
+1 a target failed to start or a call failed, 2 bad usage; a missed engine or audit target is
+reported in the table, not an error.`;
 
 /** Reads an integer flag of at least `min` (0 or 1); undefined when absent. */
 function integerFlag(flag: string, value: string | undefined, min = 1): number | undefined {
@@ -160,6 +169,7 @@ export function parseBenchArgs(args: readonly string[]): BenchCommand {
     scenarios: scenarioList(flags.scenarios) ?? base.scenarios,
     gatewayLogLevel: logLevel(flags['gateway-log-level']) ?? base.gatewayLogLevel,
     masked: flags['no-masked'] !== true,
+    audited: flags['no-audited'] !== true,
   };
   return { help: false, settings };
 }

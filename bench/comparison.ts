@@ -23,6 +23,17 @@ export interface FigureComparison {
   readonly maskedAdded?: number;
   /** masked / infergate, the cost of masking alone: read as `ratio` is. */
   readonly maskedRatio?: number;
+  /** Through the masking and auditing gateway; absent when the run skipped it (--no-audited). */
+  readonly audited?: number;
+  /**
+   * Latency only, with `masked` measured: the time the audit trail adds (audited - masked), in
+   * the figure's unit.
+   */
+  readonly auditedAdded?: number;
+  /** audited / masked, the cost of the audit trail alone; absent without `masked`. */
+  readonly auditedRatio?: number;
+  /** audited / direct, the cost of the whole deployed gateway against the model server. */
+  readonly auditedDirectRatio?: number;
 }
 
 /** A target's figure values; every figure NaN for a target the run did not measure. */
@@ -38,19 +49,43 @@ function maskedFields(spec: FigureSpec, masked: number | undefined, infergate: n
   return { masked, ...added, maskedRatio: masked / infergate };
 }
 
+/** The audited target's value and its comparisons with masked (when measured) and direct. */
+function auditedFields(
+  spec: FigureSpec,
+  audited: number | undefined,
+  masked: number | undefined,
+  direct: number,
+) {
+  if (audited === undefined) return {};
+  const vsMasked =
+    masked === undefined
+      ? {}
+      : {
+          ...(spec.kind === 'latency' ? { auditedAdded: audited - masked } : {}),
+          auditedRatio: audited / masked,
+        };
+  return { audited, ...vsMasked, auditedDirectRatio: audited / direct };
+}
+
+/** `target`'s value of every figure, or undefined when the run did not measure `target`. */
+function optionalValues(result: ScenarioResult, target: TargetName) {
+  return result.targets[target] === undefined ? undefined : targetValues(result, target);
+}
+
 /** The compared figures of a scenario, in the scenario's order. */
 export function compareFigures(result: ScenarioResult): FigureComparison[] {
   const direct = targetValues(result, 'direct');
   const infergate = targetValues(result, 'infergate');
-  const masked = result.targets.masked === undefined ? undefined : targetValues(result, 'masked');
+  const masked = optionalValues(result, 'masked');
+  const audited = optionalValues(result, 'audited');
 
   return result.scenario.figures.map((spec) => {
     const { key, label, kind, unit } = spec;
     const a = direct[key] ?? Number.NaN;
     const b = infergate[key] ?? Number.NaN;
     const c = masked === undefined ? undefined : (masked[key] ?? Number.NaN);
+    const d = audited === undefined ? undefined : (audited[key] ?? Number.NaN);
     const added = kind === 'latency' ? { added: b - a } : {};
-    const withMasked = maskedFields(spec, c, b);
     return {
       key,
       label,
@@ -60,7 +95,8 @@ export function compareFigures(result: ScenarioResult): FigureComparison[] {
       infergate: b,
       ...added,
       ratio: b / a,
-      ...withMasked,
+      ...maskedFields(spec, c, b),
+      ...auditedFields(spec, d, c, a),
     };
   });
 }

@@ -5,12 +5,11 @@ import type { Client } from 'undici';
 import { postChatCompletion, requestError } from './http-client';
 import { runClosedLoop, type RoundSamples, type Scenario, type ScenarioCall } from './scenario';
 import {
-  FIRST_TOKEN_SERIES,
   measureStreams,
   recordStream,
   STREAM_FIGURES,
+  STREAM_SERIES_NAMES,
   STREAM_TOKENS,
-  TOKEN_GAP_SERIES,
 } from './scenario-figures';
 import { SseEventSplitter } from './sse-events';
 
@@ -65,7 +64,7 @@ class SseObservation {
   done = false;
   error: string | undefined;
 
-  constructor(private readonly openedMs: number) {}
+  constructor(readonly openedMs: number) {}
 
   /** Feeds one chunk of the body; every event it completes is stamped with its arrival. */
   onText(text: string): void {
@@ -121,7 +120,8 @@ function readText(body: Readable, onText: (text: string) => void): Promise<void>
 /**
  * One stream: POST the request and read the event stream to its end. The first-token time runs
  * from issuing the request to the first event whose delta carries non-empty content (the opening
- * role-only event does not count); a token gap is the time between two such events.
+ * role-only event does not count); a token gap is the time between two such events; the whole
+ * stream ends with the end of the body.
  */
 function streamOnce(body: string, tokens: number): ScenarioCall<Client> {
   return async (client: Client, samples: RoundSamples) => {
@@ -137,8 +137,11 @@ function streamOnce(body: string, tokens: number): ScenarioCall<Client> {
       return requestError(err);
     }
 
+    const streamMs = performance.now() - observation.openedMs;
     const error = observation.verdict(tokens);
-    if (error === undefined) recordStream(samples, observation.firstTokenMs!, observation.gapsMs);
+    if (error === undefined) {
+      recordStream(samples, observation.firstTokenMs!, observation.gapsMs, streamMs);
+    }
     return error;
   };
 }
@@ -146,7 +149,6 @@ function streamOnce(body: string, tokens: number): ScenarioCall<Client> {
 /** POST /v1/chat/completions streamed, `demo-chat`, 256 tokens, `concurrency` streams in flight. */
 export function httpStreamScenario(concurrency: number): Scenario {
   const call = streamOnce(streamBody(STREAM_TOKENS), STREAM_TOKENS);
-  const series = [FIRST_TOKEN_SERIES, TOKEN_GAP_SERIES];
   return {
     id: `http-stream-c${concurrency}`,
     family: 'http-stream',
@@ -155,7 +157,7 @@ export function httpStreamScenario(concurrency: number): Scenario {
     concurrency,
     figures: STREAM_FIGURES,
     runRound: (clients, durationMs) =>
-      runClosedLoop(clients.http, concurrency, durationMs, series, call),
+      runClosedLoop(clients.http, concurrency, durationMs, STREAM_SERIES_NAMES, call),
     measure: measureStreams,
   };
 }

@@ -5,6 +5,12 @@ import { maskCardData } from '../src/masking/card-masker';
 import { FrameHoldback } from '../src/masking/frame-holdback';
 import { DEFAULT_MASK_OPTIONS } from '../src/masking/mask-options';
 import { StreamMasker } from '../src/masking/stream-masker';
+import {
+  bestSecondsPerCall,
+  engineFigure,
+  type EngineFigure,
+  type EngineTarget,
+} from './engine-figure';
 
 /**
  * Each probe keeps the best of this many passes, so a pass slowed by the JIT or by a neighbour on
@@ -26,23 +32,6 @@ const MIB = 1 << 20;
 /** Decimal megabytes, as throughput targets are stated. */
 const BYTES_PER_MB = 1e6;
 const NS_PER_S = 1e9;
-
-/** What a figure must reach: at least `value` (throughput) or below `value` (time per call). */
-export interface EngineTarget {
-  readonly bound: 'atLeast' | 'below';
-  readonly value: number;
-}
-
-/** One measured figure of the engine, with its target and whether this run met it. */
-export interface EngineFigure {
-  readonly key: string;
-  readonly label: string;
-  readonly unit: 'MB/s' | 'ns/chunk' | 'bytes' | 'frames';
-  readonly value: number;
-  /** Absent for a figure reported without a target (the card-dense text). */
-  readonly target?: EngineTarget;
-  readonly met?: boolean;
-}
 
 /** A probe: what it measures, how to run one call of it, and what one call processes. */
 interface EngineProbe {
@@ -130,29 +119,12 @@ const PROBES: readonly EngineProbe[] = [
   },
 ];
 
-/** Seconds per call of `call`, the best of PASSES passes of `calls` calls each. */
-function bestSecondsPerCall(calls: number, call: () => void): number {
-  let best = Infinity;
-  for (let pass = 0; pass < PASSES; pass += 1) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < calls; i += 1) call();
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / NS_PER_S / calls);
-  }
-  return best;
-}
-
-function meets(target: EngineTarget, value: number): boolean {
-  return target.bound === 'atLeast' ? value >= target.value : value < target.value;
-}
-
 function measureProbe(probe: EngineProbe): EngineFigure {
-  const seconds = bestSecondsPerCall(probe.callsPerPass, probe.prepare());
+  const seconds = bestSecondsPerCall(PASSES, probe.callsPerPass, probe.prepare());
   const value =
     probe.unit === 'ns/chunk' ? seconds * NS_PER_S : probe.bytes / seconds / BYTES_PER_MB;
 
-  const { key, label, unit, target } = probe;
-  if (target === undefined) return { key, label, unit, value };
-  return { key, label, unit, value, target, met: meets(target, value) };
+  return engineFigure(probe.key, probe.label, probe.unit, value, probe.target);
 }
 
 /** The events of a 256-token chat stream whose tokens spell a card number in its middle. */

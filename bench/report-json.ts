@@ -1,5 +1,5 @@
-// The JSON results file: every figure, the engine's, the settings, and a description of the
-// machine.
+// The JSON results file: every figure, the engine sections', the settings, and a description of
+// the machine.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,9 +14,10 @@ import {
   distributions,
   errorTotals,
 } from './comparison';
-import type { EngineFigure } from './masking-engine';
+import type { EngineSections } from './engine-figure';
 import { httpConnectionsFor } from './target-clients';
 import { ECHO_PAYLOAD_BYTES, STREAM_TOKENS } from './scenario-figures';
+import { fileSystemOf } from './temp-dirs';
 
 /** bench/results/ in the repository, from the compiled location dist/bench/. */
 const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
@@ -28,8 +29,12 @@ const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
  * 3: the `masked` target (targets, figures' masked, maskedAdded and maskedRatio, errors, the
  * `maskedGateway` CPU role and command), settings.masked, `engine`. The plain gateway runs
  * `--mask none`, so its figures compare with version 2 files from before masking was on.
+ * 4: the `audited` target (targets, figures' audited, auditedAdded, auditedRatio and
+ * auditedDirectRatio, errors, the `auditedGateway` CPU role and command), settings.audited,
+ * `auditEngine`, machine.tempDir, and the stream figures streamP50 and streamP99 (series
+ * `streamMs`); the CPU rows of the table changed, not their JSON.
  */
-const RESULTS_FORMAT_VERSION = 3;
+const RESULTS_FORMAT_VERSION = 4;
 
 /** When and how the run went, besides the per-scenario results. */
 export interface RunFacts {
@@ -53,6 +58,8 @@ function describeMachine() {
     platform: process.platform,
     arch: process.arch,
     osRelease: os.release(),
+    /** Where the audit section and the audited gateway write their segment files. */
+    tempDir: { path: os.tmpdir(), fileSystem: fileSystemOf(os.tmpdir()) },
   };
 }
 
@@ -98,12 +105,12 @@ function fileTimestamp(date: Date): string {
 
 /**
  * Writes bench/results/bench-<timestamp>.json (creating the folder) and returns its path.
- * Throws when the file cannot be written. NaN figures (no samples) are written as null, and so is
- * `engine` when the run skipped the engine section.
+ * Throws when the file cannot be written. NaN figures (no samples) are written as null, and so are
+ * `engine` (masking) and `auditEngine` when the run skipped that section.
  */
 export function writeResults(
   facts: RunFacts,
-  engine: readonly EngineFigure[] | undefined,
+  engines: EngineSections,
   results: readonly ScenarioResult[],
 ): string {
   const httpConnections = httpConnectionsFor(results.map((result) => result.scenario));
@@ -121,7 +128,8 @@ export function writeResults(
     commands: facts.commands,
     machine: describeMachine(),
     errors: errorTotals(results),
-    engine: engine ?? null,
+    engine: engines.masking ?? null,
+    auditEngine: engines.audit ?? null,
     scenarios: results.map(scenarioJson),
   };
   mkdirSync(RESULTS_DIR, { recursive: true });

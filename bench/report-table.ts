@@ -1,9 +1,10 @@
-// The terminal table: the masking engine's figures, then per scenario and figure each target's
-// value, the time infergate adds, and the ratios infergate / direct and masked / infergate.
+// The terminal table: the engine sections' figures, then per scenario and figure each target's
+// value, the time each gateway layer adds, and the ratios between the layers.
 
+import os from 'node:os';
 import type { ScenarioResult, TargetResult } from './alternating-rounds';
 import type { BenchSettings } from './bench-settings';
-import { cpuRolesFor, TARGET_NAMES, type TargetName } from './bench-targets';
+import { cpuRoleOf, cpuRolesFor, type TargetName } from './bench-targets';
 import {
   compareFigures,
   cpuMicrosPerCompleted,
@@ -13,44 +14,47 @@ import {
   measuredTargets,
   type FigureComparison,
 } from './comparison';
-import type { EngineFigure, EngineTarget } from './masking-engine';
+import type {
+  AuditSection,
+  EngineFigure,
+  EngineSections,
+  EngineTarget,
+  EngineUnit,
+} from './engine-figure';
+import { fileSystemOf } from './temp-dirs';
 
-/** Wide enough for `cpu us/call client/demo/gw/masked`. */
-const LABEL_WIDTH = 34;
-/** Wide enough for the engine's labels with their unit. */
+/** Wide enough for `cpu us/call client/demo/gw` and every figure label with its unit. */
+const LABEL_WIDTH = 27;
+/** Wide enough for the engines' labels with their unit. */
 const ENGINE_LABEL_WIDTH = 48;
+/** A target column is wide enough for a stream's CPU microseconds of three processes. */
+const TARGET_WIDTH = 16;
 
-/** A column of the scenario table: its heading and width. */
+/** A column: its heading, its width, and what a figure row shows in it. */
 interface Column {
   readonly heading: string;
   readonly width: number;
+  /** The target whose own values (errors, CPU) this column also shows; none for a comparison. */
+  readonly target?: TargetName;
+  readonly cell: (figure: FigureComparison) => string;
 }
 
-/** A target column is wide enough for a stream's CPU microseconds of four processes. */
-const TARGET_WIDTH = 18;
-const DIRECT_COLUMNS: readonly Column[] = [
-  { heading: 'direct', width: TARGET_WIDTH },
-  { heading: 'infergate', width: TARGET_WIDTH },
-  { heading: 'added', width: 10 },
-  { heading: 'ratio', width: 8 },
-];
-const MASKED_COLUMNS: readonly Column[] = [
-  { heading: 'masked', width: TARGET_WIDTH },
-  { heading: 'vs plain', width: 10 },
-];
-
-/** Where each target's own value (errors, CPU) goes among the columns. */
-const TARGET_COLUMN: Record<TargetName, number> = { direct: 0, infergate: 1, masked: 4 };
-
-/** Short names of the CPU roles in row labels; the footer says what `gw` and `masked` are. */
-const ROLE_LABELS: Record<string, string> = { gateway: 'gw', maskedGateway: 'masked' };
-
-/** Columns of the engine section: value, target, and met or missed. */
+/** Columns of the engine sections: value, target, and met or missed. */
 const ENGINE_COLUMNS: readonly Column[] = [
-  { heading: 'value', width: 10 },
-  { heading: 'target', width: 10 },
-  { heading: '', width: 8 },
+  { heading: 'value', width: 10, cell: () => '' },
+  { heading: 'target', width: 10, cell: () => '' },
+  { heading: '', width: 8, cell: () => '' },
 ];
+
+/** Decimals of an engine figure that is not a whole number. */
+const ENGINE_DIGITS: Record<EngineUnit, number> = {
+  'MB/s': 0,
+  'ns/chunk': 0,
+  bytes: 0,
+  frames: 1,
+  'frames/s': 0,
+  ms: 3,
+};
 
 /** How an engine target's bound is printed: `>= 1000` or `< 1000`. */
 const BOUND_SIGNS: Record<EngineTarget['bound'], string> = { atLeast: '>=', below: '<' };
@@ -63,7 +67,7 @@ function formatNumber(value: number | undefined, digits: number): string {
 function row(
   label: string,
   columns: readonly Column[],
-  cells: readonly string[],
+  cells: readonly (string | undefined)[],
   labelWidth = LABEL_WIDTH,
 ): string {
   const values = columns.map(
@@ -72,23 +76,65 @@ function row(
   return `  ${label.padEnd(labelWidth)}${values.join('')}`.trimEnd();
 }
 
-/** The time added as printed, with its sign; empty for a throughput figure. */
-function addedCell(added: number | undefined, digits: number): string {
-  if (added === undefined) return '';
-  return (added >= 0 ? '+' : '') + formatNumber(added, digits);
+function digitsOf(figure: FigureComparison): number {
+  return figure.kind === 'throughput' ? 1 : 3;
+}
+
+/** A column of one target's value of each figure. */
+function valueColumn(target: TargetName, pick: (figure: FigureComparison) => number | undefined) {
+  const cell = (figure: FigureComparison) => formatNumber(pick(figure), digitsOf(figure));
+  return { heading: target, width: TARGET_WIDTH, target, cell };
+}
+
+/** A column of time added, with its sign; blank for a throughput figure. */
+function addedColumn(heading: string, pick: (figure: FigureComparison) => number | undefined) {
+  const cell = (figure: FigureComparison) => {
+    if (figure.kind === 'throughput') return '';
+    const added = pick(figure);
+    return added === undefined ? '-' : (added >= 0 ? '+' : '') + formatNumber(added, 3);
+  };
+  return { heading, width: heading.length + 2, cell };
+}
+
+/** A column of a ratio between two targets, `1.25x`. */
+function ratioColumn(heading: string, pick: (figure: FigureComparison) => number | undefined) {
+  const cell = (figure: FigureComparison) => {
+    const ratio = pick(figure);
+    return ratio === undefined || !Number.isFinite(ratio) ? '-' : `${formatNumber(ratio, 2)}x`;
+  };
+  return { heading, width: Math.max(heading.length + 2, 8), cell };
+}
+
+/**
+ * The scenario columns for the measured targets: each target's value, then what it adds to the
+ * layer below it (infergate to direct, masking to infergate, audit to masked), and the audited
+ * gateway's ratio to direct.
+ */
+function scenarioColumns(targets: readonly TargetName[]): Column[] {
+  const masked = targets.includes('masked');
+  const columns: Column[] = [
+    valueColumn('direct', (f) => f.direct),
+    valueColumn('infergate', (f) => f.infergate),
+    addedColumn('added', (f) => f.added),
+    ratioColumn('ratio', (f) => f.ratio),
+  ];
+  if (masked) {
+    columns.push(valueColumn('masked', (f) => f.masked));
+    columns.push(ratioColumn('vs plain', (f) => f.maskedRatio));
+  }
+  if (targets.includes('audited')) {
+    columns.push(valueColumn('audited', (f) => f.audited));
+    if (masked) {
+      columns.push(addedColumn('audit adds', (f) => f.auditedAdded));
+      columns.push(ratioColumn('vs masked', (f) => f.auditedRatio));
+    }
+    columns.push(ratioColumn('vs direct', (f) => f.auditedDirectRatio));
+  }
+  return columns;
 }
 
 function figureRow(figure: FigureComparison, columns: readonly Column[]): string {
-  const digits = figure.kind === 'throughput' ? 1 : 3;
-  const cells = [
-    formatNumber(figure.direct, digits),
-    formatNumber(figure.infergate, digits),
-    addedCell(figure.added, digits),
-    `${formatNumber(figure.ratio, 2)}x`,
-  ];
-  if (figure.masked !== undefined) {
-    cells.push(formatNumber(figure.masked, digits), `${formatNumber(figure.maskedRatio, 2)}x`);
-  }
+  const cells = columns.map((column) => column.cell(figure));
   return row(`${figure.label} (${figure.unit})`, columns, cells);
 }
 
@@ -97,32 +143,54 @@ function targetRow(
   label: string,
   columns: readonly Column[],
   result: ScenarioResult,
-  cell: (target: TargetResult) => string,
+  cell: (target: TargetResult, name: TargetName) => string,
 ): string {
-  const cells: string[] = [];
-  for (const name of TARGET_NAMES) {
-    const target = result.targets[name];
-    if (target !== undefined) cells[TARGET_COLUMN[name]] = cell(target);
-  }
+  const cells = columns.map((column) => {
+    const target = column.target === undefined ? undefined : result.targets[column.target];
+    return target === undefined ? undefined : cell(target, column.target!);
+  });
   return row(label, columns, cells);
 }
 
-/** The scenario rows of one scenario, with the CPU of `roles` in each target's column. */
+/** `client/demo/gw` of a target: the bench client, the demo server, the target's own gateway. */
+function ownRolesCell(values: Record<string, number | undefined>, name: TargetName): string {
+  const own = name === 'direct' ? '-' : formatNumber(values[cpuRoleOf(name)], 0);
+  return `${formatNumber(values.client, 0)}/${formatNumber(values.demo, 0)}/${own}`;
+}
+
+/** The CPU % of every gateway but the target's own: about 0 when only the measured one works. */
+function idleGatewaysCell(
+  values: Record<string, number | undefined>,
+  name: TargetName,
+  roles: readonly string[],
+): string {
+  const idle = roles.filter((role) => role !== 'client' && role !== 'demo');
+  const others = idle.filter((role) => name === 'direct' || role !== cpuRoleOf(name));
+  if (others.some((role) => values[role] === undefined)) return '-';
+  return formatNumber(
+    others.reduce((sum, role) => sum + values[role]!, 0),
+    0,
+  );
+}
+
+/** The rows of one scenario: its figures, errors, and CPU of the measured processes. */
 function scenarioBlock(
   result: ScenarioResult,
   columns: readonly Column[],
   roles: readonly string[],
 ): string[] {
-  const rolesCell = (values: Record<string, number | undefined>) =>
-    roles.map((role) => formatNumber(values[role], 0)).join('/');
-  const roleNames = roles.map((role) => ROLE_LABELS[role] ?? role).join('/');
   return [
     result.scenario.title,
     ...compareFigures(result).map((figure) => figureRow(figure, columns)),
     targetRow('errors', columns, result, (target) => String(target.samples.errors)),
-    targetRow(`cpu % ${roleNames}`, columns, result, (target) => rolesCell(cpuPercent(target))),
-    targetRow(`cpu us/call ${roleNames}`, columns, result, (target) =>
-      rolesCell(cpuMicrosPerCompleted(target)),
+    targetRow('cpu % client/demo/gw', columns, result, (target, name) =>
+      ownRolesCell(cpuPercent(target), name),
+    ),
+    targetRow('cpu % idle gateways', columns, result, (target, name) =>
+      idleGatewaysCell(cpuPercent(target), name, roles),
+    ),
+    targetRow('cpu us/call client/demo/gw', columns, result, (target, name) =>
+      ownRolesCell(cpuMicrosPerCompleted(target), name),
     ),
     '',
   ];
@@ -131,7 +199,7 @@ function scenarioBlock(
 /** One line per target that had errors, quoting the first, so the count has a cause. */
 function firstErrors(results: readonly ScenarioResult[]): string[] {
   return results.flatMap(({ scenario, targets }) =>
-    TARGET_NAMES.flatMap((name) => {
+    measuredTargets([{ scenario, targets }]).flatMap((name) => {
       const firstError = targets[name]?.samples.firstError;
       return firstError === undefined
         ? []
@@ -140,18 +208,26 @@ function firstErrors(results: readonly ScenarioResult[]): string[] {
   );
 }
 
-/** The engine section: each figure with its target and whether this run met it. */
-function engineBlock(figures: readonly EngineFigure[]): string[] {
+/** An engine section: its title, each figure with its target and whether this run met it. */
+function engineBlock(title: string, figures: readonly EngineFigure[]): string[] {
   const rows = figures.map((figure) => {
     const { target, met } = figure;
     const bound = target === undefined ? '-' : `${BOUND_SIGNS[target.bound]} ${target.value}`;
     const verdict = met === undefined ? '' : met ? 'met' : 'missed';
-    const cells = [formatNumber(figure.value, 0), bound, verdict];
+    const digits = Number.isInteger(figure.value) ? 0 : ENGINE_DIGITS[figure.unit];
+    const cells = [formatNumber(figure.value, digits), bound, verdict];
     return row(`${figure.label} (${figure.unit})`, ENGINE_COLUMNS, cells, ENGINE_LABEL_WIDTH);
   });
-  const title = 'masking engine alone, best of 5 passes';
   const headings = row(title, ENGINE_COLUMNS, ['value', 'target'], ENGINE_LABEL_WIDTH);
-  return [headings, ...rows, ''];
+  return [headings, ...rows];
+}
+
+function auditEngineBlock(audit: AuditSection): string[] {
+  return [
+    ...engineBlock('audit log alone (AuditLog, segment files)', audit.figures),
+    `  segment files in a temporary directory on ${audit.storage}; durable: after fdatasync`,
+    '',
+  ];
 }
 
 function scenarioHeader(settings: BenchSettings): string {
@@ -162,23 +238,26 @@ function scenarioHeader(settings: BenchSettings): string {
   );
 }
 
-/** Error totals per target, and what the CPU rows' short role names stand for. */
+/** Error totals per target, and what the targets and the CPU rows stand for. */
 function scenarioFooter(targets: readonly TargetName[], results: readonly ScenarioResult[]) {
   const totals = errorTotals(results);
   const perTarget = targets.map((name) => `${name} ${totals[name]}`).join(', ');
-  const masked = targets.includes('masked') ? ', masked the masking one (--mask both)' : '';
+  const masked = targets.includes('masked') ? ', masked --mask both' : '';
+  const audited = targets.includes('audited')
+    ? `, audited --mask both with its audit trail in ${os.tmpdir()} (${fileSystemOf(os.tmpdir())})`
+    : '';
   return [
-    `errors: ${errorSum(totals)} (${perTarget}); cpu % is of one core over the measured rounds, ` +
-      'cpu us/call per completed call or stream',
-    `gw is the plain gateway (infergate, --mask none)${masked}`,
+    `errors: ${errorSum(totals)} (${perTarget})`,
+    `gateways: infergate --mask none${masked}${audited}`,
+    'cpu % is of one core over the measured rounds, cpu us/call per completed call or stream; ' +
+      "gw is the column's own gateway, idle gateways the others (about 0 when all is well)",
   ];
 }
 
 /** The scenarios' header, column headings, one block per scenario, and the footer. */
 function scenarioSection(settings: BenchSettings, results: readonly ScenarioResult[]): string[] {
   const targets = measuredTargets(results);
-  const masked = targets.includes('masked');
-  const columns = masked ? [...DIRECT_COLUMNS, ...MASKED_COLUMNS] : DIRECT_COLUMNS;
+  const columns = scenarioColumns(targets);
   const roles = cpuRolesFor(targets);
 
   const headings = row(
@@ -192,17 +271,21 @@ function scenarioSection(settings: BenchSettings, results: readonly ScenarioResu
 }
 
 /**
- * The whole table as printed on stdout: the engine section when measured, then the scenarios
- * when any ran. Ratios are infergate / direct and masked / infergate (`vs plain`): below 1x for
- * throughput is capacity lost, above 1x for a latency is time added.
+ * The whole table as printed on stdout: the engine sections measured, then the scenarios when
+ * any ran. Ratios are infergate / direct, masked / infergate (`vs plain`), audited / masked
+ * (`vs masked`) and audited / direct: below 1x for throughput is capacity lost, above 1x for a
+ * latency is time added.
  */
 export function formatTable(
   settings: BenchSettings,
-  engine: readonly EngineFigure[] | undefined,
+  engines: EngineSections,
   results: readonly ScenarioResult[],
 ): string {
   const lines = ['infergate benchmark', ''];
-  if (engine !== undefined) lines.push(...engineBlock(engine));
+  if (engines.masking !== undefined) {
+    lines.push(...engineBlock('masking engine alone, best of 5 passes', engines.masking), '');
+  }
+  if (engines.audit !== undefined) lines.push(...auditEngineBlock(engines.audit));
   if (results.length > 0) lines.push(...scenarioSection(settings, results));
   return lines.join('\n').trimEnd();
 }

@@ -1,7 +1,8 @@
-// `npm run bench`: what infergate and its card-data masking cost on the gRPC and HTTP paths,
-// against the demo server, and what the masking engine does alone.
+// `npm run bench`: what infergate, its card-data masking and its audit trail cost on the gRPC and
+// HTTP paths, against the demo server, and what the masking engine and the audit log do alone.
 
 import { runAlternatingRounds, type ScenarioResult } from './alternating-rounds';
+import { measureAuditEngine } from './audit-engine';
 import {
   BENCH_USAGE,
   BenchUsageError,
@@ -11,7 +12,8 @@ import {
 } from './bench-settings';
 import { selectTargets, type TargetName } from './bench-targets';
 import { errorSum, errorTotals } from './comparison';
-import { measureMaskingEngine, type EngineFigure } from './masking-engine';
+import type { EngineSections } from './engine-figure';
+import { measureMaskingEngine } from './masking-engine';
 import { readCpuTimes } from './process-cpu';
 import { BenchProcesses } from './processes';
 import { formatTable } from './report-table';
@@ -20,6 +22,7 @@ import type { Scenario, TargetClients } from './scenario';
 import { createScenarios, selectScenarios } from './scenario-catalog';
 import { closeTargetClients, httpConnectionsFor, openTargetClients } from './target-clients';
 import { startTargets, type Targets } from './target-processes';
+import { BenchTempDirs } from './temp-dirs';
 
 /** Exit codes: 0 clean run, 1 a target failed to start or a call failed, 2 bad usage. */
 const EXIT_FAILURE = 1;
@@ -27,11 +30,20 @@ const EXIT_USAGE = 2;
 /** 128 + SIGINT, as a shell reports an interrupted command. */
 const EXIT_INTERRUPTED = 130;
 
-/** What a run does: its settings, whether it times the engine, and the scenarios, in run order. */
+/** What a run does: its settings, which engine sections it times, and the scenarios, in order. */
 interface BenchPlan {
   readonly settings: BenchSettings;
+  /** The masking engine section. */
   readonly engine: boolean;
+  /** The audit engine section. */
+  readonly audit: boolean;
   readonly scenarios: readonly Scenario[];
+}
+
+/** What one run owns: its child processes and the temporary directories they and it write. */
+interface BenchResources {
+  readonly processes: BenchProcesses;
+  readonly tempDirs: BenchTempDirs;
 }
 
 /** What the scenarios part of a run measured, and the command lines it ran. */
@@ -93,10 +105,10 @@ async function openClients(plan: BenchPlan, targets: Targets): Promise<ClientsBy
 }
 
 /** Starts the targets, opens their clients and runs the scenarios; always closes the clients. */
-async function measureScenarios(plan: BenchPlan, processes: BenchProcesses): Promise<ScenarioRun> {
+async function measureScenarios(plan: BenchPlan, owned: BenchResources): Promise<ScenarioRun> {
   const { settings } = plan;
-  const options = { logLevel: settings.gatewayLogLevel, progress };
-  const targets = await startTargets(processes, selectTargets(settings.masked), options);
+  const options = { logLevel: settings.gatewayLogLevel, progress, tempDirs: owned.tempDirs };
+  const targets = await startTargets(owned.processes, selectTargets(settings), options);
   const clients = await openClients(plan, targets);
   try {
     return { results: await runScenarios(plan, targets, clients), commands: targets.commands };
@@ -105,37 +117,53 @@ async function measureScenarios(plan: BenchPlan, processes: BenchProcesses): Pro
   }
 }
 
-/** Times the masking engine alone, before any child starts, so it has a core to itself. */
-function measureEngine(): EngineFigure[] {
-  progress('timing the masking engine alone (best of 5 passes per figure)');
-  return measureMaskingEngine(progress);
+/** Times the planned engine sections, before any child starts, so each has a core to itself. */
+async function measureEngines(plan: BenchPlan, tempDirs: BenchTempDirs): Promise<EngineSections> {
+  let masking;
+  if (plan.engine) {
+    progress('timing the masking engine alone (best of 5 passes per figure)');
+    masking = measureMaskingEngine(progress);
+  }
+  let audit;
+  if (plan.audit) {
+    progress('timing the audit log alone (durable appends to segment files, then without I/O)');
+    audit = await measureAuditEngine(tempDirs, progress);
+  }
+  return { masking, audit };
 }
 
 /** Measures what the plan asks, prints and writes the results; resolves with the exit code. */
-async function runBench(plan: BenchPlan, processes: BenchProcesses): Promise<number> {
+async function runBench(plan: BenchPlan, owned: BenchResources): Promise<number> {
   const { settings } = plan;
   const startedAt = new Date();
 
-  const engine = plan.engine ? measureEngine() : undefined;
+  const engines = await measureEngines(plan, owned.tempDirs);
   const { results, commands } =
-    plan.scenarios.length > 0
-      ? await measureScenarios(plan, processes)
-      : { results: [], commands: {} };
+    plan.scenarios.length > 0 ? await measureScenarios(plan, owned) : { results: [], commands: {} };
 
-  process.stdout.write(`${formatTable(settings, engine, results)}\n`);
+  process.stdout.write(`${formatTable(settings, engines, results)}\n`);
   const facts = { startedAt, finishedAt: new Date(), settings, commands };
-  progress(`results written to ${writeResults(facts, engine, results)}`);
+  progress(`results written to ${writeResults(facts, engines, results)}`);
   return errorSum(errorTotals(results)) === 0 ? 0 : EXIT_FAILURE;
 }
 
+/** Stops the children, then removes the directories they wrote into. */
+async function release(owned: BenchResources): Promise<void> {
+  try {
+    await owned.processes.stopAll();
+  } finally {
+    await owned.tempDirs.removeAll();
+  }
+}
+
 /** Ctrl-C or SIGTERM stops the children before exiting; a second signal exits at once. */
-function stopOnSignals(processes: BenchProcesses): void {
+function stopOnSignals(owned: BenchResources): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(EXIT_INTERRUPTED);
     stopping = true;
     progress(`${signal}: stopping the demo server and the gateways`);
-    void processes.stopAll().finally(() => process.exit(EXIT_INTERRUPTED));
+    void release(owned).finally(() => process.exit(EXIT_INTERRUPTED));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -145,11 +173,17 @@ function stopOnSignals(processes: BenchProcesses): void {
 function planBench(args: readonly string[]): BenchPlan | 'help' {
   const command: BenchCommand = parseBenchArgs(args);
   if (command.help) return 'help';
-  const { engine, scenarios } = selectScenarios(createScenarios(), command.settings.scenarios);
-  return { settings: command.settings, engine, scenarios };
+  const { engine, audit, scenarios } = selectScenarios(
+    createScenarios(),
+    command.settings.scenarios,
+  );
+  return { settings: command.settings, engine, audit, scenarios };
 }
 
-/** Parses `args`, runs the benchmark, and always stops the child processes it started. */
+/**
+ * Parses `args`, runs the benchmark, and always stops the child processes it started and removes
+ * the temporary directories it made.
+ */
 async function main(args: readonly string[]): Promise<number> {
   let plan;
   try {
@@ -164,15 +198,15 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const processes = new BenchProcesses();
-  stopOnSignals(processes);
+  const owned = { processes: new BenchProcesses(), tempDirs: new BenchTempDirs() };
+  stopOnSignals(owned);
   try {
-    return await runBench(plan, processes);
+    return await runBench(plan, owned);
   } catch (err) {
     process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT_FAILURE;
   } finally {
-    await processes.stopAll();
+    await release(owned);
   }
 }
 

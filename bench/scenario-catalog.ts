@@ -1,5 +1,5 @@
 // Every scenario the benchmark knows, in run order, and the --scenarios names that pick them
-// (and the masking engine section, which runs before them).
+// (and the engine sections, masking and audit, which run before them).
 
 import { BenchUsageError } from './bench-settings';
 import { httpChatScenario } from './http-chat-scenario';
@@ -8,15 +8,22 @@ import type { Scenario } from './scenario';
 import { streamScenario } from './stream-scenario';
 import { unaryScenario } from './unary-scenario';
 
-/** The --scenarios name that selects every scenario and the engine section. */
+/** The --scenarios name that selects every scenario and both engine sections. */
 export const ALL_SCENARIOS = 'all';
 
 /** The --scenarios name that selects the masking engine section (`masking-engine.ts`). */
 export const ENGINE_SECTION = 'engine';
 
-/** What --scenarios picked: the engine section or not, and the scenarios in run order. */
+/** The --scenarios name that selects the audit engine section (`audit-engine.ts`). */
+export const AUDIT_SECTION = 'audit';
+
+/** The names of sections, which no scenario answers to. */
+const SECTIONS: readonly string[] = [ENGINE_SECTION, AUDIT_SECTION];
+
+/** What --scenarios picked: each engine section or not, and the scenarios in run order. */
 export interface BenchSelection {
   readonly engine: boolean;
+  readonly audit: boolean;
   readonly scenarios: Scenario[];
 }
 
@@ -46,7 +53,7 @@ function selects(name: string, scenario: Scenario): boolean {
 
 /** Every name --scenarios accepts for `scenarios`, broadest first. */
 export function scenarioNames(scenarios: readonly Scenario[]): string[] {
-  const names = [ALL_SCENARIOS, ENGINE_SECTION];
+  const names = [ALL_SCENARIOS, ...SECTIONS];
   for (const scenario of scenarios) names.push(scenario.protocol);
   for (const scenario of scenarios) names.push(scenario.family);
   for (const scenario of scenarios) names.push(scenario.id);
@@ -54,23 +61,25 @@ export function scenarioNames(scenarios: readonly Scenario[]): string[] {
 }
 
 /**
- * What `names` picks: the engine section when `all` or `engine` is named, and the scenarios any
- * name picks, in run order and each once. Throws BenchUsageError for a name that picks nothing,
- * naming the accepted ones.
+ * What `names` picks: the masking engine section when `all` or `engine` is named, the audit
+ * engine section when `all` or `audit` is, and the scenarios any name picks, in run order and
+ * each once. Throws BenchUsageError for a name that picks nothing, naming the accepted ones.
  */
 export function selectScenarios(
   scenarios: readonly Scenario[],
   names: readonly string[],
 ): BenchSelection {
   const unknown = names.filter(
-    (name) => name !== ENGINE_SECTION && !scenarios.some((scenario) => selects(name, scenario)),
+    (name) => !SECTIONS.includes(name) && !scenarios.some((scenario) => selects(name, scenario)),
   );
   if (unknown.length > 0) {
     const accepted = scenarioNames(scenarios).join(', ');
     throw new BenchUsageError(`--scenarios "${unknown.join(',')}" is not one of ${accepted}`);
   }
+  const all = names.includes(ALL_SCENARIOS);
   return {
-    engine: names.includes(ALL_SCENARIOS) || names.includes(ENGINE_SECTION),
+    engine: all || names.includes(ENGINE_SECTION),
+    audit: all || names.includes(AUDIT_SECTION),
     scenarios: scenarios.filter((scenario) => names.some((name) => selects(name, scenario))),
   };
 }

@@ -18,6 +18,19 @@ export const FIRST_TOKEN_SERIES = 'firstTokenMs';
 /** Series of a stream scenario: time between two consecutive tokens of one stream. */
 export const TOKEN_GAP_SERIES = 'tokenGapMs';
 
+/**
+ * Series of a stream scenario: time from opening a stream to its end (the gRPC status, the end
+ * of the HTTP body), which a gateway holds until the exchange's audit frame is durable.
+ */
+export const STREAM_SERIES = 'streamMs';
+
+/** Every series a stream scenario records. */
+export const STREAM_SERIES_NAMES: readonly string[] = [
+  FIRST_TOKEN_SERIES,
+  TOKEN_GAP_SERIES,
+  STREAM_SERIES,
+];
+
 /** Figures of a request/response scenario (`measureExchanges`). */
 export const EXCHANGE_FIGURES: readonly FigureSpec[] = [
   { key: 'throughput', label: 'throughput', kind: 'throughput', unit: 'req/s' },
@@ -32,6 +45,8 @@ export const STREAM_FIGURES: readonly FigureSpec[] = [
   { key: 'firstTokenP99', label: 'first token p99', kind: 'latency', unit: 'ms' },
   { key: 'tokenGapP50', label: 'token gap p50', kind: 'latency', unit: 'ms' },
   { key: 'tokenGapP99', label: 'token gap p99', kind: 'latency', unit: 'ms' },
+  { key: 'streamP50', label: 'whole stream p50', kind: 'latency', unit: 'ms' },
+  { key: 'streamP99', label: 'whole stream p99', kind: 'latency', unit: 'ms' },
 ];
 
 /** Values of `EXCHANGE_FIGURES` from merged samples. */
@@ -48,19 +63,28 @@ export function measureExchanges(samples: RoundSamples): Record<string, number> 
 export function measureStreams(samples: RoundSamples): Record<string, number> {
   const firstToken = summarize(samples.series[FIRST_TOKEN_SERIES] ?? []);
   const gap = summarize(samples.series[TOKEN_GAP_SERIES] ?? []);
+  const stream = summarize(samples.series[STREAM_SERIES] ?? []);
   return {
     streamRate: ratePerSecond(samples.completed, samples.elapsedMs),
     firstTokenP50: firstToken.p50,
     firstTokenP99: firstToken.p99,
     tokenGapP50: gap.p50,
     tokenGapP99: gap.p99,
+    streamP50: stream.p50,
+    streamP99: stream.p99,
   };
 }
 
-/** Moves a successful stream's first-token time and token gaps into the round's series. */
-export function recordStream(samples: RoundSamples, firstTokenMs: number, gapsMs: number[]): void {
+/** Moves a successful stream's times (first token, token gaps, whole) into the round's series. */
+export function recordStream(
+  samples: RoundSamples,
+  firstTokenMs: number,
+  gapsMs: number[],
+  streamMs: number,
+): void {
   samples.completed += 1;
   samples.series[FIRST_TOKEN_SERIES]!.push(firstTokenMs);
+  samples.series[STREAM_SERIES]!.push(streamMs);
   const gaps = samples.series[TOKEN_GAP_SERIES]!;
   for (const gap of gapsMs) gaps.push(gap);
 }

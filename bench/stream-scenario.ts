@@ -5,12 +5,11 @@ import type { ModelInferRequest, ModelStreamInferResponse } from '../src/demo/ks
 import type { InferenceClient } from './inference-client';
 import { runClosedLoop, type RoundSamples, type Scenario, type ScenarioCall } from './scenario';
 import {
-  FIRST_TOKEN_SERIES,
   measureStreams,
   recordStream,
   STREAM_FIGURES,
+  STREAM_SERIES_NAMES,
   STREAM_TOKENS,
-  TOKEN_GAP_SERIES,
 } from './scenario-figures';
 
 /** A stream taking this long counts as an error instead of stalling the round. */
@@ -42,7 +41,7 @@ class StreamObservation {
   finalSeen = false;
   error: string | undefined;
 
-  constructor(private readonly openedMs: number) {
+  constructor(readonly openedMs: number) {
     this.lastMs = openedMs;
   }
 
@@ -72,7 +71,8 @@ class StreamObservation {
 
 /**
  * One stream: open, write the request, read until the final response, half-close, then wait
- * for the status. The first-token time runs from opening the stream.
+ * for the status. The first-token and whole-stream times run from opening the stream; the
+ * whole stream ends with the status.
  */
 function streamOnce(request: ModelInferRequest, tokens: number): ScenarioCall<InferenceClient> {
   return (client: InferenceClient, samples: RoundSamples) =>
@@ -86,9 +86,10 @@ function streamOnce(request: ModelInferRequest, tokens: number): ScenarioCall<In
       // The failure also arrives as a non-OK 'status', which decides the outcome.
       call.on('error', () => undefined);
       call.on('status', (status: grpc.StatusObject) => {
+        const streamMs = performance.now() - observation.openedMs;
         const error = observation.verdict(status, tokens);
         if (error === undefined) {
-          recordStream(samples, observation.firstTokenMs!, observation.gapsMs);
+          recordStream(samples, observation.firstTokenMs!, observation.gapsMs, streamMs);
         }
         resolve(error);
       });
@@ -99,7 +100,6 @@ function streamOnce(request: ModelInferRequest, tokens: number): ScenarioCall<In
 /** ModelStreamInfer `demo-chat`, 256 tokens per request, at `concurrency` streams in flight. */
 export function streamScenario(concurrency: number): Scenario {
   const call = streamOnce(chatRequest(STREAM_TOKENS), STREAM_TOKENS);
-  const series = [FIRST_TOKEN_SERIES, TOKEN_GAP_SERIES];
   return {
     id: `stream-c${concurrency}`,
     family: 'stream',
@@ -108,7 +108,7 @@ export function streamScenario(concurrency: number): Scenario {
     concurrency,
     figures: STREAM_FIGURES,
     runRound: (clients, durationMs) =>
-      runClosedLoop(clients.grpc, concurrency, durationMs, series, call),
+      runClosedLoop(clients.grpc, concurrency, durationMs, STREAM_SERIES_NAMES, call),
     measure: measureStreams,
   };
 }

@@ -3,6 +3,7 @@
 import { gatewaysFor, type GatewayTarget, type TargetName } from './bench-targets';
 import type { BenchProcess, BenchProcesses } from './processes';
 import type { ScenarioProtocol } from './scenario';
+import type { BenchTempDirs } from './temp-dirs';
 
 /** One target's listeners as its clients reach them. */
 export interface TargetEndpoint {
@@ -16,7 +17,7 @@ export interface TargetEndpoint {
 /** The running children and what the run needs of them. */
 export interface Targets {
   readonly children: readonly BenchProcess[];
-  /** Child pid by CPU role (`demo`, `gateway`, `maskedGateway`). */
+  /** Child pid by CPU role (`demo`, `gateway`, `maskedGateway`, `auditedGateway`). */
   readonly pids: ReadonlyMap<string, number>;
   /** The measured targets in round order. */
   readonly endpoints: readonly TargetEndpoint[];
@@ -24,10 +25,12 @@ export interface Targets {
   readonly commands: Record<string, readonly string[]>;
 }
 
-/** What the gateways share besides their --mask. */
+/** What the gateways share besides their --mask and audit. */
 export interface GatewayOptions {
   readonly logLevel: string;
   readonly progress: (line: string) => void;
+  /** Where an auditing gateway gets its audit directory, removed after the children stop. */
+  readonly tempDirs: BenchTempDirs;
 }
 
 function listening(
@@ -40,19 +43,22 @@ function listening(
 }
 
 /**
- * A gateway in front of both of the demo server's sides, on the plain proxy path: cleartext, no
- * certificates or tokens, no audit, as the demo server is reached. Only --mask differs between
- * gateways.
+ * A gateway in front of both of the demo server's sides: cleartext, no certificates or tokens,
+ * as the demo server is reached. Only --mask and the audit trail differ between gateways; an
+ * auditing one writes segment files into `auditDir` and makes its signing keys in `auditDir/keys`
+ * as it starts, so each run begins a fresh chain.
  */
 function gatewayArgs(
   direct: Readonly<Record<ScenarioProtocol, string>>,
   gateway: GatewayTarget,
   logLevel: string,
+  auditDir: string | undefined,
 ): string[] {
   const args = ['start', '--upstream', `grpc://${direct.grpc}`];
   args.push('--upstream', `http://${direct.http}`);
   args.push('--grpc-port', '0', '--http-port', '0', '--admin-port', '0', '--log-level', logLevel);
-  args.push('--insecure', '--no-audit', '--mask', gateway.mask);
+  args.push('--insecure', '--mask', gateway.mask);
+  args.push(...(auditDir === undefined ? ['--no-audit'] : ['--audit-dir', auditDir]));
   return args;
 }
 
@@ -62,7 +68,8 @@ async function startGateway(
   gateway: GatewayTarget,
   options: GatewayOptions,
 ): Promise<{ child: BenchProcess; endpoint: TargetEndpoint; args: string[] }> {
-  const args = gatewayArgs(direct, gateway, options.logLevel);
+  const auditDir = gateway.audit ? await options.tempDirs.make('audit-gateway') : undefined;
+  const args = gatewayArgs(direct, gateway, options.logLevel, auditDir);
   const child = await processes.start(gateway.label, args, ['grpc', 'http', 'admin']);
   const addresses = { grpc: child.addresses.get('grpc')!, http: child.addresses.get('http')! };
   const endpoint = { target: gateway.target, label: gateway.label, addresses };

@@ -4,9 +4,11 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readKeyDirectory } from './audit/audit-key-directory';
 import { AuditLog } from './audit/audit-log';
-import type { AuditStore } from './audit/audit-store';
+import type { AuditSource, AuditStore } from './audit/audit-store';
+import { PostgresAuditSource } from './audit/postgres-source';
 import { PostgresAuditStore } from './audit/postgres-store';
 import { sealingPublicKeyFromPem } from './audit/sealing-key';
+import { SegmentFileSource } from './audit/segment-file-source';
 import { SegmentFileStore } from './audit/segment-file-store';
 import { grpcTextCodec } from './codecs/grpc-text-codec';
 import type { GrpcMessage } from './codecs/grpc-message';
@@ -146,6 +148,19 @@ function openStore(audit: AuditConfig): AuditStore {
     segmentMaxBytes: store.segmentMaxBytes,
     segmentMaxAgeMs: store.segmentMaxAgeMs,
   });
+}
+
+/**
+ * A reader of log `logId` in the store `audit` names, for the admin listener's unseal. Throws
+ * ERR_AUDIT_STORE_INVALID for a log id that cannot name a segment.
+ */
+export function openAuditSource(audit: AuditConfig, logId: string): AuditSource {
+  const store = audit.store;
+  if (store.kind === 'postgres') {
+    const { connectionString, table } = store;
+    return new PostgresAuditSource({ connectionString, table, logIds: [logId] });
+  }
+  return new SegmentFileSource({ dir: store.dir, logIds: [logId] });
 }
 
 function describeStore(audit: AuditConfig): string {

@@ -26,6 +26,10 @@ export interface GatewayIdentity {
   readonly tokenEndpoint: TokenEndpoint | undefined;
   /** The public keys of infergate's token issuer. */
   readonly jwks: JsonWebKeySet | undefined;
+  /** Checks bearer tokens and their binding to a certificate; undefined without `auth`. */
+  readonly tokenVerifier: TokenVerifier | undefined;
+  /** The roles `auth.certificateRoles` grants a verified client certificate. */
+  readonly certificateRoles: CertificateRoles;
   /** Authentication, then authorization (when `auth` is configured), for the gRPC listener. */
   readonly grpcFilters: readonly FilterFactory<GrpcMessage>[];
   readonly httpFilters: readonly FilterFactory<HttpMessage>[];
@@ -63,6 +67,8 @@ export function buildGatewayIdentity(config: GatewayConfig, logger: Logger): Gat
     tokenEndpoint:
       issuer === undefined ? undefined : tokenEndpoint(config, issuer, certificateRoles),
     jwks: issuer?.publicJwks(),
+    tokenVerifier: authentication.verifier,
+    certificateRoles: authentication.certificateRoles,
     grpcFilters: [
       authenticationFilterFactory<GrpcMessage>(authentication),
       ...(policy === undefined ? [] : [authorizationFilterFactory(policy, grpcInput)]),

@@ -9,9 +9,10 @@ import { grpcTextCodec } from './codecs/grpc-text-codec';
 import { httpTextCodec } from './codecs/http-text-codec';
 import { maskingFilterFactory } from './filters/masking/masking-filter';
 import { maskingSettings } from './filters/masking/masking-settings';
-import { openGatewayAudit } from './gateway-audit';
-import { buildGatewayIdentity } from './gateway-identity';
+import { openAuditSource, openGatewayAudit, type GatewayAudit } from './gateway-audit';
+import { buildGatewayIdentity, type GatewayIdentity } from './gateway-identity';
 import { AdminListener } from './listeners/admin-listener';
+import { UnsealEndpoint } from './listeners/admin-unseal-endpoint';
 import { GrpcListener } from './listeners/grpc/grpc-listener';
 import type { HttpMessage } from './codecs/http-message';
 import { HttpListener } from './listeners/http/http-listener';
@@ -154,6 +155,7 @@ export async function startGateway(
         tokens: identity.tokenEndpoint,
         jwks: identity.jwks,
         certificates: () => certificates(),
+        unseal: unsealEndpoint(config, identity, audit, logger),
         logger,
         notReadyReason: () => (state.phase === 'ready' ? undefined : state.phase),
       }),
@@ -210,6 +212,25 @@ export async function startGateway(
     },
     close: () => (closing ??= drain()),
   };
+}
+
+/** The admin listener's unseal, when audit is on; it reads the store the configuration names. */
+function unsealEndpoint(
+  config: GatewayConfig,
+  identity: GatewayIdentity,
+  audit: GatewayAudit | undefined,
+  logger: Logger,
+): UnsealEndpoint | undefined {
+  const section = config.audit;
+  if (audit === undefined || section === undefined) return undefined;
+  return new UnsealEndpoint({
+    log: audit.log,
+    sourceOf: (logId) => openAuditSource(section, logId),
+    verifier: identity.tokenVerifier,
+    certificateRoles: identity.certificateRoles,
+    unsealRoles: section.unsealRoles,
+    logger: logger.child({ component: 'audit-unseal' }),
+  });
 }
 
 function named(

@@ -8,6 +8,12 @@ import { encodeFrame } from './audit-frame-codec';
 import { signCheckpoint, signRotation, type AuditSigningKey } from './audit-signing';
 import type { AuditStore, ChainTail, EncodedFrame } from './audit-store';
 
+/**
+ * How long a recorded frame may wait for a batch somebody waits for before it is stored on its
+ * own: short against the time an exchange takes, long against one that ends at once.
+ */
+const RECORD_DELAY_MS = 10;
+
 /** How a log is written; defaults in `src/config/defaults.ts`. */
 export interface AuditLogOptions {
   /** The chain this writer owns: one writer per log id at a time. */
@@ -58,6 +64,8 @@ export class AuditLog {
   private failing = false;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Stores frames that were recorded, not appended, once nobody else has. */
+  private recordTimer: NodeJS.Timeout | undefined;
   private readonly checkpointTimer: NodeJS.Timeout;
   private signingKey: AuditSigningKey;
   private readonly nowMicros: () => number;
@@ -140,11 +148,26 @@ export class AuditLog {
     });
   }
 
-  /** Appends `event` without waiting; a failure is logged, and the frame kept as `append` keeps it. */
+  /**
+   * Appends `event` without waiting for it. Nobody waits, so the frame is not stored on its
+   * own: it goes with the next batch somebody waits for, or after RECORD_DELAY_MS. An
+   * exchange's start thus shares its end's write and fsync unless the exchange runs longer.
+   * A refusal (closed, too many frames waiting) is logged; the frame is kept as `append` keeps it.
+   */
   record(event: AuditEvent): void {
-    this.append(event).catch((err: unknown) => {
-      this.options.logger.debug({ err }, 'audit frame not yet durable');
-    });
+    const refusal = this.refusal();
+    if (refusal !== undefined) {
+      this.options.logger.debug({ err: refusal }, 'audit frame refused');
+      return;
+    }
+    this.push(event);
+    this.checkpointIfDue();
+    if (this.storing || this.failing || this.recordTimer !== undefined) return;
+    this.recordTimer = setTimeout(() => {
+      this.recordTimer = undefined;
+      this.scheduleStore();
+    }, RECORD_DELAY_MS);
+    this.recordTimer.unref();
   }
 
   /** Resolves once every frame appended so far is durable. */
@@ -178,6 +201,7 @@ export class AuditLog {
     } finally {
       this.closed = true;
       clearTimeout(this.retryTimer);
+      clearTimeout(this.recordTimer);
       await this.options.store.close();
     }
   }
@@ -258,6 +282,8 @@ export class AuditLog {
     if (this.storing || this.failing) return;
     if (this.queue.length === 0) return this.settleWaiters(this.sequence);
     this.storing = true;
+    clearTimeout(this.recordTimer);
+    this.recordTimer = undefined;
     // Frames appended in this turn of the event loop join the same batch.
     setImmediate(() => void this.storeBatch());
   }

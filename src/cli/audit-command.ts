@@ -3,6 +3,7 @@
 import { auditExportCommand } from './audit-export-command';
 import { auditKeysCommand } from './audit-keys-command';
 import { auditReplayCommand } from './audit-replay-command';
+import { auditUnsealCommand } from './audit-unseal-command';
 import { auditVerifyCommand } from './audit-verify-command';
 import type { CliCommand } from './cli-command';
 import { runSubcommand, subcommandLines } from './cli-subcommands';
@@ -13,6 +14,7 @@ const SUBCOMMANDS: readonly CliCommand[] = [
   auditVerifyCommand,
   auditExportCommand,
   auditReplayCommand,
+  auditUnsealCommand,
 ];
 
 function help(): string {

@@ -199,8 +199,11 @@ function usage(message: string): ProxyError {
   return new ProxyError('ERR_USAGE', message);
 }
 
-/** Reads the security team's private key before the store, so a bad key fails fast. */
-function readUnsealKey(file: string): KeyObject {
+/**
+ * Reads the security team's private key from a PKCS #8 PEM file, before anything else is read or
+ * asked for, so a bad key fails fast. Throws ERR_AUDIT_KEY_INVALID.
+ */
+export function readUnsealKey(file: string): KeyObject {
   let pem: string;
   try {
     pem = fs.readFileSync(file, 'utf8');

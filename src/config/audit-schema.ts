@@ -2,7 +2,7 @@
 
 import { z } from 'zod';
 import { DEFAULTS } from './defaults';
-import { positiveInt } from './schema-primitives';
+import { name, positiveInt } from './schema-primitives';
 
 /** A log id names a segment file and a database column: letters, digits, '.', '_', '-'. */
 export const logIdSchema = z
@@ -46,5 +46,10 @@ export const auditSchema = z
     maxTextBytes: z.number().int().min(0).default(DEFAULTS.audit.maxTextBytes),
     /** The security team's X25519 public key: unmasked originals are sealed to it. */
     sealingKeyFile: z.string().min(1).optional(),
+    /**
+     * Roles whose callers may ask the admin listener for a frame's sealed originals; each ask is
+     * recorded in the log first. Empty: the endpoint does not exist.
+     */
+    unsealRoles: z.array(name).default([]),
   })
   .strict();

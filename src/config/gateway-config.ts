@@ -114,6 +114,8 @@ export interface AuditConfig {
   readonly maxTextBytes: number;
   /** The security team's X25519 public key (PEM); undefined: no originals are sealed. */
   readonly sealingKeyPem: Buffer | undefined;
+  /** Roles whose callers may fetch sealed originals through the admin listener; [] for none. */
+  readonly unsealRoles: readonly string[];
 }
 
 /** The configuration after validation: every default applied, files read, then deep-frozen. */

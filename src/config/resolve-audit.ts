@@ -1,4 +1,4 @@
-// Resolves the `audit` section: one store, its paths, the log id and the sealing key.
+// Resolves the `audit` section: one store, its paths, the log id, the sealing key and who unseals.
 
 import { hostname } from 'node:os';
 import type { CheckableConfig } from './config-schema';
@@ -9,8 +9,9 @@ import { DEFAULTS } from './defaults';
 
 /**
  * Builds the audit configuration, or undefined when the file has no `audit` section. Exactly
- * one of `files` and `postgres` names the store; the key directory and the sealing key are
- * checked when the gateway starts, by the code that reads them.
+ * one of `files` and `postgres` names the store, and every unseal role must be defined under
+ * `roles`; the key directory and the sealing key are checked when the gateway starts, by the
+ * code that reads them.
  */
 export function resolveAudit(
   file: CheckableConfig,
@@ -26,6 +27,7 @@ export function resolveAudit(
     baseDir,
     issues,
   );
+  checkUnsealRoles(section.unsealRoles, file, issues);
   return {
     logId: section.logId ?? defaultLogId(),
     store,
@@ -34,7 +36,17 @@ export function resolveAudit(
     checkpointIntervalMs: section.checkpointIntervalMs,
     maxTextBytes: section.maxTextBytes,
     sealingKeyPem,
+    unsealRoles: section.unsealRoles,
   };
+}
+
+/** A role no section defines is a typo: the security team would learn of it when it is too late. */
+function checkUnsealRoles(roles: readonly string[], file: CheckableConfig, issues: ConfigIssue[]) {
+  roles.forEach((role, index) => {
+    if (!Object.hasOwn(file.roles, role)) {
+      issues.push({ path: `audit.unsealRoles[${index}]`, reason: `no role "${role}" is defined` });
+    }
+  });
 }
 
 function resolveStore(

@@ -1,4 +1,5 @@
-// The admin listener: liveness and readiness for orchestrators, on a port of its own.
+// The admin listener: liveness and readiness for orchestrators, tokens and audit unseals, on a
+// port of its own.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -10,6 +11,11 @@ import type { LoadedCertificate } from '../identity/tls-material';
 import { readTlsPeer } from '../identity/tls-peer';
 import { listenOn } from './listen-on';
 import { TOKEN_REQUEST_MAX_BYTES, type TokenEndpoint } from './admin-token-endpoint';
+import {
+  UNSEAL_PATH,
+  UNSEAL_REQUEST_MAX_BYTES,
+  type UnsealEndpoint,
+} from './admin-unseal-endpoint';
 import type { Logger } from '../observe/logger';
 
 /** Where the admin listener accepts, and how it learns whether the gateway takes traffic. */
@@ -27,6 +33,8 @@ export interface AdminListenerOptions {
   readonly jwks?: JsonWebKeySet | undefined;
   /** Every certificate the gateway presents or trusts now, served at `/certificates`. */
   readonly certificates?: () => readonly LoadedCertificate[];
+  /** `POST /audit/unseal`, when audit is on; it answers 404 itself when no role may unseal. */
+  readonly unseal?: UnsealEndpoint | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -38,7 +46,8 @@ const OPEN_PATHS = new Set(['/healthz', '/readyz', '/.well-known/jwks.json']);
  * `/healthz` answers 200 while the process serves HTTP at all; `/readyz` answers 200 only when
  * every listener is bound and the gateway is not draining, so a load balancer stops sending
  * traffic before a restart closes connections. Over TLS, every other path needs a verified
- * client certificate: the token endpoint hands out credentials.
+ * client certificate: the token endpoint hands out credentials. `/audit/unseal` checks its
+ * caller itself (certificate, bound token, role) so that it can refuse in its own terms.
  */
 export class AdminListener {
   private readonly server: http.Server;
@@ -73,6 +82,11 @@ export class AdminListener {
   private handle(request: IncomingMessage, response: ServerResponse): void {
     const path = (request.url ?? '/').split('?', 1)[0]!;
     if (path === '/token' && request.method === 'POST') return this.token(request, response);
+    if (path === UNSEAL_PATH) {
+      if (request.method === 'POST') return this.unseal(request, response);
+      const body = { error: { message: 'only POST is served', type: 'method_not_allowed' } };
+      return send(response, 405, body, { allow: 'POST' });
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       const body = {
         error: { message: 'only GET and HEAD are served', type: 'method_not_allowed' },
@@ -141,6 +155,32 @@ export class AdminListener {
           send(response, 500, {
             error: 'server_error',
             error_description: 'internal error in infergate',
+          });
+        },
+      );
+  }
+
+  private unseal(request: IncomingMessage, response: ServerResponse): void {
+    const endpoint = this.options.unseal;
+    if (endpoint === undefined) {
+      return send(response, 404, {
+        error: { message: `no admin endpoint at ${UNSEAL_PATH}`, type: 'not_found' },
+      });
+    }
+    readBody(request, UNSEAL_REQUEST_MAX_BYTES)
+      .then((body) =>
+        endpoint.answer({
+          certificate: this.certificateOf(request),
+          authorization: request.headers.authorization,
+          body,
+        }),
+      )
+      .then(
+        (answer) => send(response, answer.status, answer.body, answer.headers),
+        (err: unknown) => {
+          this.options.logger.error({ err }, 'unseal endpoint failed');
+          send(response, 500, {
+            error: { message: 'internal error in infergate', type: 'internal_error' },
           });
         },
       );

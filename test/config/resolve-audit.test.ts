@@ -35,6 +35,7 @@ test('resolves segment files and keys from the configuration folder, with defaul
     checkpointIntervalMs: 1000,
     maxTextBytes: 64 * 1024,
     sealingKeyPem: undefined,
+    unsealRoles: [],
   });
 });
 
@@ -95,5 +96,51 @@ test('reports no store, two stores, a bad log id and a missing sealing key at on
       'audit: name exactly one store: files or postgres',
       'audit.sealingKeyFile: cannot read /nonexistent/seal.pub.pem (ENOENT)',
     ],
+  );
+});
+
+test('takes the unseal roles the roles section defines', () => {
+  const config = buildConfig(
+    {
+      upstreams: UPSTREAMS,
+      roles: { security: { models: ['*'], operations: ['models'] } },
+      audit: { files: { dir: 'frames' }, signingKeyDir: 'keys', unsealRoles: ['security'] },
+    },
+    env(),
+    {},
+    ORIGIN,
+  );
+
+  assert.deepEqual(config.audit?.unsealRoles, ['security']);
+});
+
+test('reports an unseal role no role section defines, and one that is no role name', () => {
+  const audit = { files: { dir: 'frames' }, signingKeyDir: 'keys' };
+  const roles = { security: { models: ['*'], operations: ['models'] } };
+
+  const unknown = configErrorOf(() =>
+    buildConfig(
+      { upstreams: UPSTREAMS, roles, audit: { ...audit, unsealRoles: ['security', 'secops'] } },
+      env(),
+      {},
+      ORIGIN,
+    ),
+  );
+  const malformed = configErrorOf(() =>
+    buildConfig(
+      { upstreams: UPSTREAMS, roles, audit: { ...audit, unsealRoles: ['Security Team'] } },
+      env(),
+      {},
+      ORIGIN,
+    ),
+  );
+
+  assert.deepEqual(
+    unknown.issues.map((issue) => `${issue.path}: ${issue.reason}`),
+    ['audit.unsealRoles[1]: no role "secops" is defined'],
+  );
+  assert.deepEqual(
+    malformed.issues.map((issue) => issue.path),
+    ['audit.unsealRoles[0]'],
   );
 });
