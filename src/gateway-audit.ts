@@ -151,16 +151,18 @@ function openStore(audit: AuditConfig): AuditStore {
 }
 
 /**
- * A reader of log `logId` in the store `audit` names, for the admin listener's unseal. Throws
- * ERR_AUDIT_STORE_INVALID for a log id that cannot name a segment.
+ * A reader of the store `audit` names: of log `logId` alone (the admin listener's unseal), or
+ * of every log (the audit commands). Throws ERR_AUDIT_STORE_INVALID for a log id that cannot
+ * name a segment.
  */
-export function openAuditSource(audit: AuditConfig, logId: string): AuditSource {
+export function openAuditSource(audit: AuditConfig, logId?: string): AuditSource {
   const store = audit.store;
+  const logIds = logId === undefined ? undefined : [logId];
   if (store.kind === 'postgres') {
     const { connectionString, table } = store;
-    return new PostgresAuditSource({ connectionString, table, logIds: [logId] });
+    return new PostgresAuditSource({ connectionString, table, logIds });
   }
-  return new SegmentFileSource({ dir: store.dir, logIds: [logId] });
+  return new SegmentFileSource({ dir: store.dir, logIds });
 }
 
 function describeStore(audit: AuditConfig): string {

@@ -35,7 +35,7 @@ interface ExportSink {
 export const auditExportCommand: CliCommand = {
   name: 'export',
   summary: 'print every frame of an audit store as JSON lines, with its verdict',
-  help: `Usage: infergate audit export (--dir DIR | --pg URL [--table T]) --keys PATH...
+  help: `Usage: infergate audit export (--dir DIR | --pg URL [--table T] | --config FILE) --keys PATH...
                               [--out FILE]
 
 Verifies the store as infergate audit verify does and prints one JSON object per frame, in

@@ -50,7 +50,7 @@ const ISO_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 const SPEED_PATTERN = /^\d{1,9}(?:\.\d{1,9})?$/;
 
-const HELP = `Usage: infergate audit replay (--dir DIR | --pg URL [--table T]) --keys PATH...
+const HELP = `Usage: infergate audit replay (--dir DIR | --pg URL [--table T] | --config FILE) --keys PATH...
                               [--exchange ID] [--session ID] [--identity WHO]
                               [--since ISO] [--until ISO] [--log ID] [--json]
                               [--stream ID [--speed X]] [--unseal KEYFILE]

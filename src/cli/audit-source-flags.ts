@@ -1,4 +1,4 @@
-// Flags `infergate audit verify` and `export` share: which store to read, which keys to trust,
+// Flags the `infergate audit` readers share: which store to read, which keys to trust,
 // and how their output renders values that JSON has no form for.
 
 import { readVerifyingKeys } from '../audit/audit-key-directory';
@@ -6,12 +6,16 @@ import type { AuditVerifyingKey } from '../audit/audit-signing';
 import type { AuditSource } from '../audit/audit-store';
 import { PostgresAuditSource } from '../audit/postgres-source';
 import { SegmentFileSource } from '../audit/segment-file-source';
+import { readEnvironment } from '../config/environment';
+import { loadConfigFile } from '../config/load-config';
 import { ProxyError } from '../errors/proxy-error';
+import { openAuditSource } from '../gateway-audit';
 
 /** The flags that pick the store and the trusted keys. */
 export const AUDIT_SOURCE_FLAGS = {
   dir: { type: 'string', short: 'd' },
   pg: { type: 'string' },
+  config: { type: 'string', short: 'c' },
   table: { type: 'string' },
   keys: { type: 'string', short: 'k', multiple: true },
 } as const;
@@ -21,6 +25,7 @@ export const AUDIT_SOURCE_FLAGS_HELP = [
   '  -d, --dir DIR          read the segment files in DIR',
   '      --pg URL           read a PostgreSQL table instead (postgres://user:pass@host/db)',
   '      --table T          the table --pg reads; infergate_audit_frames unless given',
+  '  -c, --config FILE      read the store the audit section of an infergate.yaml names',
   '  -k, --keys PATH        trust the public key PATH (*.pub.pem), or every *.pub.pem of the',
   '                         directory PATH; repeat for more keys (at least one)',
 ].join('\n');
@@ -35,13 +40,14 @@ export interface AuditSourceChoice {
 export interface AuditSourceFlagValues {
   readonly dir?: string | undefined;
   readonly pg?: string | undefined;
+  readonly config?: string | undefined;
   readonly table?: string | undefined;
   readonly keys?: readonly string[] | undefined;
 }
 
 /**
- * The store and keys the flags name. Throws `ERR_USAGE` unless exactly one of `--dir` and
- * `--pg` is given, for `--table` without `--pg`, and without `--keys`; a key that cannot be read
+ * The store and keys the flags name. Throws `ERR_USAGE` unless exactly one of `--dir`, `--pg`
+ * and `--config` is given, for `--table` without `--pg`, and without `--keys`; a key that cannot be read
  * throws `ERR_AUDIT_KEY_INVALID`. Nothing is read from the store yet.
  */
 export function auditSourceFromFlags(flags: AuditSourceFlagValues): AuditSourceChoice {
@@ -53,10 +59,11 @@ export function auditSourceFromFlags(flags: AuditSourceFlagValues): AuditSourceC
 }
 
 function sourceOf(flags: AuditSourceFlagValues): AuditSource {
-  const { dir, pg, table } = flags;
-  if (dir !== undefined && pg !== undefined) {
-    throw new ProxyError('ERR_USAGE', '--dir and --pg cannot be given together');
+  const { dir, pg, table, config } = flags;
+  if ([dir, pg, config].filter((value) => value !== undefined).length > 1) {
+    throw new ProxyError('ERR_USAGE', 'give one of --dir, --pg and --config');
   }
+  if (config !== undefined) return configuredSource(config, table);
   if (table !== undefined && pg === undefined) {
     throw new ProxyError('ERR_USAGE', '--table needs --pg');
   }
@@ -64,7 +71,17 @@ function sourceOf(flags: AuditSourceFlagValues): AuditSource {
   if (pg !== undefined && pg.length > 0) {
     return new PostgresAuditSource({ connectionString: pg, table });
   }
-  throw new ProxyError('ERR_USAGE', 'one of --dir and --pg is required');
+  throw new ProxyError('ERR_USAGE', 'one of --dir, --pg and --config is required');
+}
+
+/** The store a configuration file's `audit` section names; its problems are reported as at start. */
+function configuredSource(file: string, table: string | undefined): AuditSource {
+  if (table !== undefined) throw new ProxyError('ERR_USAGE', '--table needs --pg');
+  const audit = loadConfigFile(file, readEnvironment(), {}).audit;
+  if (audit === undefined) {
+    throw new ProxyError('ERR_USAGE', `${file} has no audit section to read a store from`);
+  }
+  return openAuditSource(audit);
 }
 
 /**

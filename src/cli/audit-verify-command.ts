@@ -31,7 +31,7 @@ const HEAD_PATTERN = new RegExp(`^(.+):(\\d{1,15}):([0-9a-fA-F]{${HASH_BYTES * 2
 export const auditVerifyCommand: CliCommand = {
   name: 'verify',
   summary: 'verify the chain and checkpoint signatures of an audit store',
-  help: `Usage: infergate audit verify (--dir DIR | --pg URL [--table T]) --keys PATH...
+  help: `Usage: infergate audit verify (--dir DIR | --pg URL [--table T] | --config FILE) --keys PATH...
                               [--head LOGID:SEQUENCE:HASHHEX]... [--json]
 
 Reads every frame of the store once and checks each log: that it starts at its genesis, that

@@ -167,11 +167,33 @@ test('export --out writes the lines to an owner-only file and marks broken frame
   assert.equal(fs.existsSync(`${out}.partial`), false);
 });
 
+test('verify reads the store an infergate.yaml names', async (t) => {
+  const { root, dir, keys } = await writtenLog(t);
+  const config = path.join(root, 'infergate.yaml');
+  const bare = path.join(root, 'bare.yaml');
+  fs.writeFileSync(
+    config,
+    `upstreams: [{ name: models, address: 'grpc://127.0.0.1:8001' }]\n` +
+      `audit: { files: { dir: frames }, signingKeyDir: keys }\n`,
+  );
+  fs.writeFileSync(bare, `upstreams: [{ name: models, address: 'grpc://127.0.0.1:8001' }]\n`);
+
+  const verified = await runCli('audit', 'verify', '--config', config, '--keys', keys);
+  const noAudit = await runCli('audit', 'verify', '--config', bare, '--keys', keys);
+
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.match(verified.stdout, /^result: +ok$/m);
+  assert.ok(fs.existsSync(dir));
+  assert.equal(noAudit.code, 2);
+  assert.match(noAudit.stderr, /has no audit section/);
+});
+
 test('usage errors exit 2', async (t) => {
   const { dir, keys } = await writtenLog(t);
   const cases: [string[], RegExp][] = [
-    [['verify', '--keys', keys], /one of --dir and --pg is required/],
-    [['verify', '--dir', dir, '--pg', 'postgres://x/y', '--keys', keys], /cannot be given/],
+    [['verify', '--keys', keys], /one of --dir, --pg and --config is required/],
+    [['verify', '--dir', dir, '--pg', 'postgres://x/y', '--keys', keys], /give one of/],
+    [['verify', '--dir', dir, '--config', 'x.yaml', '--keys', keys], /give one of/],
     [['verify', '--dir', dir], /--keys is required/],
     [['export', '--dir', dir], /--keys is required/],
     [['verify', '--dir', dir, '--table', 't', '--keys', keys], /--table needs --pg/],
