@@ -190,7 +190,10 @@ function startedEvent(config: GatewayConfig, log: AuditLog, listeners: readonly 
   };
 }
 
-/** SHA-256 of the configuration as the gateway runs it, secrets and key bytes included only as digests. */
+/**
+ * SHA-256 of the configuration as the gateway runs it; secrets and key bytes enter it only as
+ * their own digests, so the record proves which configuration ran without holding a secret.
+ */
 function configurationDigest(config: GatewayConfig): Buffer {
   const json = JSON.stringify(config, (_key, value: unknown) =>
     Buffer.isBuffer(value) || (value as { type?: string })?.type === 'Buffer'

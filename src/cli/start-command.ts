@@ -76,7 +76,7 @@ Options:
       --mask WHAT              without --config: where card data is masked: both (default),
                                prompts, responses or none
       --audit-dir DIR          without --config: where audit frames are written (default
-                               ${DEVELOPMENT_AUDIT_DIR}), signed by development keys made in DIR/keys
+                               ${DEVELOPMENT_AUDIT_DIR}), signed by development keys in DIR/keys
       --no-audit               without --config: record nothing (benchmarks of the plain path)
   -h, --help                   show this help
 
