@@ -4,6 +4,7 @@ import { FINDING_KINDS } from '../../masking/findings';
 import type { MaskCounts } from '../../masking/mask-options';
 import type { MaskingRecord } from '../../masking/masking-record';
 import type { PatternCounts } from '../../masking/pattern-masker';
+import { roundMs } from '../../observe/duration';
 import type { Logger } from '../../observe/logger';
 import type { Exchange } from '../../pipeline/exchange';
 import type { ExchangeMessage, Filter, FilterFactory } from '../../pipeline/filter';
@@ -26,7 +27,7 @@ class AccessLogFilter implements Filter {
     const upstreamMs =
       exchange.upstreamHeadersAt === undefined
         ? undefined
-        : round(exchange.upstreamHeadersAt - exchange.startedAt);
+        : roundMs(exchange.upstreamHeadersAt - exchange.startedAt);
     this.log.info(
       {
         exchangeId: exchange.id,
@@ -43,7 +44,7 @@ class AccessLogFilter implements Filter {
         role: exchange.grantedRole,
         status: exchange.status,
         detail: exchange.detail || undefined,
-        durationMs: round(ended - exchange.startedAt),
+        durationMs: roundMs(ended - exchange.startedAt),
         upstreamHeadersMs: upstreamMs,
         requestBytes: exchange.requestBytes,
         responseBytes: exchange.responseBytes,
@@ -67,7 +68,7 @@ function maskedCounts(record: MaskingRecord | undefined): object | undefined {
   const response = nonZero(record.responseCounts, record.responsePatternCounts);
   const { heldFrames, maxHeldMs } = record.held;
   if (prompt === undefined && response === undefined && heldFrames === 0) return undefined;
-  return { prompt, response, heldFrames, maxHeldMs: round(maxHeldMs) };
+  return { prompt, response, heldFrames, maxHeldMs: roundMs(maxHeldMs) };
 }
 
 function nonZero(
@@ -78,10 +79,6 @@ function nonZero(
   for (const kind of FINDING_KINDS) if (cards[kind] > 0) counts[kind] = cards[kind];
   if (Object.keys(patterns).length > 0) counts.patterns = patterns;
   return Object.keys(counts).length === 0 ? undefined : counts;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }
 
 /** Builds the access-log filter; `log` is the logger access lines go to. */

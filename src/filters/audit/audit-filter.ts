@@ -5,6 +5,7 @@ import type { AuditLog } from '../../audit/audit-log';
 import { sealOriginal, type SealedDirection } from '../../audit/sealed-original';
 import type { TextCodec, TextCodecFactory } from '../../codecs/text-codec';
 import type { TextMaskPolicy } from '../../masking/text-masker';
+import { roundMs } from '../../observe/duration';
 import type { Exchange } from '../../pipeline/exchange';
 import {
   HOLD,
@@ -87,7 +88,7 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
 
   onResponseMessage(message: M): MessageResult {
     this.recordStart();
-    const atMs = performance.now() - this.exchange.startedAt;
+    const atMs = roundMs(performance.now() - this.exchange.startedAt);
     const texts = this.readTexts(() => this.codec.responseTexts(message));
     for (const piece of texts?.pieces ?? []) {
       this.transcript.addResponse(piece.stream, piece.bytes, atMs);

@@ -17,6 +17,7 @@ import { FINDING_KINDS } from '../../masking/findings';
 import type { MaskCounts } from '../../masking/mask-options';
 import type { MaskingRecord } from '../../masking/masking-record';
 import type { PatternCounts } from '../../masking/pattern-masker';
+import { roundMs } from '../../observe/duration';
 import type { Exchange } from '../../pipeline/exchange';
 import type { Session } from '../../pipeline/session';
 import type { AuditTranscript } from './audit-transcript';
@@ -115,11 +116,11 @@ export function exchangeFinishedEvent(
     masked: maskedCounts(exchange.masking),
     cardFingerprints: exchange.masking?.fingerprints ?? [],
     usage: transcript.usage,
-    durationMs: ended - exchange.startedAt,
+    durationMs: roundMs(ended - exchange.startedAt),
     upstreamHeadersMs:
       exchange.upstreamHeadersAt === undefined
         ? undefined
-        : exchange.upstreamHeadersAt - exchange.startedAt,
+        : roundMs(exchange.upstreamHeadersAt - exchange.startedAt),
     requestBytes: exchange.requestBytes,
     responseBytes: exchange.responseBytes,
     requestMessages: exchange.requestMessages,

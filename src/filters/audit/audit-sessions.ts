@@ -1,6 +1,7 @@
 // Records each client connection's opening and closing in the audit log.
 
 import type { AuditLog } from '../../audit/audit-log';
+import { roundMs } from '../../observe/duration';
 import type { Session, SessionObserver } from '../../pipeline/session';
 import { sessionOpenedEvent } from './audit-records';
 
@@ -29,7 +30,7 @@ export class AuditSessions implements SessionObserver {
     const open = this.open.get(session.id);
     if (open === undefined) return;
     this.open.delete(session.id);
-    const durationMs = performance.now() - open.openedAt;
+    const durationMs = roundMs(performance.now() - open.openedAt);
     this.log.record({
       sessionClosed: { sessionId: session.id, exchanges: open.exchanges, durationMs },
     });
