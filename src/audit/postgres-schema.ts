@@ -1,20 +1,11 @@
-// The PostgreSQL audit table: its name, its DDL, and how its database is named in messages.
+// The PostgreSQL audit table: its name, its DDL and its append-only guard.
 
-import pg from 'pg';
+import type pg from 'pg';
+import { isLastingFailure, isTableName, runLockedScript } from '../postgres/postgres-database';
 import { ProxyError } from '../errors/proxy-error';
 
 /** The table audit frames go to when the configuration names none. */
 export const DEFAULT_AUDIT_TABLE = 'infergate_audit_frames';
-
-/**
- * Unquoted lowercase identifiers only, so a configured name can be spliced into SQL without
- * quoting rules to get wrong (SQL injection through configuration). 48 characters leave room
- * for the suffixes of the trigger and its function within PostgreSQL's 63-byte names.
- */
-const TABLE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,47}$/;
-
-/** SQLSTATE classes that will not heal on a retry: bad credentials, no such database, grants. */
-const CONFIGURATION_SQLSTATE_CLASSES: readonly string[] = ['28', '3D', '42'];
 
 /** The names a table's append-only guard is created under. */
 function guardNames(table: string): { readonly fn: string; readonly trigger: string } {
@@ -26,7 +17,7 @@ function guardNames(table: string): { readonly fn: string; readonly trigger: str
  * otherwise. The table is looked up through the connection's `search_path`.
  */
 export function checkAuditTableName(table: string): string {
-  if (!TABLE_NAME_PATTERN.test(table)) {
+  if (!isTableName(table)) {
     throw new ProxyError(
       'ERR_AUDIT_STORE_INVALID',
       `audit table name ${JSON.stringify(table)} is not a lowercase identifier of at most 48 characters`,
@@ -118,43 +109,8 @@ async function readSchemaState(pool: pg.Pool, table: string): Promise<SchemaStat
   return result.rows[0]!;
 }
 
-async function runSchemaScript(pool: pg.Pool, table: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    // Replicas starting together would race on the catalog (CREATE TABLE IF NOT EXISTS is not
-    // safe under concurrency); the lock makes them take turns.
-    const lock = "SELECT pg_advisory_xact_lock(hashtext('infergate.audit.schema'))";
-    await client.query(`BEGIN; ${lock};${auditSchemaScript(table)}COMMIT;`);
-    client.release();
-  } catch (err) {
-    // A broken client must not go back to the pool mid-transaction: release(err) destroys it.
-    client.release(err instanceof Error ? err : true);
-    throw err;
-  }
-}
-
-/**
- * Names the database of `connectionString` as `host:port/database` for messages and logs;
- * never the user's password, whatever form the string takes.
- */
-export function describeAuditDatabase(connectionString: string): string {
-  if (connectionString.startsWith('/')) {
-    const [socketDir, database] = connectionString.split(' ');
-    return `${socketDir}/${database ?? ''}`;
-  }
-  let url: URL;
-  try {
-    url = new URL(connectionString);
-  } catch {
-    // The string is not echoed: it may hold a password, and pg will reject it with detail.
-    return '(unparsable connection string)';
-  }
-  const query = url.searchParams;
-  const host = query.get('host') ?? (decodeURIComponent(url.hostname) || 'localhost');
-  const port = query.get('port') ?? (url.port || '5432');
-  const database =
-    decodeURIComponent(url.pathname.slice(1)) || query.get('db') || url.username || 'postgres';
-  return `${host}:${port}/${database}`;
+function runSchemaScript(pool: pg.Pool, table: string): Promise<void> {
+  return runLockedScript(pool, 'infergate.audit.schema', auditSchemaScript(table));
 }
 
 /**
@@ -164,14 +120,6 @@ export function describeAuditDatabase(connectionString: string): string {
  */
 export function auditDatabaseError(cause: unknown, message: string): ProxyError {
   if (cause instanceof ProxyError) return cause;
-  const code = sqlState(cause);
-  const lasting = code !== undefined && CONFIGURATION_SQLSTATE_CLASSES.includes(code.slice(0, 2));
-  return new ProxyError(lasting ? 'ERR_AUDIT_STORE_INVALID' : 'ERR_AUDIT_UNAVAILABLE', message, {
-    cause,
-  });
-}
-
-/** The SQLSTATE of a server error; undefined for anything else (a socket error, a bug). */
-export function sqlState(error: unknown): string | undefined {
-  return error instanceof pg.DatabaseError ? error.code : undefined;
+  const code = isLastingFailure(cause) ? 'ERR_AUDIT_STORE_INVALID' : 'ERR_AUDIT_UNAVAILABLE';
+  return new ProxyError(code, message, { cause });
 }

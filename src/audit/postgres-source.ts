@@ -1,13 +1,9 @@
 // Reads the audit logs of a PostgreSQL table, log by log, for verify and replay.
 
 import pg from 'pg';
+import { describeDatabase } from '../postgres/postgres-database';
 import type { AuditSource, StoredRecord } from './audit-store';
-import {
-  DEFAULT_AUDIT_TABLE,
-  auditDatabaseError,
-  checkAuditTableName,
-  describeAuditDatabase,
-} from './postgres-schema';
+import { DEFAULT_AUDIT_TABLE, auditDatabaseError, checkAuditTableName } from './postgres-schema';
 
 /** Rows fetched per query; bounds memory whatever the size of the logs. */
 const PAGE_ROWS = 1000;
@@ -47,7 +43,7 @@ export class PostgresAuditSource implements AuditSource {
     this.table = checkAuditTableName(options.table ?? DEFAULT_AUDIT_TABLE);
     this.connectionString = options.connectionString;
     this.logIds = options.logIds;
-    const target = describeAuditDatabase(options.connectionString);
+    const target = describeDatabase(options.connectionString);
     this.description = `PostgreSQL ${target} table ${this.table}`;
   }
 

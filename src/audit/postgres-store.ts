@@ -1,6 +1,7 @@
 // An audit store in PostgreSQL: each replica appends its own log's frames to one shared table.
 
 import pg from 'pg';
+import { describeDatabase, sqlState } from '../postgres/postgres-database';
 import { ProxyError } from '../errors/proxy-error';
 import { frameHash } from './audit-chain';
 import { decodeFrame, type DecodedFrame } from './audit-frame-codec';
@@ -9,9 +10,7 @@ import {
   DEFAULT_AUDIT_TABLE,
   auditDatabaseError,
   checkAuditTableName,
-  describeAuditDatabase,
   ensureAuditSchema,
-  sqlState,
 } from './postgres-schema';
 
 /** Rows read per query while `open` looks back for the latest checkpoint or key rotation. */
@@ -58,7 +57,7 @@ export class PostgresAuditStore implements AuditStore {
   /** Throws ProxyError `ERR_AUDIT_STORE_INVALID` for a table name that is not an identifier. */
   constructor(options: PostgresAuditStoreOptions) {
     this.table = checkAuditTableName(options.table ?? DEFAULT_AUDIT_TABLE);
-    this.target = describeAuditDatabase(options.connectionString);
+    this.target = describeDatabase(options.connectionString);
     this.description = `PostgreSQL ${this.target} table ${this.table}`;
     this.ownsPool = options.pool === undefined;
     this.pool = options.pool ?? createPool(options.connectionString);

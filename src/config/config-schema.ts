@@ -5,6 +5,7 @@ import { DEFAULTS } from './defaults';
 import { auditSchema } from './audit-schema';
 import { authSchema, listenerTlsSchema, rolesSchema } from './identity-schema';
 import { DEFAULT_MASKING_SECTION, maskDirectionSchema, maskingSchema } from './masking-schema';
+import { reviewsSchema } from './reviews-schema';
 import { name, port, positiveInt } from './schema-primitives';
 
 /** Header names an upstream credential may set: lowercase HTTP/2 field names. */
@@ -109,6 +110,7 @@ export const configFileSchema = z
     roles: rolesSchema,
     masking: maskingSchema.default(DEFAULT_MASKING_SECTION),
     audit: auditSchema.optional(),
+    reviews: reviewsSchema.optional(),
     drainTimeoutMs: positiveInt.default(DEFAULTS.drainTimeoutMs),
     log: z
       .object({

@@ -81,6 +81,15 @@ export const DEFAULTS = {
     maxPendingFrames: 100_000,
     retryIntervalMs: 1000,
   },
+  reviews: {
+    /** How long a held request waits for a decision before the caller is told to retry. */
+    waitMs: 30_000,
+    /** A pending review nobody decides on expires after 15 minutes. */
+    reviewTtlMs: 15 * 60 * 1000,
+    /** An approval must be used within 10 minutes, so a grant is not a standing permission. */
+    grantTtlMs: 10 * 60 * 1000,
+    approvals: 1,
+  },
   drainTimeoutMs: 10_000,
   log: {
     level: 'info',

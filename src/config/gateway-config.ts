@@ -118,6 +118,49 @@ export interface AuditConfig {
   readonly unsealRoles: readonly string[];
 }
 
+/** Requests and tokens one identity may send within `windowMs`; at least one bound is set. */
+export interface ReviewRateConfig {
+  readonly requests?: number;
+  readonly tokens?: number;
+  readonly windowMs: number;
+}
+
+/** What a request must show for a review rule to hold it; every condition given must hold. */
+export interface ReviewConditionsConfig {
+  readonly roles?: readonly string[];
+  readonly routes?: readonly string[];
+  /** Model-name patterns, as routes write them. */
+  readonly models?: readonly string[];
+  readonly operations?: readonly Permission[];
+  readonly maxTokensAbove?: number;
+  readonly nAbove?: number;
+  readonly inputsAbove?: number;
+  readonly batchAbove?: number;
+  /** Regular expressions over the prompt texts; a leading `(?i)` ignores case. */
+  readonly promptMatches?: readonly string[];
+  readonly rate?: ReviewRateConfig;
+}
+
+/** A review rule: when it holds a request, and who may approve it. */
+export interface ReviewRuleConfig {
+  readonly name: string;
+  readonly when: ReviewConditionsConfig;
+  /** Roles whose holders may decide; never the requester, whatever their roles. */
+  readonly reviewers: readonly string[];
+  /** Distinct reviewers who must approve; at least 1. */
+  readonly approvals: number;
+}
+
+/** Just-in-time review of risky requests. */
+export interface ReviewsConfig {
+  /** How long a held request waits for a decision; 0 refuses it at once. */
+  readonly waitMs: number;
+  readonly reviewTtlMs: number;
+  readonly grantTtlMs: number;
+  /** In order: the first that holds applies. */
+  readonly rules: readonly ReviewRuleConfig[];
+}
+
 /** The configuration after validation: every default applied, files read, then deep-frozen. */
 export interface GatewayConfig {
   readonly listeners: ConfigFile['listeners'];
@@ -131,6 +174,8 @@ export interface GatewayConfig {
   readonly masking: MaskingConfig;
   /** Where exchanges are recorded; undefined records nothing (development only). */
   readonly audit: AuditConfig | undefined;
+  /** Which requests wait for a second person's approval; undefined holds none. */
+  readonly reviews: ReviewsConfig | undefined;
   readonly drainTimeoutMs: number;
   readonly log: ConfigFile['log'];
 }

@@ -13,6 +13,8 @@ import {
   type ConfigFile,
 } from './config-schema';
 import { DEFAULTS } from './defaults';
+import { auditSchema } from './audit-schema';
+import { reviewsSchema } from './reviews-schema';
 import { authSchema, listenerTlsSchema, rolesSchema } from './identity-schema';
 import { DEFAULT_MASKING_SECTION, maskingSchema } from './masking-schema';
 import { ConfigError, formatPath, type ConfigIssue } from './config-error';
@@ -95,6 +97,8 @@ function salvage(document: unknown): CheckableConfig {
     auth: authSchema.safeParse(root.auth).data,
     roles: rolesSchema.safeParse(root.roles).data ?? {},
     masking: maskingSchema.safeParse(root.masking).data ?? DEFAULT_MASKING_SECTION,
+    audit: auditSchema.safeParse(root.audit).data,
+    reviews: reviewsSchema.safeParse(root.reviews).data,
     drainTimeoutMs: DEFAULTS.drainTimeoutMs,
     log: { level: DEFAULTS.log.level },
   };

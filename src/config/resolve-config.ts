@@ -16,6 +16,7 @@ import { DEFAULTS } from './defaults';
 import { resolveAudit } from './resolve-audit';
 import { resolveIdentity } from './resolve-identity';
 import { resolveMasking } from './resolve-masking';
+import { resolveReviews } from './resolve-reviews';
 import { parseUpstreamAddress } from './upstream-address';
 
 type Upstream = ConfigFile['upstreams'][number];
@@ -44,6 +45,7 @@ export function resolveConfig(
   const identity = resolveIdentity(file, baseDir, issues);
   const masking = resolveMasking(file, baseDir, issues);
   const audit = resolveAudit(file, baseDir, issues);
+  const reviews = resolveReviews(file, routes, issues);
 
   return {
     listeners: file.listeners,
@@ -52,6 +54,7 @@ export function resolveConfig(
     ...identity,
     masking,
     audit,
+    reviews,
     drainTimeoutMs: file.drainTimeoutMs,
     log: file.log,
   };

@@ -281,6 +281,21 @@ export const ERROR_CODES = {
     description:
       'an audit signing, verifying or sealing key is missing, unreadable, or of the wrong type',
   },
+  ERR_REVIEW_STORE_UNAVAILABLE: {
+    httpStatus: 503,
+    grpcStatus: GrpcStatus.UNAVAILABLE,
+    description:
+      'the review store cannot be reached (database down, network); a request that needs ' +
+      'review is refused rather than served unreviewed',
+  },
+  ERR_REVIEW_STORE_INVALID: {
+    httpStatus: 500,
+    grpcStatus: GrpcStatus.INTERNAL,
+    description:
+      'the review store refuses the gateway: its table cannot be created, its credentials or ' +
+      'grants are wrong, a stored review cannot be read, a review id is stored twice, or a ' +
+      'change skips a version',
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 /** A stable error code, as found in logs, local replies and audit records. */

@@ -98,6 +98,7 @@ test('applies every default to a document that names only an upstream', () => {
     tls: undefined,
     auth: undefined,
     audit: undefined,
+    reviews: undefined,
     roles: {},
     masking: {
       mask: 'both',

@@ -144,3 +144,18 @@ test('reports an unseal role no role section defines, and one that is no role na
     ['audit.unsealRoles[0]'],
   );
 });
+
+test('reports audit problems together with schema problems elsewhere in the file', () => {
+  const document = {
+    upstreams: UPSTREAMS,
+    listeners: { http: { port: 'eighty' } },
+    audit: { signingKeyDir: 'k' },
+  };
+
+  const error = configErrorOf(() => buildConfig(document, env(), {}, ORIGIN));
+
+  assert.deepEqual(error.issues.map((issue) => issue.path).sort(), [
+    'audit',
+    'listeners.http.port',
+  ]);
+});
