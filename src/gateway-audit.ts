@@ -20,9 +20,8 @@ import { auditFilterFactory, type AuditSettings } from './filters/audit/audit-fi
 import { originalsTapFactory, type AuditSealing } from './filters/audit/audit-originals';
 import { grpcRequestFacts, httpRequestFacts } from './filters/audit/audit-request-facts';
 import { AuditSessions } from './filters/audit/audit-sessions';
-import { resolveMaskOptions } from './masking/mask-options';
-import { compileMaskPattern } from './masking/pattern-masker';
 import type { LoadedCertificate } from './identity/tls-material';
+import { textMaskPolicy } from './filters/masking/masking-settings';
 import type { Logger } from './observe/logger';
 import { PACKAGE_VERSION } from './package-version';
 import type { FilterFactory } from './pipeline/filter';
@@ -82,7 +81,7 @@ export async function openGatewayAudit(
   const sessions = new AuditSessions(log);
   const sealing = sealingOf(audit);
   const maxTextBytes = audit.maxTextBytes;
-  const common = { log, sessions, policy: maskPolicy(config), maxTextBytes, sealing };
+  const common = { log, sessions, policy: textMaskPolicy(config), maxTextBytes, sealing };
   const grpc: AuditSettings<GrpcMessage> = {
     ...common,
     codec: grpcTextCodec(config.listeners.grpc.maxMessageBytes),
@@ -167,16 +166,6 @@ export function openAuditSource(audit: AuditConfig, logId?: string): AuditSource
 
 function describeStore(audit: AuditConfig): string {
   return audit.store.kind === 'files' ? audit.store.dir : `postgres table ${audit.store.table}`;
-}
-
-/** The masking section's options and patterns: recorded texts are masked as responses are. */
-function maskPolicy(config: GatewayConfig) {
-  const { keepFirst, keepLast, maskByte, patterns } = config.masking;
-  return {
-    options: resolveMaskOptions({ keepFirst, keepLast, maskByte }),
-    patterns: patterns.map((p) => compileMaskPattern(p.name, p.regex, p.ignoreCase)),
-    observe: undefined,
-  };
 }
 
 function startedEvent(config: GatewayConfig, log: AuditLog, listeners: readonly string[]) {

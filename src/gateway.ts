@@ -10,6 +10,8 @@ import { httpTextCodec } from './codecs/http-text-codec';
 import { maskingFilterFactory } from './filters/masking/masking-filter';
 import { maskingSettings } from './filters/masking/masking-settings';
 import { openAuditSource, openGatewayAudit, type GatewayAudit } from './gateway-audit';
+import { checkReviewsEnforceable, openGatewayReviews } from './gateway-reviews';
+import type { ReviewBook } from './reviews/review-book';
 import { buildGatewayIdentity, type GatewayIdentity } from './gateway-identity';
 import { AdminListener } from './listeners/admin-listener';
 import { UnsealEndpoint } from './listeners/admin-unseal-endpoint';
@@ -35,6 +37,8 @@ export interface GatewayAddresses {
 /** A running gateway. */
 export interface Gateway {
   readonly addresses: GatewayAddresses;
+  /** The review book when `reviews` is configured: for the admin listener and for tests. */
+  readonly reviews: ReviewBook | undefined;
   /**
    * Re-reads the listeners' certificate, key, CA and CRL files and every upstream's TLS files
    * (SIGHUP); false when a set was refused and its current material stays. Connections already
@@ -55,6 +59,8 @@ export interface GatewayOptions {
   readonly extraHttpFilters?: readonly FilterFactory<HttpMessage>[];
   /** Where audit frames go instead of the store the configuration names. */
   readonly auditStore?: AuditStore;
+  /** Review ids instead of random UUIDs, so tests know them in advance. */
+  readonly nextReviewId?: () => string;
 }
 
 /** What the gateway needs of each listener. */
@@ -75,28 +81,27 @@ export async function startGateway(
   logger: Logger,
   options: GatewayOptions = {},
 ): Promise<Gateway> {
-  // Limitation: review rules are parsed and checked, but no filter holds requests for them yet;
-  // a gateway that seemed to enforce them would let risky requests through, so it refuses.
-  if (config.reviews !== undefined) {
-    const message = 'the reviews section is not enforced by this version; remove it to start';
-    throw new ProxyError('ERR_CONFIG_INVALID', message);
-  }
+  checkReviewsEnforceable(config);
   const state = { phase: 'starting' as 'starting' | 'ready' | 'draining' };
   const nextId = options.nextId ?? createIdGenerator();
   const nextSessionId = createIdGenerator();
   const identity = buildGatewayIdentity(config, logger);
   let audit;
+  let reviews;
   try {
     audit = await openGatewayAudit(config, logger, options.auditStore);
+    reviews = openGatewayReviews(config, audit?.log, logger, options.nextReviewId);
   } catch (err) {
     identity.close();
+    await audit?.stop('error');
     throw err;
   }
   const upstreams = new UpstreamSet(config.upstreams, logger);
   const routesFor = (protocol: UpstreamProtocol) =>
     new Router(config.routes.filter((route) => route.protocol === protocol));
   // Masking comes after the identity checks, so a refused request costs no scan, and is the
-  // first filter a response meets.
+  // first filter a response meets. Reviews sit between the two: they need the identity, and
+  // digest the request as received.
   const masking = maskingSettings(config);
   // Audit comes first: on the response path it is the last filter, and holds the end of each
   // exchange until its frames are durable.
@@ -104,6 +109,7 @@ export async function startGateway(
     ...(audit === undefined ? [] : [audit.grpcFilter]),
     accessLogFilterFactory(logger),
     ...identity.grpcFilters,
+    ...(reviews === undefined ? [] : [reviews.grpcFilter]),
     ...(masking === undefined
       ? []
       : [maskingFilterFactory(masking, grpcTextCodec(config.listeners.grpc.maxMessageBytes))]),
@@ -113,6 +119,7 @@ export async function startGateway(
     ...(audit === undefined ? [] : [audit.httpFilter]),
     accessLogFilterFactory(logger),
     ...identity.httpFilters,
+    ...(reviews === undefined ? [] : [reviews.httpFilter]),
     ...(options.extraHttpFilters ?? []),
     ...(masking === undefined ? [] : [maskingFilterFactory(masking, httpTextCodec)]),
     ...(audit?.httpOriginals === undefined ? [] : [audit.httpOriginals]),
@@ -172,6 +179,7 @@ export async function startGateway(
   const closeRest = async () => {
     identity.close();
     await upstreams.close(true);
+    await reviews?.close();
     await audit?.stop('error');
   };
   const addresses = await bindAll(listeners, closeRest);
@@ -201,12 +209,14 @@ export async function startGateway(
     logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
     await Promise.all(listeners.map((listener) => listener.close(config.drainTimeoutMs)));
     await upstreams.close(false);
+    await reviews?.close();
     await audit?.stop('shutdown');
     logger.info('stopped');
   };
 
   return {
     addresses,
+    reviews: reviews?.book,
     reloadTls: () => {
       // Every set is reloaded, whatever another one answered.
       const listenersReloaded = identity.tls?.reload() ?? true;

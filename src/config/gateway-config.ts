@@ -159,6 +159,15 @@ export interface ReviewsConfig {
   readonly grantTtlMs: number;
   /** In order: the first that holds applies. */
   readonly rules: readonly ReviewRuleConfig[];
+  /** The shared store of several replicas; absent, reviews are kept in memory. */
+  readonly postgres?: ReviewPostgresConfig;
+}
+
+/** A PostgreSQL review store. */
+export interface ReviewPostgresConfig {
+  readonly connectionString: string;
+  /** undefined: `infergate_reviews`. */
+  readonly table: string | undefined;
 }
 
 /** The configuration after validation: every default applied, files read, then deep-frozen. */

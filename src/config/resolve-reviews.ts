@@ -56,6 +56,15 @@ export function resolveReviews(
     reviewTtlMs: section.reviewTtlMs,
     grantTtlMs: section.grantTtlMs,
     rules: section.rules.map(resolveRule),
+    // Only when named, so a section without one resolves as it did before stores were chosen.
+    ...(section.postgres === undefined
+      ? {}
+      : {
+          postgres: {
+            connectionString: section.postgres.connectionString,
+            table: section.postgres.table,
+          },
+        }),
   };
 }
 

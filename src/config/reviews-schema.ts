@@ -53,6 +53,15 @@ const reviewRuleSchema = z
   })
   .strict();
 
+/** Where replicas share their reviews; absent, each gateway keeps its own in memory. */
+const reviewPostgresSchema = z
+  .object({
+    connectionString: z.string().min(1),
+    /** A lowercase identifier; `infergate_reviews` when absent. */
+    table: z.string().min(1).optional(),
+  })
+  .strict();
+
 /** The `reviews` section; absent, no request is ever held. */
 export const reviewsSchema = z
   .object({
@@ -61,6 +70,7 @@ export const reviewsSchema = z
     reviewTtlMs: positiveInt.default(DEFAULTS.reviews.reviewTtlMs),
     grantTtlMs: positiveInt.default(DEFAULTS.reviews.grantTtlMs),
     rules: z.array(reviewRuleSchema).default([]),
+    postgres: reviewPostgresSchema.optional(),
   })
   .strict();
 

@@ -296,6 +296,25 @@ export const ERROR_CODES = {
       'grants are wrong, a stored review cannot be read, a review id is stored twice, or a ' +
       'change skips a version',
   },
+  ERR_REVIEW_REQUIRED: {
+    httpStatus: 403,
+    grpcStatus: GrpcStatus.PERMISSION_DENIED,
+    description:
+      'a review rule holds the request until a reviewer approves it; the message and the ' +
+      '`x-infergate-review-id` header name the review to retry with',
+  },
+  ERR_REVIEW_DENIED: {
+    httpStatus: 403,
+    grpcStatus: GrpcStatus.PERMISSION_DENIED,
+    description: 'a reviewer denied the request a review rule held',
+  },
+  ERR_REVIEW_GRANT_INVALID: {
+    httpStatus: 403,
+    grpcStatus: GrpcStatus.PERMISSION_DENIED,
+    description:
+      'the review a retry names grants nothing to it: not approved, already used, expired, or ' +
+      'approved for another requester or another request',
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 /** A stable error code, as found in logs, local replies and audit records. */

@@ -46,6 +46,8 @@ export class Exchange {
   identity: Identity | undefined;
   /** The role whose grant allowed the exchange, once authorized. */
   grantedRole: string | undefined;
+  /** The review that held the exchange or whose grant let it through, when a rule matched. */
+  reviewId: string | undefined;
   /** What the masking filter did, when it takes part in the exchange. */
   masking: MaskingRecord | undefined;
   /** `performance.now()` when the request headers arrived. */

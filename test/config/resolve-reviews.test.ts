@@ -128,11 +128,19 @@ test('the schema refuses unknown permissions, keys and negative bounds, with the
   ]);
 });
 
-test('a gateway refuses to start on review rules it does not enforce yet', async () => {
+test('a gateway refuses to start on review rules without auth to tell reviewers apart', async () => {
   const config = buildConfig(documentWith({ rules: [BULK_RULE] }), env());
 
   await assert.rejects(
     startGateway(config, captureLogs().logger),
-    (err: unknown) => err instanceof ProxyError && err.code === 'ERR_CONFIG_INVALID',
+    (err: unknown) =>
+      err instanceof ProxyError && err.code === 'ERR_CONFIG_INVALID' && /auth/.test(err.message),
   );
+});
+
+test('keeps a postgres store only when the section names one', () => {
+  const postgres = { connectionString: 'postgres://reviews@db/infergate', table: 'reviews_a' };
+  const config = buildConfig(documentWith({ rules: [BULK_RULE], postgres }), env());
+
+  assert.deepEqual(config.reviews?.postgres, postgres);
 });

@@ -157,14 +157,15 @@ test('relays a non-streamed response with its content-length and keeps the conne
   }
 });
 
-test('drops client credentials, adds the upstream key and drops hop-by-hop headers', async (t) => {
+test('drops client credentials and review ids, adds the upstream key, drops hop-by-hop headers', async (t) => {
   const { upstream, client } = await gatewayWithRawUpstream(t, [], {
     credentials: { bearerToken: 'upstream-key' },
   });
   client.send(
     chatRequest(
       CHAT,
-      'authorization: Bearer client-key\r\nconnection: keep-alive, x-hop\r\nx-hop: 1\r\nx-tenant: acme\r\n',
+      'authorization: Bearer client-key\r\nconnection: keep-alive, x-hop\r\nx-hop: 1\r\n' +
+        'x-tenant: acme\r\nx-infergate-review-id: review-1\r\n',
     ),
   );
 
@@ -173,6 +174,7 @@ test('drops client credentials, adds the upstream key and drops hop-by-hop heade
   assert.equal(request.headers.get('authorization'), 'Bearer upstream-key');
   assert.equal(request.headers.get('x-tenant'), 'acme');
   assert.equal(request.headers.has('x-hop'), false);
+  assert.equal(request.headers.has('x-infergate-review-id'), false);
   assert.deepEqual(JSON.parse(request.body.toString()), JSON.parse(CHAT));
 });
 

@@ -22,6 +22,9 @@ import type { Exchange } from '../../pipeline/exchange';
 import type { Session } from '../../pipeline/session';
 import type { AuditTranscript } from './audit-transcript';
 
+/** The detail of an exchange a review rule holds until a reviewer approves it. */
+export const REVIEW_REQUIRED_DETAIL = 'review_required';
+
 /** HTTP statuses and gRPC codes that mean identity or policy refused the caller. */
 const REFUSED_HTTP = new Set([401, 403]);
 const REFUSED_GRPC = new Set([7, 16]);
@@ -80,18 +83,24 @@ export function exchangeStartedEvent(
 }
 
 /**
- * What identity and policy decided, when they decided anything: a refusal by status, an
- * allowance once a caller was identified. Undefined for an exchange that ended before either
+ * What identity, policy and reviews decided, when they decided anything: a refusal by status
+ * (held for review when the review filter said so), an allowance once a caller was identified;
+ * either names the review that held or let the exchange through. Undefined for an exchange that ended before either
  * looked at it (no route, a malformed request) on a gateway with no identity checks.
  */
 export function decisionEvent(exchange: Exchange): DecisionEvent | undefined {
   const status = exchange.status;
   const refusedStatuses = exchange.protocol === 'grpc' ? REFUSED_GRPC : REFUSED_HTTP;
-  if (status !== undefined && refusedStatuses.has(status) && exchange.detail !== '') {
-    return { exchangeId: exchange.id, outcome: DECISION_OUTCOME.DENIED, detail: exchange.detail };
+  const { id: exchangeId, detail, reviewId } = exchange;
+  if (status !== undefined && refusedStatuses.has(status) && detail !== '') {
+    const outcome =
+      detail === REVIEW_REQUIRED_DETAIL && reviewId !== undefined
+        ? DECISION_OUTCOME.REVIEW_REQUIRED
+        : DECISION_OUTCOME.DENIED;
+    return { exchangeId, outcome, detail, reviewId };
   }
   if (exchange.identity === undefined) return undefined;
-  return { exchangeId: exchange.id, outcome: DECISION_OUTCOME.ALLOWED, role: exchange.grantedRole };
+  return { exchangeId, outcome: DECISION_OUTCOME.ALLOWED, role: exchange.grantedRole, reviewId };
 }
 
 /**

@@ -27,6 +27,8 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'proxy-authorization',
   'cookie',
   'x-api-key',
+  // The approval a retry redeems is the gateway's business, not the model server's.
+  'x-infergate-review-id',
 ]);
 
 const DROPPED_RESPONSE_HEADERS = new Set(HOP_BY_HOP_HEADERS);

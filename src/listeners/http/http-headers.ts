@@ -23,7 +23,8 @@ const HOP_BY_HOP = new Set([
 /**
  * Dropped from requests as well: the client's credentials never reach a model server, which
  * sees only the upstream's own (threat: a leaked client key replayed against the model server
- * directly); `host` and `expect` belong to the client's hop.
+ * directly); `host` and `expect` belong to the client's hop, and `x-infergate-review-id`
+ * (the approval a retry redeems) to the gateway.
  */
 const REQUEST_ONLY = new Set([
   'host',
@@ -33,6 +34,7 @@ const REQUEST_ONLY = new Set([
   'cookie',
   'x-api-key',
   'api-key',
+  'x-infergate-review-id',
 ]);
 
 /** The upstream request's headers: the client's, less dropped ones, plus the credentials. */

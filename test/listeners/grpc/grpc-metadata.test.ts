@@ -52,7 +52,7 @@ function clientHeaders(extra: IncomingHttpHeaders = {}): IncomingHttpHeaders {
   };
 }
 
-test('relays custom metadata and drops hop-by-hop, credential and pseudo headers', () => {
+test('relays custom metadata and drops hop-by-hop, credential, review and pseudo headers', () => {
   const downstream = clientHeaders({
     host: 'gateway.example',
     connection: 'keep-alive',
@@ -64,6 +64,7 @@ test('relays custom metadata and drops hop-by-hop, credential and pseudo headers
     'proxy-authorization': 'Basic Y2xpZW50',
     cookie: 'session=abc',
     'x-api-key': 'client-key',
+    'x-infergate-review-id': 'review-1',
     'grpc-timeout': '5S',
     'user-agent': 'grpc-python/1.60',
     'x-request-id': 'req-1',

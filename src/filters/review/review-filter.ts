@@ -1,0 +1,247 @@
+// The review filter: a request a review rule holds waits for a reviewer, or retries with a grant.
+
+import { REVIEW_EVENT_KIND } from '../../audit/audit-events';
+import type { AuditLog } from '../../audit/audit-log';
+import type { TextCodec, TextCodecFactory } from '../../codecs/text-codec';
+import type { ErrorCode } from '../../errors/error-codes';
+import { ProxyError } from '../../errors/proxy-error';
+import type { Identity } from '../../identity/identity';
+import { emptyTextMaskCounts, maskText, type TextMaskPolicy } from '../../masking/text-masker';
+import type { Exchange } from '../../pipeline/exchange';
+import type { ExchangeMessage, Filter, FilterFactory, MessageResult } from '../../pipeline/filter';
+import { LocalReply } from '../../pipeline/local-reply';
+import type { ReviewBook } from '../../reviews/review-book';
+import { requestDigest } from '../../reviews/review-decisions';
+import { matchReviewRule, type ReviewRule, type ReviewRules } from '../../reviews/review-rules';
+import type { ReviewedRequest, ReviewRequester } from '../../reviews/review-store';
+import { callerRecord, REVIEW_REQUIRED_DETAIL } from '../audit/audit-records';
+import type { ReviewInputReader } from './review-input';
+
+/** The header (HTTP) or metadata key (gRPC) naming the review a retry redeems. */
+export const REVIEW_ID_HEADER = 'x-infergate-review-id';
+
+/** What the filter runs on, built once at start-up. */
+export interface ReviewSettings<M extends ExchangeMessage> {
+  readonly book: ReviewBook;
+  readonly rules: ReviewRules;
+  /** How long a held request waits for a decision; 0 refuses it at once. */
+  readonly waitMs: number;
+  readonly reviewTtlMs: number;
+  readonly grantTtlMs: number;
+  readonly read: ReviewInputReader<M>;
+  readonly codec: TextCodecFactory<M>;
+  /** Masks the copies of the prompt a reviewer sees. */
+  readonly policy: TextMaskPolicy;
+  /** The request facts a reviewer sees, as the audit frames record them. */
+  readonly requestFacts: (
+    exchange: Exchange,
+    message: M,
+  ) => Readonly<Record<string, string>> | undefined;
+  /** Where CREATED and GRANT_USED frames go; undefined when audit is off. */
+  readonly audit: AuditLog | undefined;
+  readonly now: () => number;
+}
+
+/** One request message a rule holds, and what identifies it for its grant. */
+interface HeldRequest<M> {
+  readonly rule: ReviewRule;
+  readonly message: M;
+  readonly model: string | undefined;
+  readonly prompts: readonly Buffer[];
+  readonly identity: Identity;
+  readonly requester: ReviewRequester;
+  readonly digest: string;
+}
+
+/**
+ * PCI DSS Req. 7 and 10: a request a rule matches goes on only with a second person's approval.
+ * It sits after the identity filters, so it sees who asks, and before masking, so the digest
+ * is over the request as received: a grant is for those bytes, and the retry must send them
+ * again. Each request message of a gRPC stream is matched on its own, and a grant lets one
+ * message through.
+ */
+class ReviewFilter<M extends ExchangeMessage> implements Filter<M> {
+  /** The client went away: a decision that arrives after it must not use its grant. */
+  private gone = false;
+  private leave: () => void = () => undefined;
+  /** One per exchange: a codec may keep state across the messages of a stream. */
+  private codec: TextCodec<M> | undefined;
+  /** Settles when the exchange completes, so a wait ends with its client. */
+  private readonly left = new Promise<undefined>((resolve) => {
+    this.leave = () => resolve(undefined);
+  });
+
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly settings: ReviewSettings<M>,
+  ) {}
+
+  onRequestMessage(message: M): MessageResult {
+    const identity = this.exchange.identity;
+    if (identity === undefined) {
+      return LocalReply.of(
+        'ERR_PERMISSION_DENIED',
+        'the caller is not authenticated',
+        'no_identity',
+      );
+    }
+    let held: HeldRequest<M> | undefined;
+    try {
+      held = this.match(identity, message);
+    } catch (err) {
+      return LocalReply.fromError(err);
+    }
+    if (held === undefined) return undefined;
+    return this.review(held).catch((err: unknown) => LocalReply.fromError(err));
+  }
+
+  onExchangeComplete(): void {
+    this.gone = true;
+    this.leave();
+  }
+
+  /** The held request when a rule matches this message; undefined lets it go on. */
+  private match(identity: Identity, message: M): HeldRequest<M> | undefined {
+    const { exchange, settings } = this;
+    const { model, facts } = settings.read(exchange, message);
+    this.codec ??= settings.codec(exchange);
+    const texts = this.codec.requestTexts(message);
+    const prompts = (texts?.pieces ?? []).map((piece) => piece.bytes);
+    const input = {
+      subject: identity.subject,
+      roles: identity.roles,
+      route: exchange.route,
+      model,
+      operation: exchange.operation,
+      facts,
+      prompts: prompts.map((bytes) => bytes.toString('utf8')),
+    };
+    const rule = matchReviewRule(settings.rules, input, settings.now());
+    if (rule === undefined) return undefined;
+
+    const { listener, operation } = exchange;
+    const digest = requestDigest({ listener, operation, model, body: message.frame });
+    const requester = {
+      subject: identity.subject,
+      certificateThumbprint: identity.certificate.thumbprint,
+      roles: identity.roles,
+    };
+    return { rule, message, model, prompts, identity, requester, digest };
+  }
+
+  private review(held: HeldRequest<M>): Promise<LocalReply | undefined> {
+    const named = this.exchange.requestHeaders[REVIEW_ID_HEADER];
+    if (named === undefined) return this.hold(held);
+    if (typeof named !== 'string' || named === '') {
+      const message = `the ${REVIEW_ID_HEADER} header must name one review`;
+      return Promise.resolve(
+        LocalReply.of('ERR_REVIEW_GRANT_INVALID', message, 'review_id_invalid'),
+      );
+    }
+    return this.redeem(named, held);
+  }
+
+  /** Uses the grant of review `id` for this request; any refusal is the reason as detail. */
+  private async redeem(id: string, held: HeldRequest<M>): Promise<LocalReply | undefined> {
+    this.exchange.reviewId = id;
+    const outcome = await this.settings.book.useGrant(id, held.requester, held.digest);
+    if (!outcome.ok) {
+      const message = `review ${id} grants nothing to this request (${outcome.reason})`;
+      return reviewReply('ERR_REVIEW_GRANT_INVALID', id, message, outcome.reason);
+    }
+    this.record(id, REVIEW_EVENT_KIND.GRANT_USED, held);
+    return undefined;
+  }
+
+  /** Opens a review and waits for it up to `waitMs`; an approval is used at once. */
+  private async hold(held: HeldRequest<M>): Promise<LocalReply | undefined> {
+    const { book, waitMs, reviewTtlMs, grantTtlMs } = this.settings;
+    const review = await book.open({
+      requester: held.requester,
+      rule: held.rule,
+      requestDigest: held.digest,
+      request: this.reviewedRequest(held),
+      reviewTtlMs,
+      grantTtlMs,
+    });
+    this.exchange.reviewId = review.id;
+    this.record(review.id, REVIEW_EVENT_KIND.CREATED, held);
+    if (waitMs === 0) return required(review.id);
+
+    // A client that goes away ends only this wait: the review stays open for a retry.
+    // Limitation: the book cannot cancel a wait, so its timers run on until `waitMs`.
+    const decided = await Promise.race([book.waitForDecision(review.id, waitMs), this.left]);
+    if (this.gone) return required(review.id);
+    if (decided?.state === 'approved') return this.redeem(review.id, held);
+    if (decided?.state === 'denied') {
+      return reviewReply(
+        'ERR_REVIEW_DENIED',
+        review.id,
+        `review ${review.id} denied the request`,
+        'review_denied',
+      );
+    }
+    if (decided?.state === 'expired') {
+      return reviewReply(
+        'ERR_REVIEW_DENIED',
+        review.id,
+        `review ${review.id} expired`,
+        'review_expired',
+      );
+    }
+    return required(review.id);
+  }
+
+  /**
+   * What the reviewer sees. Threat: a reviewer is not entitled to card data, so the prompt is
+   * masked copies, as the audit trail records it; the request itself is left untouched.
+   */
+  private reviewedRequest(held: HeldRequest<M>): ReviewedRequest {
+    const { exchange, settings } = this;
+    const maskedPrompt = held.prompts.map((bytes) => {
+      const copy = Buffer.from(bytes);
+      maskText(copy, settings.policy, emptyTextMaskCounts());
+      return copy.toString('utf8');
+    });
+    return {
+      listener: exchange.listener,
+      operation: exchange.operation,
+      model: held.model,
+      route: exchange.route,
+      facts: settings.requestFacts(exchange, held.message) ?? {},
+      maskedPrompt,
+    };
+  }
+
+  private record(reviewId: string, kind: number, held: HeldRequest<M>): void {
+    this.settings.audit?.record({
+      review: {
+        reviewId,
+        kind,
+        exchangeId: this.exchange.id,
+        rule: held.rule.name,
+        actor: callerRecord(held.identity),
+      },
+    });
+  }
+}
+
+function required(id: string): LocalReply {
+  const message = `the request waits for a reviewer; retry with review ${id} once it is approved`;
+  return reviewReply('ERR_REVIEW_REQUIRED', id, message, REVIEW_REQUIRED_DETAIL);
+}
+
+/**
+ * A refusal naming its review: over HTTP in a header as well as the message. gRPC replies
+ * carry status and message only, so there the message alone names it.
+ */
+function reviewReply(code: ErrorCode, id: string, message: string, detail: string): LocalReply {
+  return new LocalReply(new ProxyError(code, message), detail, [[REVIEW_ID_HEADER, id]]);
+}
+
+/** Builds the review filter of a listener. */
+export function reviewFilterFactory<M extends ExchangeMessage>(
+  settings: ReviewSettings<M>,
+): FilterFactory<M> {
+  return { name: 'review', create: (exchange) => new ReviewFilter(exchange, settings) };
+}

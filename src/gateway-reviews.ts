@@ -1,0 +1,138 @@
+// Builds just-in-time review at run time from configuration: store, book, filters, expiry timer.
+
+import { randomUUID } from 'node:crypto';
+import { REVIEW_EVENT_KIND } from './audit/audit-events';
+import type { AuditLog } from './audit/audit-log';
+import { grpcTextCodec } from './codecs/grpc-text-codec';
+import type { GrpcMessage } from './codecs/grpc-message';
+import type { HttpMessage } from './codecs/http-message';
+import { httpTextCodec } from './codecs/http-text-codec';
+import type { GatewayConfig, ReviewsConfig } from './config/gateway-config';
+import { ProxyError } from './errors/proxy-error';
+import { grpcRequestFacts, httpRequestFacts } from './filters/audit/audit-request-facts';
+import { reviewFilterFactory, type ReviewSettings } from './filters/review/review-filter';
+import { grpcReviewInputReader, httpReviewInputReader } from './filters/review/review-input';
+import { textMaskPolicy } from './filters/masking/masking-settings';
+import type { Logger } from './observe/logger';
+import type { FilterFactory } from './pipeline/filter';
+import { MemoryReviewStore } from './reviews/memory-review-store';
+import { PostgresReviewStore } from './reviews/postgres-review-store';
+import { ReviewBook } from './reviews/review-book';
+import { compileReviewRules } from './reviews/review-rules';
+import type { ReviewStore } from './reviews/review-store';
+
+/** How often pending reviews whose time ran out are expired and recorded. */
+export const REVIEW_EXPIRY_INTERVAL_MS = 5_000;
+
+/** Reviews at run time: one book per gateway process, shared by every listener. */
+export interface GatewayReviews {
+  readonly book: ReviewBook;
+  /** After the identity filters and before masking in the gRPC listener's chain. */
+  readonly grpcFilter: FilterFactory<GrpcMessage>;
+  readonly httpFilter: FilterFactory<HttpMessage>;
+  /** Stops the expiry timer and closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Throws ProxyError ERR_CONFIG_INVALID when `config.reviews` cannot be enforced: without
+ * `auth` nobody is identified, so no requester could be told from a reviewer and four eyes
+ * would be one pair. Checked before anything starts.
+ */
+export function checkReviewsEnforceable(config: GatewayConfig): void {
+  if (config.reviews === undefined || config.auth !== undefined) return;
+  const message = 'the reviews section needs the auth section: reviews are decided by identity';
+  throw new ProxyError('ERR_CONFIG_INVALID', message);
+}
+
+/**
+ * Opens the review book `config.reviews` describes, or undefined when there is none, and starts
+ * the timer that expires pending reviews, recording EXPIRED frames in `audit` when it is on.
+ * Review ids are random UUIDs unless `generateId` (tests) says otherwise: unguessable, so one
+ * caller cannot name another's review.
+ */
+export function openGatewayReviews(
+  config: GatewayConfig,
+  audit: AuditLog | undefined,
+  logger: Logger,
+  generateId: () => string = randomUUID,
+): GatewayReviews | undefined {
+  const reviews = config.reviews;
+  if (reviews === undefined) return undefined;
+  checkReviewsEnforceable(config);
+  const store = openStore(reviews);
+  const book = new ReviewBook(store, { generateId });
+  const common = {
+    book,
+    // Limitation: nothing reports a response's token usage to `rules.recordUsage` yet, so a
+    // rate's `tokens` bound counts only the `max_tokens` requests state, not what was generated.
+    rules: compileReviewRules(reviews.rules),
+    waitMs: reviews.waitMs,
+    reviewTtlMs: reviews.reviewTtlMs,
+    grantTtlMs: reviews.grantTtlMs,
+    policy: textMaskPolicy(config),
+    audit,
+    now: Date.now,
+  };
+  const maxMessageBytes = config.listeners.grpc.maxMessageBytes;
+  const grpc: ReviewSettings<GrpcMessage> = {
+    ...common,
+    read: grpcReviewInputReader(maxMessageBytes),
+    codec: grpcTextCodec(maxMessageBytes),
+    requestFacts: grpcRequestFacts(maxMessageBytes),
+  };
+  const http: ReviewSettings<HttpMessage> = {
+    ...common,
+    read: httpReviewInputReader(),
+    codec: httpTextCodec,
+    requestFacts: httpRequestFacts,
+  };
+  const stopExpiry = startExpiry(book, audit, logger.child({ component: 'reviews' }));
+  logger.info({ store: store.description, rules: reviews.rules.length }, 'reviews on');
+  return {
+    book,
+    grpcFilter: reviewFilterFactory(grpc),
+    httpFilter: reviewFilterFactory(http),
+    close: async () => {
+      await stopExpiry();
+      await store.close();
+    },
+  };
+}
+
+function openStore(reviews: ReviewsConfig): ReviewStore {
+  if (reviews.postgres === undefined) return new MemoryReviewStore();
+  const { connectionString, table } = reviews.postgres;
+  return new PostgresReviewStore({ connectionString, table });
+}
+
+/**
+ * Expires due reviews every REVIEW_EXPIRY_INTERVAL_MS, one pass at a time; the returned stop
+ * waits for a pass in progress, so the store is not closed under it.
+ */
+function startExpiry(
+  book: ReviewBook,
+  audit: AuditLog | undefined,
+  logger: Logger,
+): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const pass = async () => {
+    try {
+      for (const review of await book.expirePending()) {
+        const event = { reviewId: review.id, kind: REVIEW_EVENT_KIND.EXPIRED, rule: review.rule };
+        audit?.record({ review: event });
+      }
+    } catch (err) {
+      // The next pass tries again; a review not expired yet cannot be decided or redeemed.
+      logger.warn({ err }, 'pending reviews not expired');
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= pass().finally(() => (running = undefined));
+  }, REVIEW_EXPIRY_INTERVAL_MS);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
