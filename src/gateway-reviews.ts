@@ -27,6 +27,8 @@ export const REVIEW_EXPIRY_INTERVAL_MS = 5_000;
 /** Reviews at run time: one book per gateway process, shared by every listener. */
 export interface GatewayReviews {
   readonly book: ReviewBook;
+  /** The store under the book, which the admin listener lists and shows reviews from. */
+  readonly store: ReviewStore;
   /** After the identity filters and before masking in the gRPC listener's chain. */
   readonly grpcFilter: FilterFactory<GrpcMessage>;
   readonly httpFilter: FilterFactory<HttpMessage>;
@@ -91,6 +93,7 @@ export function openGatewayReviews(
   logger.info({ store: store.description, rules: reviews.rules.length }, 'reviews on');
   return {
     book,
+    store,
     grpcFilter: reviewFilterFactory(grpc),
     httpFilter: reviewFilterFactory(http),
     close: async () => {

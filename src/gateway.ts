@@ -10,10 +10,15 @@ import { httpTextCodec } from './codecs/http-text-codec';
 import { maskingFilterFactory } from './filters/masking/masking-filter';
 import { maskingSettings } from './filters/masking/masking-settings';
 import { openAuditSource, openGatewayAudit, type GatewayAudit } from './gateway-audit';
-import { checkReviewsEnforceable, openGatewayReviews } from './gateway-reviews';
+import {
+  checkReviewsEnforceable,
+  openGatewayReviews,
+  type GatewayReviews,
+} from './gateway-reviews';
 import type { ReviewBook } from './reviews/review-book';
 import { buildGatewayIdentity, type GatewayIdentity } from './gateway-identity';
 import { AdminListener } from './listeners/admin-listener';
+import { ReviewEndpoint } from './listeners/admin-review-endpoint';
 import { UnsealEndpoint } from './listeners/admin-unseal-endpoint';
 import { GrpcListener } from './listeners/grpc/grpc-listener';
 import type { HttpMessage } from './codecs/http-message';
@@ -169,6 +174,7 @@ export async function startGateway(
         jwks: identity.jwks,
         certificates: () => certificates(),
         unseal: unsealEndpoint(config, identity, audit, logger),
+        reviews: reviewEndpoint(identity, reviews, audit, logger),
         logger,
         notReadyReason: () => (state.phase === 'ready' ? undefined : state.phase),
       }),
@@ -228,6 +234,24 @@ export async function startGateway(
     },
     close: () => (closing ??= drain()),
   };
+}
+
+/** The admin listener's reviews, when reviews are on; decisions are recorded when audit is. */
+function reviewEndpoint(
+  identity: GatewayIdentity,
+  reviews: GatewayReviews | undefined,
+  audit: GatewayAudit | undefined,
+  logger: Logger,
+): ReviewEndpoint | undefined {
+  if (reviews === undefined) return undefined;
+  return new ReviewEndpoint({
+    book: reviews.book,
+    store: reviews.store,
+    verifier: identity.tokenVerifier,
+    certificateRoles: identity.certificateRoles,
+    record: (event) => audit?.log.record({ review: event }),
+    logger: logger.child({ component: 'reviews' }),
+  });
 }
 
 /** The admin listener's unseal, when audit is on; it reads the store the configuration names. */

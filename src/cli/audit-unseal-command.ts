@@ -2,8 +2,6 @@
 // the gateway records first, and opens them here with the security team's private key.
 
 import type { KeyObject } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import https from 'node:https';
 import { z } from 'zod';
 import type { MaskedTextRecord, SealedRecord } from '../audit/audit-events';
 import { unsealOriginal, type SealedDirection } from '../audit/sealed-original';
@@ -11,15 +9,17 @@ import { printableText } from '../audit/audit-transcript-text';
 import { logIdSchema } from '../config/audit-schema';
 import { ProxyError } from '../errors/proxy-error';
 import { UNSEAL_PATH } from '../listeners/admin-unseal-endpoint';
+import {
+  adminRequest,
+  parseAdminAddress,
+  refusalText,
+  type AdminAddress,
+  type AdminAnswer,
+} from './admin-client';
 import { readUnsealKey } from './audit-replay-command';
 import { requiredFlag, wroteHelp } from './certs-flags';
 import { parseFlags, type CliCommand, type CliIo } from './cli-command';
-import {
-  TLS_CLIENT_FLAGS,
-  TLS_CLIENT_HELP,
-  readTlsClientMaterial,
-  type TlsClientMaterial,
-} from './client-credentials';
+import { TLS_CLIENT_FLAGS, TLS_CLIENT_HELP, readTlsClientMaterial } from './client-credentials';
 
 const FLAGS = {
   ...TLS_CLIENT_FLAGS,
@@ -32,9 +32,6 @@ const FLAGS = {
 } as const;
 
 const MAX_REASON_CHARS = 500;
-const REQUEST_TIMEOUT_MS = 30_000;
-/** Sealed records are bounded by `audit.maxTextBytes`; an answer past this is not one. */
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 const MISSING_MATERIAL_HINT = '; infergate certs init makes a development set';
 const LABEL_CHARS = 20;
 
@@ -82,18 +79,11 @@ const answerSchema = z.object({
 
 /** What the flags ask for, checked before anything is read or sent. */
 interface UnsealAsk {
-  readonly host: string;
-  readonly port: number;
+  readonly address: AdminAddress;
   readonly logId: string;
   readonly sequence: number;
   readonly reason: string;
   readonly keyFile: string;
-}
-
-/** One answer of the admin listener. */
-interface AdminAnswer {
-  readonly status: number;
-  readonly body: unknown;
 }
 
 /** `audit unseal`. */
@@ -110,7 +100,9 @@ export const auditUnsealCommand: CliCommand = {
     const key = readUnsealKey(ask.keyFile);
     const material = await readTlsClientMaterial(flags, MISSING_MATERIAL_HINT);
 
-    const answer = await postUnseal(ask, material);
+    const { logId, sequence, reason } = ask;
+    const payload = { logId, sequence, reason };
+    const answer = await adminRequest(ask.address, material, 'POST', UNSEAL_PATH, payload);
 
     if (answer.status !== 200) return refused(io, answer);
     const parsed = answerSchema.safeParse(answer.body);
@@ -128,7 +120,7 @@ export const auditUnsealCommand: CliCommand = {
 type FlagValues = ReturnType<typeof parseFlags<typeof FLAGS>>;
 
 function unsealAsk(flags: FlagValues): UnsealAsk {
-  const { host, port } = parseAdmin(requiredFlag('admin', flags.admin));
+  const address = parseAdminAddress(requiredFlag('admin', flags.admin));
   const logId = requiredFlag('log', flags.log);
   if (!logIdSchema.safeParse(logId).success) throw usage(`--log "${logId}" is not a log id`);
   const sequenceText = requiredFlag('sequence', flags.sequence);
@@ -141,86 +133,15 @@ function unsealAsk(flags: FlagValues): UnsealAsk {
     throw usage(`--reason has ${reason.length} characters; at most ${MAX_REASON_CHARS} are kept`);
   }
   const keyFile = requiredFlag('sealing-key', flags['sealing-key']);
-  return { host, port, logId, sequence, reason, keyFile };
-}
-
-/** `host:port`, `[v6]:port`; the brackets are dropped for the socket. */
-function parseAdmin(value: string): { host: string; port: number } {
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
-  const port = Number(match?.[3]);
-  if (match === null || port < 1 || port > 65_535) {
-    throw usage(`--admin "${value}" is not HOST:PORT`);
-  }
-  return { host: match[1] ?? match[2]!, port };
+  return { address, logId, sequence, reason, keyFile };
 }
 
 function usage(message: string): ProxyError {
   return new ProxyError('ERR_USAGE', message);
 }
 
-/** Sends the ask over mTLS and reads the JSON answer, whatever its status. */
-function postUnseal(ask: UnsealAsk, material: TlsClientMaterial): Promise<AdminAnswer> {
-  const payload = JSON.stringify({ logId: ask.logId, sequence: ask.sequence, reason: ask.reason });
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-  };
-  if (material.authorization !== undefined) headers.authorization = material.authorization;
-  return new Promise((resolve, reject) => {
-    const request = https.request(
-      {
-        host: ask.host,
-        port: ask.port,
-        method: 'POST',
-        path: UNSEAL_PATH,
-        headers,
-        ca: material.ca,
-        cert: material.cert,
-        key: material.key,
-        agent: false,
-        timeout: REQUEST_TIMEOUT_MS,
-      },
-      (response) => readAnswer(response, resolve, reject),
-    );
-    request.on('timeout', () => request.destroy(new Error('the admin listener did not answer')));
-    request.on('error', (err) =>
-      reject(new Error(`cannot reach the admin listener: ${err.message}`)),
-    );
-    request.end(payload);
-  });
-}
-
-function readAnswer(
-  response: IncomingMessage,
-  resolve: (answer: AdminAnswer) => void,
-  reject: (err: Error) => void,
-): void {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  response.on('data', (chunk: Buffer) => {
-    length += chunk.length;
-    if (length > MAX_ANSWER_BYTES) response.destroy(new Error('the answer is too large'));
-    else chunks.push(chunk);
-  });
-  response.on('error', reject);
-  response.on('end', () => {
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      // A proxy in between may answer HTML; the status still says what happened.
-      body = undefined;
-    }
-    resolve({ status: response.statusCode ?? 0, body });
-  });
-}
-
 function refused(io: CliIo, answer: AdminAnswer): number {
-  const error = (answer.body as { error?: { message?: unknown; type?: unknown } } | undefined)
-    ?.error;
-  const type = typeof error?.type === 'string' ? ` ${error.type}` : '';
-  const message = typeof error?.message === 'string' ? `: ${error.message}` : '';
-  return failed(io, `the gateway refused (${answer.status}${type})${message}`);
+  return failed(io, refusalText(answer));
 }
 
 function failed(io: CliIo, message: string): number {

@@ -8,6 +8,7 @@ import type { CliCommand, CliIo } from './cli-command';
 import { certsCommand } from './certs-command';
 import { demoServerCommand } from './demo-server-command';
 import { inferCommand } from './infer-command';
+import { reviewsCommand } from './reviews-command';
 import { startCommand } from './start-command';
 import { tokenCommand } from './token-command';
 
@@ -18,6 +19,7 @@ const COMMANDS: readonly CliCommand[] = [
   certsCommand,
   tokenCommand,
   auditCommand,
+  reviewsCommand,
 ];
 
 /** Exit codes: 0 done, 1 failure while running, 2 bad usage or configuration. */

@@ -1,5 +1,5 @@
-// The admin listener: liveness and readiness for orchestrators, tokens and audit unseals, on a
-// port of its own.
+// The admin listener: liveness and readiness for orchestrators, tokens, audit unseals and
+// reviews, on a port of its own.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -10,6 +10,12 @@ import type { ServerTls } from '../identity/server-tls';
 import type { LoadedCertificate } from '../identity/tls-material';
 import { readTlsPeer } from '../identity/tls-peer';
 import { listenOn } from './listen-on';
+import {
+  isReviewPath,
+  REVIEW_REQUEST_MAX_BYTES,
+  REVIEWS_PATH,
+  type ReviewEndpoint,
+} from './admin-review-endpoint';
 import { TOKEN_REQUEST_MAX_BYTES, type TokenEndpoint } from './admin-token-endpoint';
 import {
   UNSEAL_PATH,
@@ -35,6 +41,8 @@ export interface AdminListenerOptions {
   readonly certificates?: () => readonly LoadedCertificate[];
   /** `POST /audit/unseal`, when audit is on; it answers 404 itself when no role may unseal. */
   readonly unseal?: UnsealEndpoint | undefined;
+  /** `/reviews` and everything under it, when reviews are configured; it checks its callers. */
+  readonly reviews?: ReviewEndpoint | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -46,8 +54,9 @@ const OPEN_PATHS = new Set(['/healthz', '/readyz', '/.well-known/jwks.json']);
  * `/healthz` answers 200 while the process serves HTTP at all; `/readyz` answers 200 only when
  * every listener is bound and the gateway is not draining, so a load balancer stops sending
  * traffic before a restart closes connections. Over TLS, every other path needs a verified
- * client certificate: the token endpoint hands out credentials. `/audit/unseal` checks its
- * caller itself (certificate, bound token, role) so that it can refuse in its own terms.
+ * client certificate: the token endpoint hands out credentials. `/audit/unseal` and `/reviews`
+ * check their callers themselves (certificate, bound token, role) so that they can refuse in
+ * their own terms, and serve POST as well.
  */
 export class AdminListener {
   private readonly server: http.Server;
@@ -87,6 +96,7 @@ export class AdminListener {
       const body = { error: { message: 'only POST is served', type: 'method_not_allowed' } };
       return send(response, 405, body, { allow: 'POST' });
     }
+    if (isReviewPath(path)) return this.reviews(request, response, path);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       const body = {
         error: { message: 'only GET and HEAD are served', type: 'method_not_allowed' },
@@ -179,6 +189,34 @@ export class AdminListener {
         (answer) => send(response, answer.status, answer.body, answer.headers),
         (err: unknown) => {
           this.options.logger.error({ err }, 'unseal endpoint failed');
+          send(response, 500, {
+            error: { message: 'internal error in infergate', type: 'internal_error' },
+          });
+        },
+      );
+  }
+
+  private reviews(request: IncomingMessage, response: ServerResponse, path: string): void {
+    const endpoint = this.options.reviews;
+    if (endpoint === undefined) {
+      return send(response, 404, {
+        error: { message: `no admin endpoint at ${REVIEWS_PATH}`, type: 'not_found' },
+      });
+    }
+    readBody(request, REVIEW_REQUEST_MAX_BYTES)
+      .then((body) =>
+        endpoint.answer({
+          method: request.method ?? 'GET',
+          path,
+          certificate: this.certificateOf(request),
+          authorization: request.headers.authorization,
+          body,
+        }),
+      )
+      .then(
+        (answer) => send(response, answer.status, answer.body, answer.headers),
+        (err: unknown) => {
+          this.options.logger.error({ err }, 'review endpoint failed');
           send(response, 500, {
             error: { message: 'internal error in infergate', type: 'internal_error' },
           });

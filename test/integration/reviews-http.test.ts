@@ -12,6 +12,7 @@ import type { Reviewer } from '../../src/reviews/review-store';
 import type { CapturedLogger } from '../fixtures/log-sink';
 import { createAuditDatabase } from '../audit/postgres-fixtures';
 import { auditSection, framesOf, readFrames } from '../fixtures/audit-fixture';
+import { runCli } from '../fixtures/cli-run';
 import { startTestGateway } from '../fixtures/gateway-fixture';
 import { splitAddress } from '../fixtures/http-client';
 import { makeTestIdentity, TEST_ROLES, type TestIdentity } from '../fixtures/identity-fixture';
@@ -38,6 +39,8 @@ interface ReviewGateway {
   readonly chat: (maxTokens: number, reviewId?: string, signal?: AbortSignal) => Promise<Reply>;
   readonly logs: CapturedLogger;
   readonly bob: Reviewer;
+  /** `host:port` of the admin listener. */
+  readonly admin: string;
   readonly close: () => Promise<void>;
 }
 
@@ -102,7 +105,9 @@ async function startReviewGateway(
     certificateThumbprint: identity.clients.bob.peer.thumbprint,
     roles: ['reviewer'],
   };
-  return { book: gateway.reviews!, identity, chat, logs, bob, close: () => gateway.close() };
+  const admin = `localhost:${splitAddress(gateway.addresses.admin)[1]}`;
+  const close = () => gateway.close();
+  return { book: gateway.reviews!, identity, chat, logs, bob, admin, close };
 }
 
 function verdict(reviewer: Reviewer, value: 'approve' | 'deny') {
@@ -170,6 +175,49 @@ test('a held request is refused with its review id; the approved retry passes on
       [DECISION_OUTCOME.ALLOWED, 'chat', 'review-1'],
       [DECISION_OUTCOME.DENIED, 'grant_used', 'review-1'],
       [DECISION_OUTCOME.DENIED, 'other_request', 'review-1'],
+    ],
+  );
+});
+
+test('a reviewer approves through the admin listener with infergate reviews', async (t) => {
+  const audit = auditSection(t);
+  const gateway = await startReviewGateway(t, 0, audit.section);
+  const bob = gateway.identity.clients.bob;
+  const reviewerToken = await gateway.identity.token('bob', ['reviewer']);
+  const as = (...args: string[]) =>
+    runCli(
+      'reviews',
+      ...args,
+      '--admin',
+      gateway.admin,
+      '--ca',
+      gateway.identity.caFile,
+      '--cert',
+      bob.certFile,
+      '--key',
+      bob.keyFile,
+      '--token',
+      reviewerToken,
+    );
+
+  const held = await gateway.chat(80);
+  const listed = await as('list');
+  const approved = await as('approve', 'review-1', '--reason', 'ticket 4711');
+  const retry = await gateway.chat(80, 'review-1');
+  await gateway.close();
+  const reviews = framesOf(await readFrames(audit.dir), 'review');
+
+  assert.equal(held.status, 403);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /review-1/);
+  assert.equal(approved.code, 0, approved.stderr);
+  assert.equal(retry.status, 200);
+  assert.deepEqual(
+    reviews.map((r) => [r.kind, r.actor?.tokenSubject, r.reason ?? '']),
+    [
+      [REVIEW_EVENT_KIND.CREATED, 'alice', ''],
+      [REVIEW_EVENT_KIND.APPROVED, 'bob', 'ticket 4711'],
+      [REVIEW_EVENT_KIND.GRANT_USED, 'alice', ''],
     ],
   );
 });
