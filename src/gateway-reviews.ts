@@ -1,7 +1,7 @@
 // Builds just-in-time review at run time from configuration: store, book, filters, expiry timer.
 
 import { randomUUID } from 'node:crypto';
-import { REVIEW_EVENT_KIND } from './audit/audit-events';
+import { REVIEW_EVENT_KIND, type ReviewEventRecord } from './audit/audit-events';
 import type { AuditLog } from './audit/audit-log';
 import { grpcTextCodec } from './codecs/grpc-text-codec';
 import type { GrpcMessage } from './codecs/grpc-message';
@@ -18,8 +18,10 @@ import type { FilterFactory } from './pipeline/filter';
 import { MemoryReviewStore } from './reviews/memory-review-store';
 import { PostgresReviewStore } from './reviews/postgres-review-store';
 import { ReviewBook } from './reviews/review-book';
+import type { ReviewNoticeEvent } from './reviews/review-notice';
+import { ReviewNotifier, type ReviewNotices } from './reviews/review-notifier';
 import { compileReviewRules } from './reviews/review-rules';
-import type { ReviewStore } from './reviews/review-store';
+import type { Review, ReviewStore } from './reviews/review-store';
 
 /** How often pending reviews whose time ran out are expired and recorded. */
 export const REVIEW_EXPIRY_INTERVAL_MS = 5_000;
@@ -32,7 +34,12 @@ export interface GatewayReviews {
   /** After the identity filters and before masking in the gRPC listener's chain. */
   readonly grpcFilter: FilterFactory<GrpcMessage>;
   readonly httpFilter: FilterFactory<HttpMessage>;
-  /** Stops the expiry timer and closes the store. */
+  /**
+   * Tells the webhook, when there is one, of an APPROVED or DENIED event the admin listener
+   * recorded; other kinds are ignored. Never throws or waits.
+   */
+  decided(event: ReviewEventRecord): void;
+  /** Stops the expiry timer, abandons undelivered notices and closes the store. */
   close(): Promise<void>;
 }
 
@@ -64,6 +71,8 @@ export function openGatewayReviews(
   checkReviewsEnforceable(config);
   const store = openStore(reviews);
   const book = new ReviewBook(store, { generateId });
+  const log = logger.child({ component: 'reviews' });
+  const notices = openNotifier(reviews, audit, log);
   const common = {
     book,
     // Limitation: nothing reports a response's token usage to `rules.recordUsage` yet, so a
@@ -74,6 +83,7 @@ export function openGatewayReviews(
     grantTtlMs: reviews.grantTtlMs,
     policy: textMaskPolicy(config),
     audit,
+    notices,
     now: Date.now,
   };
   const maxMessageBytes = config.listeners.grpc.maxMessageBytes;
@@ -89,15 +99,17 @@ export function openGatewayReviews(
     codec: httpTextCodec,
     requestFacts: httpRequestFacts,
   };
-  const stopExpiry = startExpiry(book, audit, logger.child({ component: 'reviews' }));
+  const stopExpiry = startExpiry(book, audit, notices, log);
   logger.info({ store: store.description, rules: reviews.rules.length }, 'reviews on');
   return {
     book,
     store,
     grpcFilter: reviewFilterFactory(grpc),
     httpFilter: reviewFilterFactory(http),
+    decided: (event) => noticeDecision(event, store, notices, log),
     close: async () => {
       await stopExpiry();
+      await notices?.close();
       await store.close();
     },
   };
@@ -110,12 +122,51 @@ function openStore(reviews: ReviewsConfig): ReviewStore {
 }
 
 /**
+ * The webhook's notifier, or undefined without one; each delivered notice is recorded as a
+ * NOTIFIED frame whose reason is the event, so the trail shows who could have known when.
+ */
+function openNotifier(
+  reviews: ReviewsConfig,
+  audit: AuditLog | undefined,
+  logger: Logger,
+): ReviewNotifier | undefined {
+  if (reviews.webhook === undefined) return undefined;
+  const onDelivered = (event: ReviewNoticeEvent, review: Review) => {
+    const record = { reviewId: review.id, kind: REVIEW_EVENT_KIND.NOTIFIED, rule: review.rule };
+    audit?.record({ review: { ...record, reason: event } });
+  };
+  return new ReviewNotifier({ ...reviews.webhook, logger, onDelivered });
+}
+
+/** Reads the decided review back, since the event names only its id, and queues its notice. */
+function noticeDecision(
+  event: ReviewEventRecord,
+  store: ReviewStore,
+  notices: ReviewNotices | undefined,
+  logger: Logger,
+): void {
+  const kinds: Partial<Record<number, ReviewNoticeEvent>> = {
+    [REVIEW_EVENT_KIND.APPROVED]: 'approved',
+    [REVIEW_EVENT_KIND.DENIED]: 'denied',
+  };
+  const notice = kinds[event.kind];
+  if (notices === undefined || notice === undefined) return;
+  store.get(event.reviewId).then(
+    (review) => {
+      if (review !== undefined) notices.notify(notice, review);
+    },
+    (err: unknown) => logger.warn({ err, reviewId: event.reviewId }, 'review notice not queued'),
+  );
+}
+
+/**
  * Expires due reviews every REVIEW_EXPIRY_INTERVAL_MS, one pass at a time; the returned stop
  * waits for a pass in progress, so the store is not closed under it.
  */
 function startExpiry(
   book: ReviewBook,
   audit: AuditLog | undefined,
+  notices: ReviewNotices | undefined,
   logger: Logger,
 ): () => Promise<void> {
   let running: Promise<void> | undefined;
@@ -124,6 +175,7 @@ function startExpiry(
       for (const review of await book.expirePending()) {
         const event = { reviewId: review.id, kind: REVIEW_EVENT_KIND.EXPIRED, rule: review.rule };
         audit?.record({ review: event });
+        notices?.notify('expired', review);
       }
     } catch (err) {
       // The next pass tries again; a review not expired yet cannot be decided or redeemed.

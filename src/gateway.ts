@@ -236,7 +236,10 @@ export async function startGateway(
   };
 }
 
-/** The admin listener's reviews, when reviews are on; decisions are recorded when audit is. */
+/**
+ * The admin listener's reviews, when reviews are on; decisions are recorded when audit is, and
+ * told to the webhook when there is one.
+ */
 function reviewEndpoint(
   identity: GatewayIdentity,
   reviews: GatewayReviews | undefined,
@@ -249,7 +252,10 @@ function reviewEndpoint(
     store: reviews.store,
     verifier: identity.tokenVerifier,
     certificateRoles: identity.certificateRoles,
-    record: (event) => audit?.log.record({ review: event }),
+    record: (event) => {
+      audit?.log.record({ review: event });
+      reviews.decided(event);
+    },
     logger: logger.child({ component: 'reviews' }),
   });
 }

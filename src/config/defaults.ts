@@ -89,6 +89,9 @@ export const DEFAULTS = {
     /** An approval must be used within 10 minutes, so a grant is not a standing permission. */
     grantTtlMs: 10 * 60 * 1000,
     approvals: 1,
+    /** One webhook delivery attempt, connection to response end, and how many are made. */
+    webhookTimeoutMs: 5_000,
+    webhookAttempts: 5,
   },
   drainTimeoutMs: 10_000,
   log: {

@@ -161,6 +161,19 @@ export interface ReviewsConfig {
   readonly rules: readonly ReviewRuleConfig[];
   /** The shared store of several replicas; absent, reviews are kept in memory. */
   readonly postgres?: ReviewPostgresConfig;
+  /** Where review events are POSTed; absent, nobody is told. */
+  readonly webhook?: ReviewWebhookConfig;
+}
+
+/** The webhook review events are delivered to, checked at start-up. */
+export interface ReviewWebhookConfig {
+  /** `http:` or `https:`; may carry a secret, so it is never logged whole. */
+  readonly url: string;
+  readonly timeoutMs: number;
+  /** Deliveries of one event, the first included. */
+  readonly attempts: number;
+  /** Sent with every delivery, e.g. an authorization header; names are valid field names. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** A PostgreSQL review store. */

@@ -2,13 +2,28 @@
 
 import type { CheckableConfig } from './config-schema';
 import type { ConfigIssue } from './config-error';
-import type { ReviewRuleConfig, ReviewsConfig, RouteConfig } from './gateway-config';
+import type {
+  ReviewRuleConfig,
+  ReviewsConfig,
+  ReviewWebhookConfig,
+  RouteConfig,
+} from './gateway-config';
 import type { ReviewsSection } from './reviews-schema';
 import { ProxyError } from '../errors/proxy-error';
 import { compileModelPattern } from '../pipeline/model-pattern';
 import { compilePromptPattern } from '../reviews/review-rules';
 
 type RuleSection = ReviewsSection['rules'][number];
+type WebhookSection = NonNullable<ReviewsSection['webhook']>;
+
+/** RFC 9110 §5.1: a field name is a token. */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** RFC 9110 §5.5: no CR, LF or NUL in a field value (they would split or end the header). */
+const FIELD_VALUE_FORBIDDEN = /[\r\n\0]/;
+
+/** Set by the notifier for every delivery; a configured copy would contradict it. */
+const RESERVED_FIELDS = new Set(['content-type', 'content-length', 'host', 'transfer-encoding']);
 
 /** The keys of `when` that are conditions; a rule with none of them would hold every request. */
 const CONDITION_KEYS = [
@@ -51,6 +66,7 @@ export function resolveReviews(
     names.add(rule.name);
     checkRule(rule, path, context);
   });
+  if (section.webhook !== undefined) checkWebhook(section.webhook, issues);
   return {
     waitMs: section.waitMs,
     reviewTtlMs: section.reviewTtlMs,
@@ -65,7 +81,33 @@ export function resolveReviews(
             table: section.postgres.table,
           },
         }),
+    ...(section.webhook === undefined ? {} : { webhook: resolveWebhook(section.webhook) }),
   };
+}
+
+function resolveWebhook(webhook: WebhookSection): ReviewWebhookConfig {
+  const { url, timeoutMs, attempts, headers } = webhook;
+  return { url, timeoutMs, attempts, headers };
+}
+
+/** The URL is http or https; headers are valid fields the notifier does not set itself. */
+function checkWebhook(webhook: WebhookSection, issues: ConfigIssue[]): void {
+  const path = 'reviews.webhook';
+  const protocol = new URL(webhook.url).protocol;
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    issues.push({ path: `${path}.url`, reason: `must be http:// or https://, not ${protocol}//` });
+  }
+  for (const [field, value] of Object.entries(webhook.headers)) {
+    const where = `${path}.headers.${field}`;
+    if (!FIELD_NAME.test(field)) issues.push({ path: where, reason: 'is not a header name' });
+    else if (RESERVED_FIELDS.has(field.toLowerCase())) {
+      issues.push({ path: where, reason: 'is set by the gateway for every delivery' });
+    }
+    // The value may be a secret: the reason says what is wrong, never what it is.
+    if (FIELD_VALUE_FORBIDDEN.test(value)) {
+      issues.push({ path: where, reason: 'holds a line break or NUL' });
+    }
+  }
 }
 
 interface RuleContext {

@@ -62,6 +62,21 @@ const reviewPostgresSchema = z
   })
   .strict();
 
+/**
+ * Where review events are POSTed as JSON, so reviewers hear of a held request without polling.
+ * `url` and header values may hold secrets (chat webhooks carry their token in the path): write
+ * them as `${env:...}`.
+ */
+const reviewWebhookSchema = z
+  .object({
+    url: z.string().url(),
+    /** One delivery attempt, connection to response end. */
+    timeoutMs: positiveInt.default(DEFAULTS.reviews.webhookTimeoutMs),
+    attempts: positiveInt.default(DEFAULTS.reviews.webhookAttempts),
+    headers: z.record(z.string().min(1), z.string()).default({}),
+  })
+  .strict();
+
 /** The `reviews` section; absent, no request is ever held. */
 export const reviewsSchema = z
   .object({
@@ -71,6 +86,7 @@ export const reviewsSchema = z
     grantTtlMs: positiveInt.default(DEFAULTS.reviews.grantTtlMs),
     rules: z.array(reviewRuleSchema).default([]),
     postgres: reviewPostgresSchema.optional(),
+    webhook: reviewWebhookSchema.optional(),
   })
   .strict();
 

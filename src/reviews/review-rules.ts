@@ -43,6 +43,8 @@ export interface ReviewRule {
 /** The rules in configuration order, and where usage reported after a response is counted. */
 export interface ReviewRules {
   readonly rules: readonly ReviewRule[];
+  /** Whether some rule reads prompt texts; when none does, a caller need not decode them. */
+  readonly readsPrompts: boolean;
   /**
    * Adds `tokens` the upstream reported for `subject` to every rate condition with a token
    * bound that counted a request of `subject` in its current window.
@@ -84,6 +86,7 @@ export function compileReviewRules(
   const compiled = rules.map((rule) => compileRule(rule, maxRateSubjects));
   return {
     rules: compiled,
+    readsPrompts: rules.some((rule) => rule.when.promptMatches !== undefined),
     recordUsage: (subject, tokens, nowMs) => {
       for (const rule of compiled) rule.rate?.recordUsage(subject, tokens, nowMs);
     },

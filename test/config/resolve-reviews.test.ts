@@ -144,3 +144,40 @@ test('keeps a postgres store only when the section names one', () => {
 
   assert.deepEqual(config.reviews?.postgres, postgres);
 });
+
+test('reports a webhook scheme, header names and values at once, never a value', () => {
+  const webhook = {
+    url: 'ftp://hooks.example/review',
+    headers: {
+      'bad name': 'x',
+      'content-type': 'text/plain',
+      authorization: 'Bearer sec\nret',
+      'x-token': '${env:HOOK_TOKEN}',
+    },
+  };
+
+  const error = configErrorOf(() =>
+    buildConfig(documentWith({ rules: [BULK_RULE], webhook }), env({ HOOK_TOKEN: 'abc' })),
+  );
+  const good = buildConfig(
+    documentWith({ rules: [BULK_RULE], webhook: { url: 'https://hooks.example/r' } }),
+    env(),
+  );
+
+  assert.deepEqual(
+    error.issues.map((issue) => `${issue.path}: ${issue.reason}`),
+    [
+      'reviews.webhook.url: must be http:// or https://, not ftp://',
+      'reviews.webhook.headers.bad name: is not a header name',
+      'reviews.webhook.headers.content-type: is set by the gateway for every delivery',
+      'reviews.webhook.headers.authorization: holds a line break or NUL',
+    ],
+  );
+  assert.ok(!error.issues.some((issue) => issue.reason.includes('sec')));
+  assert.deepEqual(good.reviews?.webhook, {
+    url: 'https://hooks.example/r',
+    timeoutMs: 5000,
+    attempts: 5,
+    headers: {},
+  });
+});

@@ -15,16 +15,12 @@ import { auditSection, framesOf, readFrames } from '../fixtures/audit-fixture';
 import { runCli } from '../fixtures/cli-run';
 import { startTestGateway } from '../fixtures/gateway-fixture';
 import { splitAddress } from '../fixtures/http-client';
+import { MANY_TOKENS_RULE } from '../reviews/review-fixtures';
+import { REVIEW_ID_HEADER } from '../../src/filters/review/review-filter';
 import { makeTestIdentity, TEST_ROLES, type TestIdentity } from '../fixtures/identity-fixture';
+import { startWebhookServer } from '../fixtures/webhook-server';
 
-const REVIEW_ID_HEADER = 'x-infergate-review-id';
-
-/** Chat asking for more than 50 tokens waits for a reviewer; the chat role allows up to 100. */
-const RULE = {
-  name: 'many-tokens',
-  when: { roles: ['chat'], maxTokensAbove: 50 },
-  reviewers: ['reviewer'],
-};
+const RULE = MANY_TOKENS_RULE;
 
 interface Reply {
   readonly status: number;
@@ -315,3 +311,80 @@ test('reviews kept in PostgreSQL are held, approved and redeemed the same way', 
   assert.equal(retry.status, 200);
   assert.deepEqual(rows.rows, [{ id: 'review-1', state: 'approved' }]);
 });
+
+// A notice never delivered would leave the log waits hanging; the timeout makes that a failure.
+test(
+  'a webhook hears of a held request and its approval; the trail records both',
+  { timeout: 30_000 },
+  async (t) => {
+    const audit = auditSection(t);
+    const webhook = await startWebhookServer(t);
+    const headers = { authorization: 'Bearer hook-token' };
+    const gateway = await startReviewGateway(t, 0, audit.section, {
+      webhook: { url: webhook.url, headers },
+    });
+    const delivered = (event: string) =>
+      gateway.logs.waitFor(
+        (line) => line.msg === 'review notice delivered' && line.event === event,
+      );
+
+    const held = await gateway.chat(80);
+    await delivered('created');
+    const approval = await approveOverAdmin(t, gateway, 'review-1');
+    await delivered('approved');
+    await gateway.close();
+    const reviews = framesOf(await readFrames(audit.dir), 'review');
+
+    assert.equal(held.status, 403);
+    assert.equal(approval, 200);
+    const bodies = webhook.deliveries.map((d) => d.body as WebhookNotice);
+    assert.deepEqual(
+      bodies.map(({ event, review }) => [event, review.id, review.state, review.approvals]),
+      [
+        ['created', 'review-1', 'pending', 0],
+        ['approved', 'review-1', 'approved', 1],
+      ],
+    );
+    assert.deepEqual(
+      webhook.deliveries.map((d) => d.headers.authorization),
+      ['Bearer hook-token', 'Bearer hook-token'],
+    );
+    assert.deepEqual(
+      reviews.map((r) => [r.kind, r.reason ?? '']),
+      [
+        [REVIEW_EVENT_KIND.CREATED, ''],
+        [REVIEW_EVENT_KIND.NOTIFIED, 'created'],
+        [REVIEW_EVENT_KIND.APPROVED, 'checked'],
+        [REVIEW_EVENT_KIND.NOTIFIED, 'approved'],
+      ],
+    );
+  },
+);
+
+/** The part of a webhook body the test checks. */
+interface WebhookNotice {
+  readonly event: string;
+  readonly review: { readonly id: string; readonly state: string; readonly approvals: number };
+}
+
+/** Bob approves review `id` through the admin listener; resolves with the status. */
+async function approveOverAdmin(
+  t: TestContext,
+  gateway: ReviewGateway,
+  id: string,
+): Promise<number> {
+  const bob = gateway.identity.clients.bob;
+  const agent = new Agent({
+    connect: { ca: gateway.identity.caPem, cert: bob.cert, key: bob.key },
+  });
+  t.after(() => agent.close());
+  const token = await gateway.identity.token('bob', ['reviewer']);
+  const response = await request(`https://${gateway.admin}/reviews/${id}/approve`, {
+    dispatcher: agent,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ reason: 'checked' }),
+  });
+  await response.body.dump();
+  return response.statusCode;
+}

@@ -52,3 +52,10 @@ export function seededIds(): () => string {
   let next = 0;
   return () => `review-${++next}`;
 }
+
+/** Chat asking for more than 50 tokens waits for a reviewer; the test chat role allows up to 100. */
+export const MANY_TOKENS_RULE = {
+  name: 'many-tokens',
+  when: { roles: ['chat'], maxTokensAbove: 50 },
+  reviewers: ['reviewer'],
+};

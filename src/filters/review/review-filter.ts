@@ -12,6 +12,7 @@ import type { ExchangeMessage, Filter, FilterFactory, MessageResult } from '../.
 import { LocalReply } from '../../pipeline/local-reply';
 import type { ReviewBook } from '../../reviews/review-book';
 import { requestDigest } from '../../reviews/review-decisions';
+import type { ReviewNotices } from '../../reviews/review-notifier';
 import { matchReviewRule, type ReviewRule, type ReviewRules } from '../../reviews/review-rules';
 import type { ReviewedRequest, ReviewRequester } from '../../reviews/review-store';
 import { callerRecord, REVIEW_REQUIRED_DETAIL } from '../audit/audit-records';
@@ -39,6 +40,8 @@ export interface ReviewSettings<M extends ExchangeMessage> {
   ) => Readonly<Record<string, string>> | undefined;
   /** Where CREATED and GRANT_USED frames go; undefined when audit is off. */
   readonly audit: AuditLog | undefined;
+  /** Told of each review opened; undefined without a webhook. */
+  readonly notices?: ReviewNotices;
   readonly now: () => number;
 }
 
@@ -104,9 +107,9 @@ class ReviewFilter<M extends ExchangeMessage> implements Filter<M> {
   private match(identity: Identity, message: M): HeldRequest<M> | undefined {
     const { exchange, settings } = this;
     const { model, facts } = settings.read(exchange, message);
-    this.codec ??= settings.codec(exchange);
-    const texts = this.codec.requestTexts(message);
-    const prompts = (texts?.pieces ?? []).map((piece) => piece.bytes);
+    // Prompt texts are decoded only for a rule that reads them, or for the reviewer's view.
+    let prompts: Buffer[] | undefined;
+    const readPrompts = () => (prompts ??= this.promptsOf(message));
     const input = {
       subject: identity.subject,
       roles: identity.roles,
@@ -114,7 +117,7 @@ class ReviewFilter<M extends ExchangeMessage> implements Filter<M> {
       model,
       operation: exchange.operation,
       facts,
-      prompts: prompts.map((bytes) => bytes.toString('utf8')),
+      prompts: settings.rules.readsPrompts ? readPrompts().map((bytes) => bytes.toString()) : [],
     };
     const rule = matchReviewRule(settings.rules, input, settings.now());
     if (rule === undefined) return undefined;
@@ -126,7 +129,13 @@ class ReviewFilter<M extends ExchangeMessage> implements Filter<M> {
       certificateThumbprint: identity.certificate.thumbprint,
       roles: identity.roles,
     };
-    return { rule, message, model, prompts, identity, requester, digest };
+    return { rule, message, model, prompts: readPrompts(), identity, requester, digest };
+  }
+
+  private promptsOf(message: M): Buffer[] {
+    this.codec ??= this.settings.codec(this.exchange);
+    const texts = this.codec.requestTexts(message);
+    return (texts?.pieces ?? []).map((piece) => piece.bytes);
   }
 
   private review(held: HeldRequest<M>): Promise<LocalReply | undefined> {
@@ -166,6 +175,7 @@ class ReviewFilter<M extends ExchangeMessage> implements Filter<M> {
     });
     this.exchange.reviewId = review.id;
     this.record(review.id, REVIEW_EVENT_KIND.CREATED, held);
+    this.settings.notices?.notify('created', review);
     if (waitMs === 0) return required(review.id);
 
     // A client that goes away ends only this wait: the review stays open for a retry.
