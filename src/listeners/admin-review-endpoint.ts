@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { REVIEW_EVENT_KIND, type ReviewEventRecord } from '../audit/audit-events';
 import { isProxyError } from '../errors/proxy-error';
-import { callerRecord } from '../filters/audit/audit-records';
+import { callerRecord } from '../audit/caller-record';
 import type { CertificateRoles } from '../identity/certificate-roles';
 import type { Identity, TokenFacts } from '../identity/identity';
 import type { PeerCertificate } from '../identity/peer-certificate';

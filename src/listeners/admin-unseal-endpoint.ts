@@ -7,7 +7,7 @@ import { decodeFrame, type DecodedFrame } from '../audit/audit-frame-codec';
 import type { AuditSource } from '../audit/audit-store';
 import { logIdSchema } from '../config/audit-schema';
 import { isProxyError } from '../errors/proxy-error';
-import { callerRecord } from '../filters/audit/audit-records';
+import { callerRecord } from '../audit/caller-record';
 import type { CertificateRoles } from '../identity/certificate-roles';
 import type { Identity, TokenFacts } from '../identity/identity';
 import type { PeerCertificate } from '../identity/peer-certificate';

@@ -10,6 +10,9 @@ import type {
 } from './review-store';
 
 /** What a new review needs; the rule's reviewers and approvals come from the matched rule. */
+/** The detail of an exchange a review rule holds until a reviewer approves it. */
+export const REVIEW_REQUIRED_DETAIL = 'review_required';
+
 export interface NewReviewInput {
   readonly requester: ReviewRequester;
   readonly rule: {

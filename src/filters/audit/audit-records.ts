@@ -1,8 +1,6 @@
 // Turns what an exchange and its session know into the events of audit frames.
 
 import type {
-  CallerRecord,
-  CertificateRecord,
   DecisionEvent,
   ExchangeFinishedEvent,
   ExchangeStartedEvent,
@@ -11,8 +9,8 @@ import type {
   SessionOpenedEvent,
 } from '../../audit/audit-events';
 import { DECISION_OUTCOME } from '../../audit/audit-events';
-import type { Identity } from '../../identity/identity';
-import type { PeerCertificate } from '../../identity/peer-certificate';
+import { callerRecord, certificateRecord } from '../../audit/caller-record';
+import { REVIEW_REQUIRED_DETAIL } from '../../reviews/review-decisions';
 import { FINDING_KINDS } from '../../masking/findings';
 import type { MaskCounts } from '../../masking/mask-options';
 import type { MaskingRecord } from '../../masking/masking-record';
@@ -22,30 +20,9 @@ import type { Exchange } from '../../pipeline/exchange';
 import type { Session } from '../../pipeline/session';
 import type { AuditTranscript } from './audit-transcript';
 
-/** The detail of an exchange a review rule holds until a reviewer approves it. */
-export const REVIEW_REQUIRED_DETAIL = 'review_required';
-
 /** HTTP statuses and gRPC codes that mean identity or policy refused the caller. */
 const REFUSED_HTTP = new Set([401, 403]);
 const REFUSED_GRPC = new Set([7, 16]);
-
-export function certificateRecord(certificate: PeerCertificate): CertificateRecord {
-  return {
-    thumbprint: certificate.thumbprint,
-    subject: certificate.subject,
-    issuer: certificate.issuer,
-    serial: certificate.serialNumber,
-  };
-}
-
-export function callerRecord(identity: Identity): CallerRecord {
-  return {
-    certificate: certificateRecord(identity.certificate),
-    tokenSubject: identity.token?.subject ?? identity.subject,
-    tokenIssuer: identity.token?.issuer,
-    roles: identity.roles,
-  };
-}
 
 export function sessionOpenedEvent(listener: string, session: Session): SessionOpenedEvent {
   const certificate = session.tls?.certificate;

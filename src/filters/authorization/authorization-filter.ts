@@ -1,22 +1,10 @@
 // The authorization filter: every request message is checked against the caller's roles.
 
-import type { Policy, RequestLimitFacts } from '../../identity/policy';
+import type { PolicyInput, PolicyInputReader } from '../../codecs/policy-input';
+import type { Policy } from '../../identity/policy';
 import type { Exchange } from '../../pipeline/exchange';
 import type { ExchangeMessage, Filter, FilterFactory, MessageResult } from '../../pipeline/filter';
 import { LocalReply } from '../../pipeline/local-reply';
-
-/** What the policy needs to know of one request message, read by the protocol's codec. */
-export interface PolicyInput {
-  /** undefined for operations that name no model; '' where the protocol means every model. */
-  readonly model: string | undefined;
-  readonly limits: RequestLimitFacts;
-}
-
-/** Reads a request message's policy input; throws ProxyError on a message it cannot read. */
-export type PolicyInputReader<M extends ExchangeMessage> = (
-  exchange: Exchange,
-  message: M,
-) => PolicyInput;
 
 /**
  * PCI DSS Req. 7, least privilege: each request message (each request of a gRPC stream too,

@@ -11,11 +11,11 @@ import type { Exchange } from '../../pipeline/exchange';
 import type { ExchangeMessage, Filter, FilterFactory, MessageResult } from '../../pipeline/filter';
 import { LocalReply } from '../../pipeline/local-reply';
 import type { ReviewBook } from '../../reviews/review-book';
-import { requestDigest } from '../../reviews/review-decisions';
+import { REVIEW_REQUIRED_DETAIL, requestDigest } from '../../reviews/review-decisions';
+import { callerRecord } from '../../audit/caller-record';
 import type { ReviewNotices } from '../../reviews/review-notifier';
 import { matchReviewRule, type ReviewRule, type ReviewRules } from '../../reviews/review-rules';
 import type { ReviewedRequest, ReviewRequester } from '../../reviews/review-store';
-import { callerRecord, REVIEW_REQUIRED_DETAIL } from '../audit/audit-records';
 import type { ReviewInputReader } from './review-input';
 
 /** The header (HTTP) or metadata key (gRPC) naming the review a retry redeems. */

@@ -5,8 +5,8 @@ import type { HttpMessage } from '../../codecs/http-message';
 import type { Exchange } from '../../pipeline/exchange';
 import type { ExchangeMessage } from '../../pipeline/filter';
 import type { ReviewFacts } from '../../reviews/review-rules';
-import { grpcPolicyInputReader } from '../authorization/grpc-policy-input';
-import { httpPolicyInputReader } from '../authorization/http-policy-input';
+import { grpcPolicyInputReader } from '../../codecs/grpc-policy-input';
+import { httpPolicyInputReader } from '../../codecs/http-policy-input';
 
 /** The model a request message names and the facts a rule may weigh. */
 export interface ReviewMessageInput {

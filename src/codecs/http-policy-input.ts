@@ -1,13 +1,13 @@
 // What the policy reads from an HTTP request body: OpenAI facts, or a Triton infer body.
 
-import { decodeTritonGenerateRequest } from '../../codecs/triton-http-generate-codec';
-import { decodeTritonInferRequest } from '../../codecs/triton-http-infer-codec';
-import type { TritonParameters } from '../../codecs/triton-http-facts';
-import { parseInferenceHeaderLength } from '../../codecs/triton-http-binary-data';
-import type { HttpMessage } from '../../codecs/http-message';
-import type { Exchange } from '../../pipeline/exchange';
-import type { RequestLimitFacts } from '../../identity/policy';
-import type { PolicyInput, PolicyInputReader } from './authorization-filter';
+import { decodeTritonGenerateRequest } from './triton-http-generate-codec';
+import { decodeTritonInferRequest } from './triton-http-infer-codec';
+import type { TritonParameters } from './triton-http-facts';
+import { parseInferenceHeaderLength } from './triton-http-binary-data';
+import type { HttpMessage } from './http-message';
+import type { Exchange } from '../pipeline/exchange';
+import type { RequestLimitFacts } from '../identity/policy';
+import type { PolicyInput, PolicyInputReader } from './policy-input';
 
 /**
  * A reader for HTTP request bodies. OpenAI requests were decoded while routing and carry their

@@ -1,14 +1,10 @@
 // What the policy reads from a KServe gRPC request message.
 
-import type { GrpcMessage } from '../../codecs/grpc-message';
-import {
-  isInferenceOperation,
-  readInferRequest,
-  requestEncoding,
-} from '../../codecs/kserve-request-message';
-import { KSERVE_RPCS } from '../../codecs/kserve-rpc';
-import type { InferParameters } from '../../codecs/kserve-infer-facts';
-import type { PolicyInput, PolicyInputReader } from './authorization-filter';
+import type { GrpcMessage } from './grpc-message';
+import { isInferenceOperation, readInferRequest, requestEncoding } from './kserve-request-message';
+import { KSERVE_RPCS } from './kserve-rpc';
+import type { InferParameters } from './kserve-infer-facts';
+import type { PolicyInput, PolicyInputReader } from './policy-input';
 
 /** The gRPC length prefix: compressed flag and 4-byte length (gRPC over HTTP/2). */
 const PREFIX_BYTES = 5;
