@@ -11,12 +11,15 @@ import { ProxyError } from '../errors/proxy-error';
 export class LocalReply {
   /**
    * @param httpHeaders extra response headers when the reply is answered over HTTP, such as
-   *   `www-authenticate` on a 401 (RFC 6750 §3); gRPC replies carry status and message only.
+   *   `www-authenticate` on a 401 (RFC 6750 §3).
+   * @param metadata trailing metadata when the reply is answered over gRPC, beside the status
+   *   and message: lowercase ASCII names, printable values.
    */
   constructor(
     readonly error: ProxyError,
     readonly detail: string,
     readonly httpHeaders: readonly (readonly [name: string, value: string])[] = [],
+    readonly metadata: readonly (readonly [name: string, value: string])[] = [],
   ) {}
 
   /**

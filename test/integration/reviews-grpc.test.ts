@@ -1,5 +1,6 @@
 // Just-in-time review on the gRPC listener through real TLS: a held ModelInfer is refused with
-// its review id in the message, and the approved retry naming it in metadata passes once.
+// its review id in the message and trailing metadata, and the approved retry naming it in
+// metadata passes once.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -75,6 +76,7 @@ test('a held ModelInfer names its review, and a retry naming it passes once', as
   assert.equal(single.error, undefined);
   assert.equal(held.error?.code, grpc.status.PERMISSION_DENIED);
   assert.match(held.error?.details ?? '', /review review-1/);
+  assert.deepEqual(held.error?.metadata.get('x-infergate-review-id'), ['review-1']);
   assert.equal(approval.ok, true);
   assert.equal(retry.error, undefined);
   assert.equal(again.error?.code, grpc.status.PERMISSION_DENIED);

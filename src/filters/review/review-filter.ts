@@ -241,12 +241,10 @@ function required(id: string): LocalReply {
   return reviewReply('ERR_REVIEW_REQUIRED', id, message, REVIEW_REQUIRED_DETAIL);
 }
 
-/**
- * A refusal naming its review: over HTTP in a header as well as the message. gRPC replies
- * carry status and message only, so there the message alone names it.
- */
+/** A refusal naming its review in the message and in a header (HTTP) or trailing metadata (gRPC). */
 function reviewReply(code: ErrorCode, id: string, message: string, detail: string): LocalReply {
-  return new LocalReply(new ProxyError(code, message), detail, [[REVIEW_ID_HEADER, id]]);
+  const named = [[REVIEW_ID_HEADER, id]] as const;
+  return new LocalReply(new ProxyError(code, message), detail, named, named);
 }
 
 /** Builds the review filter of a listener. */

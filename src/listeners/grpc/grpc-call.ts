@@ -325,7 +325,9 @@ export class GrpcCall implements LegEvents {
     const send = (final: LocalReply) => {
       this.exchange.detail = final.detail;
       const status = final.error.grpcStatus;
-      this.finish(statusTrailers(status, final.error.message), status);
+      const trailers = statusTrailers(status, final.error.message);
+      for (const [name, value] of final.metadata) trailers[name] = value;
+      this.finish(trailers, status);
     };
     afterHook(
       this.chain.onLocalReply(reply),
