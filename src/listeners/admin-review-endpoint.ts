@@ -9,6 +9,7 @@ import type { CertificateRoles } from '../identity/certificate-roles';
 import type { Identity, TokenFacts } from '../identity/identity';
 import type { PeerCertificate } from '../identity/peer-certificate';
 import type { Logger } from '../observe/logger';
+import { adminFailure, authenticateAdminCaller, type AdminAnswer } from './admin-caller';
 import type { ReviewBook } from '../reviews/review-book';
 import type { DecideRefusal } from '../reviews/review-decisions';
 import type { Review, ReviewDecision, ReviewStore } from '../reviews/review-store';
@@ -66,11 +67,7 @@ export interface ReviewRequest {
 }
 
 /** What the endpoint answers: a status, a JSON body and any extra response headers. */
-export interface ReviewAnswer {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-  readonly headers?: Record<string, string>;
-}
+export type ReviewAnswer = AdminAnswer;
 
 /** What the endpoint is built from, once, at start-up. */
 export interface ReviewEndpointSettings {
@@ -139,32 +136,16 @@ export class ReviewEndpoint {
     } catch (err) {
       if (!isProxyError(err)) throw err;
       this.settings.logger.error({ err }, 'review store failed for the admin listener');
-      return failure(503, 'review_store_unavailable', 'the review store cannot be used now');
+      return adminFailure(503, 'review_store_unavailable', 'the review store cannot be used now');
     }
   }
 
   /** The caller's identity, or the 401 or 503 that refuses it. */
-  private async authenticate(request: ReviewRequest): Promise<Identity | ReviewAnswer> {
-    const certificate = request.certificate;
-    if (certificate === undefined) {
-      this.refused('client_cert_missing', undefined);
-      return failure(401, 'unauthorized', 'a trusted client certificate is required');
-    }
-    let token: TokenFacts;
-    try {
-      token = await this.settings.verifier!.verify(request.authorization, certificate);
-    } catch (err) {
-      if (!isProxyError(err)) throw err;
-      this.refused(err.code, certificate);
-      if (err.code === 'ERR_IDENTITY_UNAVAILABLE') {
-        return failure(503, 'identity_unavailable', err.message);
-      }
-      // RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
-      const headers = { 'www-authenticate': 'Bearer realm="infergate"' };
-      return { ...failure(401, 'unauthorized', err.message), headers };
-    }
-    const roles = [...new Set([...token.roles, ...this.settings.certificateRoles(certificate)])];
-    return { subject: token.subject, certificate, token, roles };
+  private authenticate(request: ReviewRequest): Promise<Identity | ReviewAnswer> {
+    const { verifier, certificateRoles } = this.settings;
+    return authenticateAdminCaller(request, verifier!, certificateRoles, (why, certificate) =>
+      this.refused(why, certificate),
+    );
   }
 
   private refused(why: string, certificate: PeerCertificate | undefined, subject?: string): void {
@@ -180,7 +161,7 @@ export class ReviewEndpoint {
 
   private async show(id: string): Promise<ReviewAnswer> {
     const review = await this.settings.store.get(id);
-    if (review === undefined) return failure(404, 'not_found', `no review ${id}`);
+    if (review === undefined) return adminFailure(404, 'not_found', `no review ${id}`);
     return { status: 200, body: { review: reviewView(review, this.now()) } };
   }
 
@@ -192,7 +173,7 @@ export class ReviewEndpoint {
     caller: Identity,
   ): Promise<ReviewAnswer> {
     if (body === undefined) {
-      return failure(
+      return adminFailure(
         413,
         'request_too_large',
         `the body exceeds ${REVIEW_REQUEST_MAX_BYTES} bytes`,
@@ -210,9 +191,9 @@ export class ReviewEndpoint {
   }
 
   private refusal(id: string, reason: DecideRefusal | 'not_found', caller: Identity): ReviewAnswer {
-    if (reason === 'not_found') return failure(404, 'not_found', `no review ${id}`);
+    if (reason === 'not_found') return adminFailure(404, 'not_found', `no review ${id}`);
     this.refused(reason, caller.certificate, caller.subject);
-    return failure(REFUSAL_STATUS[reason], reason, `${REFUSAL_MESSAGE[reason]}: ${id}`);
+    return adminFailure(REFUSAL_STATUS[reason], reason, `${REFUSAL_MESSAGE[reason]}: ${id}`);
   }
 
   // Limitation: the event is handed over after the store holds the decision, not made durable
@@ -255,13 +236,13 @@ function parseDecision(body: string): { reason: string } | ReviewAnswer {
     json = JSON.parse(body);
   } catch {
     // The parser's message quotes the body; the caller is told only that it is not JSON.
-    return failure(400, 'invalid_request', 'the body is not JSON');
+    return adminFailure(400, 'invalid_request', 'the body is not JSON');
   }
   const parsed = decisionSchema.safeParse(json);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const where = issue.path.length === 0 ? 'the body' : issue.path.join('.');
-  return failure(400, 'invalid_request', `${where}: ${issue.message}`);
+  return adminFailure(400, 'invalid_request', `${where}: ${issue.message}`);
 }
 
 function reviewDecision(
@@ -335,16 +316,12 @@ function isoTime(ms: number): string {
 }
 
 function notFound(path: string): ReviewAnswer {
-  return failure(404, 'not_found', `no admin endpoint at ${path.slice(0, 64)}`);
+  return adminFailure(404, 'not_found', `no admin endpoint at ${path.slice(0, 64)}`);
 }
 
 function notAllowed(allow: string): ReviewAnswer {
   const message = allow === 'POST' ? 'only POST is served' : 'only GET and HEAD are served';
-  const answer = failure(405, 'method_not_allowed', message);
+  const answer = adminFailure(405, 'method_not_allowed', message);
   // RFC 9110 §15.5.6: a 405 names the methods the resource does support.
   return { ...answer, headers: { allow } };
-}
-
-function failure(status: number, type: string, message: string): ReviewAnswer {
-  return { status, body: { error: { message, type } } };
 }

@@ -12,6 +12,7 @@ import type { CertificateRoles } from '../identity/certificate-roles';
 import type { Identity, TokenFacts } from '../identity/identity';
 import type { PeerCertificate } from '../identity/peer-certificate';
 import type { Logger } from '../observe/logger';
+import { adminFailure, authenticateAdminCaller, type AdminAnswer } from './admin-caller';
 
 /** The path the admin listener serves this endpoint at, with POST only. */
 export const UNSEAL_PATH = '/audit/unseal';
@@ -44,11 +45,7 @@ export interface UnsealRequest {
 }
 
 /** What the endpoint answers: a status, a JSON body and any extra response headers. */
-export interface UnsealAnswer {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-  readonly headers?: Record<string, string>;
-}
+export type UnsealAnswer = AdminAnswer;
 
 /** What the endpoint is built from, once, at start-up. */
 export interface UnsealEndpointSettings {
@@ -97,12 +94,12 @@ export class UnsealEndpoint {
    * listener answers with 500.
    */
   async answer(request: UnsealRequest): Promise<UnsealAnswer> {
-    if (!this.enabled) return failure(404, 'not_found', `no admin endpoint at ${UNSEAL_PATH}`);
+    if (!this.enabled) return adminFailure(404, 'not_found', `no admin endpoint at ${UNSEAL_PATH}`);
     const caller = await this.authorise(request);
     if (!('certificate' in caller)) return caller;
 
     if (request.body === undefined) {
-      return failure(
+      return adminFailure(
         413,
         'request_too_large',
         `the body exceeds ${UNSEAL_REQUEST_MAX_BYTES} bytes`,
@@ -118,30 +115,20 @@ export class UnsealEndpoint {
 
   /** The caller's identity, or the 401, 403 or 503 that refuses it. */
   private async authorise(request: UnsealRequest): Promise<Identity | UnsealAnswer> {
-    const certificate = request.certificate;
-    if (certificate === undefined) {
-      this.refused('client_cert_missing', undefined);
-      return failure(401, 'unauthorized', 'a trusted client certificate is required');
-    }
-    let token: TokenFacts;
-    try {
-      token = await this.settings.verifier!.verify(request.authorization, certificate);
-    } catch (err) {
-      if (!isProxyError(err)) throw err;
-      this.refused(err.code, certificate);
-      if (err.code === 'ERR_IDENTITY_UNAVAILABLE') {
-        return failure(503, 'identity_unavailable', err.message);
-      }
-      // RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
-      const headers = { 'www-authenticate': 'Bearer realm="infergate"' };
-      return { ...failure(401, 'unauthorized', err.message), headers };
-    }
-    const roles = [...new Set([...token.roles, ...this.settings.certificateRoles(certificate)])];
+    const { verifier, certificateRoles } = this.settings;
+    const caller = await authenticateAdminCaller(
+      request,
+      verifier!,
+      certificateRoles,
+      (why, cert) => this.refused(why, cert),
+    );
+    if (!('roles' in caller)) return caller;
+    const { certificate, token, roles } = caller;
     if (!roles.some((role) => this.unsealRoles.has(role))) {
       this.refused('role_missing', certificate, token.subject);
-      return failure(403, 'forbidden', 'no role of the caller may unseal audit records');
+      return adminFailure(403, 'forbidden', 'no role of the caller may unseal audit records');
     }
-    return { subject: token.subject, certificate, token, roles };
+    return caller;
   }
 
   private refused(why: string, certificate: PeerCertificate | undefined, subject?: string): void {
@@ -159,7 +146,11 @@ export class UnsealEndpoint {
     } catch (err) {
       if (!isProxyError(err)) throw err;
       this.settings.logger.error({ err, logId, sequence }, 'audit unseal not recorded');
-      return failure(503, 'audit_unavailable', 'the unseal cannot be recorded in the audit log');
+      return adminFailure(
+        503,
+        'audit_unavailable',
+        'the unseal cannot be recorded in the audit log',
+      );
     }
     this.settings.logger.info(
       { logId, sequence, subject: caller.subject },
@@ -177,15 +168,15 @@ export class UnsealEndpoint {
     } catch (err) {
       if (!isProxyError(err)) throw err;
       this.settings.logger.error({ err, logId, sequence }, 'audit store not readable for unseal');
-      return failure(503, 'audit_unavailable', 'the audit store cannot be read');
+      return adminFailure(503, 'audit_unavailable', 'the audit store cannot be read');
     }
     if (frame === undefined) {
-      return failure(404, 'not_found', `log ${logId} has no frame ${sequence} in the store`);
+      return adminFailure(404, 'not_found', `log ${logId} has no frame ${sequence} in the store`);
     }
     const sealed = sealedOf(frame);
     if (sealed === undefined) {
       const message = `frame ${sequence} of log ${logId} holds no sealed record`;
-      return failure(404, 'not_found', message);
+      return adminFailure(404, 'not_found', message);
     }
     return { status: 200, body: { logId, sequence, ...sealed } };
   }
@@ -209,13 +200,13 @@ function parseAsk(body: string): UnsealAsk | UnsealAnswer {
     json = JSON.parse(body);
   } catch {
     // The parser's message quotes the body; the caller is told only that it is not JSON.
-    return failure(400, 'invalid_request', 'the body is not JSON');
+    return adminFailure(400, 'invalid_request', 'the body is not JSON');
   }
   const parsed = askSchema.safeParse(json);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const where = issue.path.length === 0 ? 'the body' : issue.path.join('.');
-  return failure(400, 'invalid_request', `${where}: ${issue.message}`);
+  return adminFailure(400, 'invalid_request', `${where}: ${issue.message}`);
 }
 
 /** A damaged frame cannot be the one asked for: its sequence is unknown. The verifier names it. */
@@ -254,8 +245,4 @@ function sealedJson(sealed: SealedRecord): Record<string, string> {
 
 function base64(bytes: Uint8Array | undefined): string {
   return Buffer.from(bytes ?? new Uint8Array()).toString('base64');
-}
-
-function failure(status: number, type: string, message: string): UnsealAnswer {
-  return { status, body: { error: { message, type } } };
 }

@@ -1,0 +1,66 @@
+// Who calls an admin endpoint that acts on the audit trail or reviews: certificate and token.
+
+import { isProxyError } from '../errors/proxy-error';
+import type { CertificateRoles } from '../identity/certificate-roles';
+import type { Identity, TokenFacts } from '../identity/identity';
+import type { PeerCertificate } from '../identity/peer-certificate';
+
+/** What checks a bearer token against the certificate it must be bound to. */
+export interface BoundTokenVerifier {
+  verify(authorization: string | undefined, certificate: PeerCertificate): Promise<TokenFacts>;
+}
+
+/** An admin endpoint's JSON answer: status, body and any extra headers. */
+export interface AdminAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+}
+
+/** What a refusal is logged with: why, and what the caller presented. */
+export type AdminRefusalLog = (
+  why: string,
+  certificate: PeerCertificate | undefined,
+  subject?: string,
+) => void;
+
+/** An OpenAI-style error answer, as the admin listener's other errors are. */
+export function adminFailure(status: number, type: string, message: string): AdminAnswer {
+  return { status, body: { error: { message, type } } };
+}
+
+/**
+ * The caller of an admin request: a client certificate TLS verified, and a bearer token
+ * `verifier` accepts for that very certificate (RFC 8705), with the token's roles and those
+ * the certificate earns. Otherwise the answer that refuses it: 401 (RFC 6750 §3: naming the
+ * Bearer scheme), or 503 when the issuer's keys cannot be fetched (fail closed).
+ */
+export async function authenticateAdminCaller(
+  request: {
+    readonly certificate: PeerCertificate | undefined;
+    readonly authorization: string | undefined;
+  },
+  verifier: BoundTokenVerifier,
+  certificateRoles: CertificateRoles,
+  refused: AdminRefusalLog,
+): Promise<(Identity & { readonly token: TokenFacts }) | AdminAnswer> {
+  const certificate = request.certificate;
+  if (certificate === undefined) {
+    refused('client_cert_missing', undefined);
+    return adminFailure(401, 'unauthorized', 'a trusted client certificate is required');
+  }
+  let token: TokenFacts;
+  try {
+    token = await verifier.verify(request.authorization, certificate);
+  } catch (err) {
+    if (!isProxyError(err)) throw err;
+    refused(err.code, certificate);
+    if (err.code === 'ERR_IDENTITY_UNAVAILABLE') {
+      return adminFailure(503, 'identity_unavailable', err.message);
+    }
+    const headers = { 'www-authenticate': 'Bearer realm="infergate"' };
+    return { ...adminFailure(401, 'unauthorized', err.message), headers };
+  }
+  const roles = [...new Set([...token.roles, ...certificateRoles(certificate)])];
+  return { subject: token.subject, certificate, token, roles };
+}
