@@ -1,5 +1,6 @@
 // Who calls an admin endpoint that acts on the audit trail or reviews: certificate and token.
 
+import type { z } from 'zod';
 import { isProxyError } from '../errors/proxy-error';
 import type { CertificateRoles } from '../identity/certificate-roles';
 import type { Identity, TokenFacts } from '../identity/identity';
@@ -63,4 +64,20 @@ export async function authenticateAdminCaller(
   }
   const roles = [...new Set([...token.roles, ...certificateRoles(certificate)])];
   return { subject: token.subject, certificate, token, roles };
+}
+
+/** A JSON body read with `schema`, or the 400 saying what is wrong with it (never its values). */
+export function parseAdminBody<T>(body: string, schema: z.ZodType<T>): T | AdminAnswer {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    // The parser's message quotes the body; the caller is told only that it is not JSON.
+    return adminFailure(400, 'invalid_request', 'the body is not JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length === 0 ? 'the body' : issue.path.join('.');
+  return adminFailure(400, 'invalid_request', `${where}: ${issue.message}`);
 }

@@ -9,6 +9,7 @@ import type { JsonWebKeySet } from '../config/gateway-config';
 import type { ServerTls } from '../identity/server-tls';
 import type { LoadedCertificate } from '../identity/tls-material';
 import { readTlsPeer } from '../identity/tls-peer';
+import type { AdminAnswer } from './admin-caller';
 import { listenOn } from './listen-on';
 import {
   isReviewPath,
@@ -185,15 +186,7 @@ export class AdminListener {
           body,
         }),
       )
-      .then(
-        (answer) => send(response, answer.status, answer.body, answer.headers),
-        (err: unknown) => {
-          this.options.logger.error({ err }, 'unseal endpoint failed');
-          send(response, 500, {
-            error: { message: 'internal error in infergate', type: 'internal_error' },
-          });
-        },
-      );
+      .then(...this.answerWith(response, 'unseal endpoint failed'));
   }
 
   private reviews(request: IncomingMessage, response: ServerResponse, path: string): void {
@@ -213,15 +206,23 @@ export class AdminListener {
           body,
         }),
       )
-      .then(
-        (answer) => send(response, answer.status, answer.body, answer.headers),
-        (err: unknown) => {
-          this.options.logger.error({ err }, 'review endpoint failed');
-          send(response, 500, {
-            error: { message: 'internal error in infergate', type: 'internal_error' },
-          });
-        },
-      );
+      .then(...this.answerWith(response, 'review endpoint failed'));
+  }
+
+  /** Sends an endpoint's answer; a rejection is a bug, logged with `failed` and answered 500. */
+  private answerWith(
+    response: ServerResponse,
+    failed: string,
+  ): [(answer: AdminAnswer) => void, (err: unknown) => void] {
+    return [
+      (answer) => send(response, answer.status, answer.body, answer.headers),
+      (err) => {
+        this.options.logger.error({ err }, failed);
+        send(response, 500, {
+          error: { message: 'internal error in infergate', type: 'internal_error' },
+        });
+      },
+    ];
   }
 }
 

@@ -9,7 +9,12 @@ import type { CertificateRoles } from '../identity/certificate-roles';
 import type { Identity, TokenFacts } from '../identity/identity';
 import type { PeerCertificate } from '../identity/peer-certificate';
 import type { Logger } from '../observe/logger';
-import { adminFailure, authenticateAdminCaller, type AdminAnswer } from './admin-caller';
+import {
+  adminFailure,
+  authenticateAdminCaller,
+  parseAdminBody,
+  type AdminAnswer,
+} from './admin-caller';
 import type { ReviewBook } from '../reviews/review-book';
 import type { DecideRefusal } from '../reviews/review-decisions';
 import type { Review, ReviewDecision, ReviewStore } from '../reviews/review-store';
@@ -231,18 +236,7 @@ function routeOf(request: ReviewRequest): Route | ReviewAnswer {
 
 /** The body as a reason, or the 400 saying what is wrong with it (never echoing its values). */
 function parseDecision(body: string): { reason: string } | ReviewAnswer {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    // The parser's message quotes the body; the caller is told only that it is not JSON.
-    return adminFailure(400, 'invalid_request', 'the body is not JSON');
-  }
-  const parsed = decisionSchema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const where = issue.path.length === 0 ? 'the body' : issue.path.join('.');
-  return adminFailure(400, 'invalid_request', `${where}: ${issue.message}`);
+  return parseAdminBody(body, decisionSchema);
 }
 
 function reviewDecision(

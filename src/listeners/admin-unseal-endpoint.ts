@@ -12,7 +12,12 @@ import type { CertificateRoles } from '../identity/certificate-roles';
 import type { Identity, TokenFacts } from '../identity/identity';
 import type { PeerCertificate } from '../identity/peer-certificate';
 import type { Logger } from '../observe/logger';
-import { adminFailure, authenticateAdminCaller, type AdminAnswer } from './admin-caller';
+import {
+  adminFailure,
+  authenticateAdminCaller,
+  parseAdminBody,
+  type AdminAnswer,
+} from './admin-caller';
 
 /** The path the admin listener serves this endpoint at, with POST only. */
 export const UNSEAL_PATH = '/audit/unseal';
@@ -195,18 +200,7 @@ export class UnsealEndpoint {
 
 /** The body as an ask, or the 400 saying what is wrong with it (never echoing its values). */
 function parseAsk(body: string): UnsealAsk | UnsealAnswer {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    // The parser's message quotes the body; the caller is told only that it is not JSON.
-    return adminFailure(400, 'invalid_request', 'the body is not JSON');
-  }
-  const parsed = askSchema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const where = issue.path.length === 0 ? 'the body' : issue.path.join('.');
-  return adminFailure(400, 'invalid_request', `${where}: ${issue.message}`);
+  return parseAdminBody(body, askSchema);
 }
 
 /** A damaged frame cannot be the one asked for: its sequence is unknown. The verifier names it. */
