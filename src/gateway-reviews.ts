@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { REVIEW_EVENT_KIND, type ReviewEventRecord } from './audit/audit-events';
 import type { AuditLog } from './audit/audit-log';
 import { grpcTextCodec } from './codecs/grpc-text-codec';
+import { OPENAI_USAGE_OPERATIONS } from './codecs/openai-routes';
 import type { GrpcMessage } from './codecs/grpc-message';
 import type { HttpMessage } from './codecs/http-message';
 import { httpTextCodec } from './codecs/http-text-codec';
@@ -23,8 +24,15 @@ import { ReviewNotifier, type ReviewNotices } from './reviews/review-notifier';
 import { compileReviewRules } from './reviews/review-rules';
 import type { Review, ReviewStore } from './reviews/review-store';
 
-/** How often pending reviews whose time ran out are expired and recorded. */
+/** How often pending reviews whose time ran out are expired and recorded, unless told. */
 export const REVIEW_EXPIRY_INTERVAL_MS = 5_000;
+
+/** What tests may change about reviews at run time; production passes none. */
+export interface GatewayReviewsOptions {
+  /** Review ids; random UUIDs by default. */
+  readonly generateId?: () => string;
+  readonly expiryIntervalMs?: number;
+}
 
 /** Reviews at run time: one book per gateway process, shared by every listener. */
 export interface GatewayReviews {
@@ -57,26 +65,24 @@ export function checkReviewsEnforceable(config: GatewayConfig): void {
 /**
  * Opens the review book `config.reviews` describes, or undefined when there is none, and starts
  * the timer that expires pending reviews, recording EXPIRED frames in `audit` when it is on.
- * Review ids are random UUIDs unless `generateId` (tests) says otherwise: unguessable, so one
- * caller cannot name another's review.
+ * Review ids are random UUIDs unless `options` says otherwise: unguessable, so one caller
+ * cannot name another's review.
  */
 export function openGatewayReviews(
   config: GatewayConfig,
   audit: AuditLog | undefined,
   logger: Logger,
-  generateId: () => string = randomUUID,
+  options: GatewayReviewsOptions = {},
 ): GatewayReviews | undefined {
   const reviews = config.reviews;
   if (reviews === undefined) return undefined;
   checkReviewsEnforceable(config);
   const store = openStore(reviews);
-  const book = new ReviewBook(store, { generateId });
+  const book = new ReviewBook(store, { generateId: options.generateId ?? randomUUID });
   const log = logger.child({ component: 'reviews' });
   const notices = openNotifier(reviews, audit, log);
   const common = {
     book,
-    // Limitation: nothing reports a response's token usage to `rules.recordUsage` yet, so a
-    // rate's `tokens` bound counts only the `max_tokens` requests state, not what was generated.
     rules: compileReviewRules(reviews.rules),
     waitMs: reviews.waitMs,
     reviewTtlMs: reviews.reviewTtlMs,
@@ -90,16 +96,20 @@ export function openGatewayReviews(
   const grpc: ReviewSettings<GrpcMessage> = {
     ...common,
     read: grpcReviewInputReader(maxMessageBytes),
+    // KServe v2 responses report no token usage.
+    reportsUsage: () => false,
     codec: grpcTextCodec(maxMessageBytes),
     requestFacts: grpcRequestFacts(maxMessageBytes),
   };
   const http: ReviewSettings<HttpMessage> = {
     ...common,
     read: httpReviewInputReader(),
+    reportsUsage: (exchange) => OPENAI_USAGE_OPERATIONS.has(exchange.operation),
     codec: httpTextCodec,
     requestFacts: httpRequestFacts,
   };
-  const stopExpiry = startExpiry(book, audit, notices, log);
+  const expiryIntervalMs = options.expiryIntervalMs ?? REVIEW_EXPIRY_INTERVAL_MS;
+  const stopExpiry = startExpiry(book, expiryIntervalMs, audit, notices, log);
   logger.info({ store: store.description, rules: reviews.rules.length }, 'reviews on');
   return {
     book,
@@ -160,11 +170,12 @@ function noticeDecision(
 }
 
 /**
- * Expires due reviews every REVIEW_EXPIRY_INTERVAL_MS, one pass at a time; the returned stop
- * waits for a pass in progress, so the store is not closed under it.
+ * Expires due reviews every `intervalMs`, one pass at a time; the returned stop waits for a
+ * pass in progress, so the store is not closed under it.
  */
 function startExpiry(
   book: ReviewBook,
+  intervalMs: number,
   audit: AuditLog | undefined,
   notices: ReviewNotices | undefined,
   logger: Logger,
@@ -184,7 +195,7 @@ function startExpiry(
   };
   const timer = setInterval(() => {
     running ??= pass().finally(() => (running = undefined));
-  }, REVIEW_EXPIRY_INTERVAL_MS);
+  }, intervalMs);
   timer.unref();
   return async () => {
     clearInterval(timer);

@@ -66,6 +66,8 @@ export interface GatewayOptions {
   readonly auditStore?: AuditStore;
   /** Review ids instead of random UUIDs, so tests know them in advance. */
   readonly nextReviewId?: () => string;
+  /** How often pending reviews are expired, instead of REVIEW_EXPIRY_INTERVAL_MS. */
+  readonly reviewExpiryIntervalMs?: number;
 }
 
 /** What the gateway needs of each listener. */
@@ -95,7 +97,10 @@ export async function startGateway(
   let reviews;
   try {
     audit = await openGatewayAudit(config, logger, options.auditStore);
-    reviews = openGatewayReviews(config, audit?.log, logger, options.nextReviewId);
+    reviews = openGatewayReviews(config, audit?.log, logger, {
+      generateId: options.nextReviewId,
+      expiryIntervalMs: options.reviewExpiryIntervalMs,
+    });
   } catch (err) {
     identity.close();
     await audit?.stop('error');
@@ -252,10 +257,8 @@ function reviewEndpoint(
     store: reviews.store,
     verifier: identity.tokenVerifier,
     certificateRoles: identity.certificateRoles,
-    record: (event) => {
-      audit?.log.record({ review: event });
-      reviews.decided(event);
-    },
+    audit: audit?.log,
+    decided: (event) => reviews.decided(event),
     logger: logger.child({ component: 'reviews' }),
   });
 }

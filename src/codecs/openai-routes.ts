@@ -89,3 +89,11 @@ export function isOpenAIStreamOperation(
     operation === 'chat.completions' || operation === 'completions' || operation === 'responses'
   );
 }
+
+/** The operations whose responses report token usage (`usage`, or a Responses event's). */
+export const OPENAI_USAGE_OPERATIONS: ReadonlySet<string> = new Set<OpenAIOperation>([
+  'chat.completions',
+  'completions',
+  'embeddings',
+  'responses',
+]);

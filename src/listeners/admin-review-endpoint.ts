@@ -91,13 +91,22 @@ export interface ReviewEndpointSettings {
     | undefined;
   readonly certificateRoles: CertificateRoles;
   /**
-   * Called once per recorded decision, after the store holds it, with the APPROVED or DENIED
-   * event for the audit log; it must not throw (an append that fails is the caller's to log).
+   * Where decisions are recorded; undefined when audit is off. `writable` is asked before a
+   * decision is stored, so none is made while it cannot be recorded; `append` resolves once the
+   * APPROVED or DENIED frame is durable, and the reviewer is answered only then.
    */
-  readonly record?: (event: ReviewEventRecord) => void;
+  readonly audit?: ReviewDecisionLog;
+  /** Told of each stored decision (the webhook) after its append; must neither throw nor wait. */
+  readonly decided?: (event: ReviewEventRecord) => void;
   readonly logger: Logger;
   /** Milliseconds since the epoch, to show a pending review past its time as expired. */
   readonly now?: () => number;
+}
+
+/** The part of the audit log the endpoint records decisions in (AuditLog has it). */
+export interface ReviewDecisionLog {
+  readonly writable: boolean;
+  append(event: { readonly review: ReviewEventRecord }): Promise<void>;
 }
 
 type Route =
@@ -112,7 +121,9 @@ type Route =
  * (401 otherwise). Listing and showing need nothing more: the stored request is already masked,
  * so a reviewer sees no card data. Deciding needs a role the review lists in `reviewerRoles` (the
  * token's or the certificate's, as the gateway grants them everywhere); the book's refusals are
- * answered 403 or 409 with the refusal as the error `type`. Each decision is passed to `record`.
+ * answered 403 or 409 with the refusal as the error `type`. PCI DSS 10.2.1.2: while the audit
+ * log refuses writes no decision is made (503 `audit_unavailable`), and a decision is answered
+ * once its frame is durable.
  */
 export class ReviewEndpoint {
   private readonly now: () => number;
@@ -170,7 +181,7 @@ export class ReviewEndpoint {
     return { status: 200, body: { review: reviewView(review, this.now()) } };
   }
 
-  /** Records the caller's verdict through the book, then passes it to `record`. */
+  /** Stores the caller's verdict through the book, then records it in the audit log. */
   private async decide(
     id: string,
     verdict: 'approve' | 'deny',
@@ -186,12 +197,15 @@ export class ReviewEndpoint {
     }
     const parsed = parseDecision(body);
     if (!('reason' in parsed)) return parsed;
+    const audit = this.settings.audit;
+    if (audit !== undefined && !audit.writable) return auditUnavailable('no decision was made');
 
     const decision = reviewDecision(caller, verdict, parsed.reason, this.now());
     const outcome = await this.settings.book.decide(id, decision);
     if (!outcome.ok) return this.refusal(id, outcome.reason, caller);
 
-    this.recordDecision(outcome.review, decision, caller);
+    const recorded = await this.recordDecision(outcome.review, decision, caller);
+    if (!recorded) return auditUnavailable('the decision is stored and its frame waits');
     return { status: 200, body: { review: reviewView(outcome.review, this.now()) } };
   }
 
@@ -201,24 +215,44 @@ export class ReviewEndpoint {
     return adminFailure(REFUSAL_STATUS[reason], reason, `${REFUSAL_MESSAGE[reason]}: ${id}`);
   }
 
-  // Limitation: the event is handed over after the store holds the decision, not made durable
-  // first as an unseal is; a gateway that stops in between keeps the decision without its frame.
-  private recordDecision(review: Review, decision: ReviewDecision, caller: Identity): void {
+  /**
+   * Appends the APPROVED or DENIED frame and waits until it is durable; false when the log
+   * refused it. Limitation: the store holds the decision first, so a grant may be used in the
+   * moment before its frame is durable, and a gateway that stops then keeps the decision
+   * without its frame; an append the log refused is kept queued and retried (see AuditLog).
+   */
+  private async recordDecision(
+    review: Review,
+    decision: ReviewDecision,
+    caller: Identity,
+  ): Promise<boolean> {
     const kind =
       decision.verdict === 'approve' ? REVIEW_EVENT_KIND.APPROVED : REVIEW_EVENT_KIND.DENIED;
-    this.settings.record?.({
+    const event = {
       reviewId: review.id,
       kind,
       rule: review.rule,
       actor: callerRecord(caller),
       reason: decision.reason,
-    });
+    };
     const { id, state } = review;
-    this.settings.logger.info(
-      { reviewId: id, verdict: decision.verdict, state, subject: caller.subject },
-      'review decision recorded',
-    );
+    const fields = { reviewId: id, verdict: decision.verdict, state, subject: caller.subject };
+    let recorded = true;
+    try {
+      await this.settings.audit?.append({ review: event });
+      this.settings.logger.info(fields, 'review decision recorded');
+    } catch (err) {
+      recorded = false;
+      this.settings.logger.error({ ...fields, err }, 'review decision stored, its frame not yet');
+    }
+    // The decision stands either way, so the webhook hears of it either way.
+    this.settings.decided?.(event);
+    return recorded;
   }
+}
+
+function auditUnavailable(what: string): ReviewAnswer {
+  return adminFailure(503, 'audit_unavailable', `the audit log cannot be written: ${what}`);
 }
 
 /** The route `request` names, or the 404 or 405 that answers it. */

@@ -14,18 +14,22 @@ interface RateWindow {
 
 /**
  * Counts, per identity subject, the requests and tokens of the current window of `windowMs`,
- * and says whether the next request would exceed a bound. Tokens are what `count` is given (the
- * request's stated max tokens, a reservation) plus what `recordUsage` adds later (usage the
- * upstream reported that the reservation did not cover, such as prompt tokens, or completion
- * tokens of a request that stated no cap). Time is always passed in, never read.
+ * and says whether the next request would exceed a bound. A request's tokens are first its
+ * stated max tokens, a reservation, so concurrent requests cannot pass the bound together;
+ * `settle` replaces the reservation with the usage the upstream reported once the response
+ * is in. Time is always passed in, never read.
  */
 export class ReviewRate {
   private readonly windows: LRUCache<string, RateWindow>;
+
+  /** Whether tokens are bounded, so reported usage matters; requests alone need none. */
+  readonly boundsTokens: boolean;
 
   constructor(
     private readonly bound: ReviewRateConfig,
     maxSubjects = DEFAULT_MAX_RATE_SUBJECTS,
   ) {
+    this.boundsTokens = bound.tokens !== undefined;
     // Limitation: memory is bounded by dropping the least recently seen identity, whose counts
     // start again from zero; an attacker needs that many identities of their own to use it.
     this.windows = new LRUCache<string, RateWindow>({ max: maxSubjects });
@@ -45,11 +49,23 @@ export class ReviewRate {
     return exceeds;
   }
 
-  /** Adds tokens reported after the request (usage); ignored when `subject` has no window now. */
-  recordUsage(subject: string, tokens: number, nowMs: number): void {
+  /**
+   * Replaces the `reservedTokens` a request of `subject` counted at `countedAtMs` with the
+   * `usedTokens` its response reported (prompt and completion). Ignored once that request's
+   * window has ended: its reservation is not in the window counting now.
+   */
+  settle(
+    subject: string,
+    reservedTokens: number,
+    usedTokens: number,
+    countedAtMs: number,
+    nowMs: number,
+  ): void {
     const window = this.windows.get(subject);
-    if (window === undefined || this.expired(window, nowMs)) return;
-    window.tokens += tokens;
+    if (window === undefined || this.expired(window, nowMs) || window.startMs > countedAtMs) {
+      return;
+    }
+    window.tokens = Math.max(0, window.tokens + usedTokens - reservedTokens);
   }
 
   /** Requests and tokens counted for `subject` in the window holding `nowMs`. */

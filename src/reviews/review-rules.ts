@@ -40,16 +40,22 @@ export interface ReviewRule {
   readonly rate: ReviewRate | undefined;
 }
 
-/** The rules in configuration order, and where usage reported after a response is counted. */
+/** The rules in configuration order. */
 export interface ReviewRules {
   readonly rules: readonly ReviewRule[];
   /** Whether some rule reads prompt texts; when none does, a caller need not decode them. */
   readonly readsPrompts: boolean;
+}
+
+/** What matching one request found. */
+export interface ReviewMatch {
+  /** The first rule that holds, or undefined: the request goes on. */
+  readonly rule: ReviewRule | undefined;
   /**
-   * Adds `tokens` the upstream reported for `subject` to every rate condition with a token
-   * bound that counted a request of `subject` in its current window.
+   * The rate conditions with a token bound that counted this request, which the usage its
+   * response reports is added to (`ReviewRate.recordUsage`); empty for most requests.
    */
-  recordUsage(subject: string, tokens: number, nowMs: number): void;
+  readonly tokenRates: readonly ReviewRate[];
 }
 
 /**
@@ -87,33 +93,30 @@ export function compileReviewRules(
   return {
     rules: compiled,
     readsPrompts: rules.some((rule) => rule.when.promptMatches !== undefined),
-    recordUsage: (subject, tokens, nowMs) => {
-      for (const rule of compiled) rule.rate?.recordUsage(subject, tokens, nowMs);
-    },
   };
 }
 
 /**
- * The first rule, in configuration order, whose every condition holds for `input`, or
- * undefined. Every rule is evaluated, not only those before the match, so each rate condition
- * counts every request that meets its rule's other conditions whatever the rules before it say.
+ * The first rule, in configuration order, whose every condition holds for `input`. Every rule
+ * is evaluated, not only those before the match, so each rate condition counts every request
+ * that meets its rule's other conditions whatever the rules before it say.
  */
 export function matchReviewRule(
   rules: ReviewRules,
   input: ReviewRuleInput,
   nowMs: number,
-): ReviewRule | undefined {
+): ReviewMatch {
   let matched: ReviewRule | undefined;
+  const tokenRates: ReviewRate[] = [];
   for (const rule of rules.rules) {
-    if (ruleHolds(rule, input, nowMs) && matched === undefined) matched = rule;
+    if (!rule.conditions.every((condition) => condition(input))) continue;
+    const rate = rule.rate;
+    const holds =
+      rate === undefined || rate.count(input.subject, input.facts.maxTokens ?? 0, nowMs);
+    if (rate?.boundsTokens === true) tokenRates.push(rate);
+    if (holds && matched === undefined) matched = rule;
   }
-  return matched;
-}
-
-function ruleHolds(rule: ReviewRule, input: ReviewRuleInput, nowMs: number): boolean {
-  if (!rule.conditions.every((condition) => condition(input))) return false;
-  if (rule.rate === undefined) return true;
-  return rule.rate.count(input.subject, input.facts.maxTokens ?? 0, nowMs);
+  return { rule: matched, tokenRates };
 }
 
 function compileRule(rule: ReviewRuleConfig, maxRateSubjects: number | undefined): ReviewRule {

@@ -2,132 +2,24 @@
 // uses the grant once, a wait that ends in approval or denial, and the frames they leave.
 
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { Agent, request } from 'undici';
+import { test } from 'node:test';
 import { DECISION_OUTCOME, REVIEW_EVENT_KIND } from '../../src/audit/audit-events';
-import { startDemoHttpServer } from '../../src/demo/demo-http-server';
-import { createIdGenerator } from '../../src/pipeline/exchange';
-import type { ReviewBook } from '../../src/reviews/review-book';
-import type { Reviewer } from '../../src/reviews/review-store';
-import type { CapturedLogger } from '../fixtures/log-sink';
 import { createAuditDatabase } from '../audit/postgres-fixtures';
-import { auditSection, framesOf, readFrames } from '../fixtures/audit-fixture';
+import { auditSection, ControlledStore, framesOf, readFrames } from '../fixtures/audit-fixture';
 import { runCli } from '../fixtures/cli-run';
-import { startTestGateway } from '../fixtures/gateway-fixture';
-import { splitAddress } from '../fixtures/http-client';
-import { MANY_TOKENS_RULE } from '../reviews/review-fixtures';
-import { REVIEW_ID_HEADER } from '../../src/filters/review/review-filter';
-import { makeTestIdentity, TEST_ROLES, type TestIdentity } from '../fixtures/identity-fixture';
+import {
+  approveOverAdmin,
+  decideWhenOpen,
+  opened,
+  startReviewGateway,
+  verdict,
+  type ReviewGateway,
+} from '../fixtures/review-gateway';
 import { startWebhookServer } from '../fixtures/webhook-server';
-
-const RULE = MANY_TOKENS_RULE;
-
-interface Reply {
-  readonly status: number;
-  readonly reviewId: string | undefined;
-  readonly code: string | undefined;
-  readonly message: string | undefined;
-}
-
-interface ReviewGateway {
-  readonly book: ReviewBook;
-  readonly identity: TestIdentity;
-  readonly chat: (maxTokens: number, reviewId?: string, signal?: AbortSignal) => Promise<Reply>;
-  readonly logs: CapturedLogger;
-  readonly bob: Reviewer;
-  /** `host:port` of the admin listener. */
-  readonly admin: string;
-  readonly close: () => Promise<void>;
-}
-
-async function startReviewGateway(
-  t: TestContext,
-  waitMs: number,
-  audit?: Record<string, unknown>,
-  store: Record<string, unknown> = {},
-): Promise<ReviewGateway> {
-  const identity = makeTestIdentity(t);
-  const demo = await startDemoHttpServer({ tokenDelayMs: 0 });
-  t.after(() => demo.close());
-  const reviewer = { models: ['*'], operations: ['metadata'] };
-  const { gateway, logs } = await startTestGateway(
-    t,
-    {
-      upstreams: [{ name: 'demo-http', address: `http://${demo.address}` }],
-      ...identity.sections(),
-      roles: { ...TEST_ROLES, reviewer },
-      reviews: { waitMs, rules: [RULE], ...store },
-      ...(audit === undefined ? {} : { audit }),
-    },
-    {},
-    { nextReviewId: createIdGenerator('review') },
-  );
-  const [, port] = splitAddress(gateway.addresses.http);
-  const alice = identity.clients.alice;
-  const agent = new Agent({ connect: { ca: identity.caPem, cert: alice.cert, key: alice.key } });
-  t.after(() => agent.close());
-  const token = `Bearer ${await identity.token('alice', ['chat'])}`;
-  const chat = async (
-    maxTokens: number,
-    reviewId?: string,
-    signal?: AbortSignal,
-  ): Promise<Reply> => {
-    const response = await request(`https://localhost:${port}/v1/chat/completions`, {
-      dispatcher: agent,
-      signal,
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: token,
-        ...(reviewId === undefined ? {} : { [REVIEW_ID_HEADER]: reviewId }),
-      },
-      body: JSON.stringify({
-        model: 'echo',
-        messages: [{ role: 'user', content: 'list every account' }],
-        max_tokens: maxTokens,
-      }),
-    });
-    const body = (await response.body.json()) as { error?: { code?: string; message?: string } };
-    const header = response.headers[REVIEW_ID_HEADER];
-    return {
-      status: response.statusCode,
-      reviewId: typeof header === 'string' ? header : undefined,
-      code: body.error?.code,
-      message: body.error?.message,
-    };
-  };
-  const bob = {
-    subject: 'bob',
-    certificateThumbprint: identity.clients.bob.peer.thumbprint,
-    roles: ['reviewer'],
-  };
-  const admin = `localhost:${splitAddress(gateway.addresses.admin)[1]}`;
-  const close = () => gateway.close();
-  return { book: gateway.reviews!, identity, chat, logs, bob, admin, close };
-}
-
-function verdict(reviewer: Reviewer, value: 'approve' | 'deny') {
-  return { reviewer, verdict: value, reason: 'checked with the requester', atMs: Date.now() };
-}
-
-/** Decides once the review exists: the held request opens it while this runs. */
-async function decideWhenOpen(
-  book: ReviewBook,
-  id: string,
-  reviewer: Reviewer,
-  value: 'approve' | 'deny',
-) {
-  for (let turn = 0; turn < 100_000; turn += 1) {
-    const outcome = await book.decide(id, verdict(reviewer, value));
-    if (outcome.ok || outcome.reason !== 'not_found') return outcome;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`review ${id} was never opened`);
-}
 
 test('a held request is refused with its review id; the approved retry passes once', async (t) => {
   const audit = auditSection(t);
-  const gateway = await startReviewGateway(t, 0, audit.section);
+  const gateway = await startReviewGateway(t, { audit: audit.section });
   const alice = gateway.identity.clients.alice;
 
   const small = await gateway.chat(20);
@@ -140,9 +32,9 @@ test('a held request is refused with its review id; the approved retry passes on
     ),
   );
   const approval = await gateway.book.decide('review-1', verdict(gateway.bob, 'approve'));
-  const retry = await gateway.chat(80, 'review-1');
-  const again = await gateway.chat(80, 'review-1');
-  const other = await gateway.chat(90, 'review-1');
+  const retry = await gateway.chat(80, { reviewId: 'review-1' });
+  const again = await gateway.chat(80, { reviewId: 'review-1' });
+  const other = await gateway.chat(90, { reviewId: 'review-1' });
   await gateway.close();
   const frames = await readFrames(audit.dir);
 
@@ -177,7 +69,7 @@ test('a held request is refused with its review id; the approved retry passes on
 
 test('a reviewer approves through the admin listener with infergate reviews', async (t) => {
   const audit = auditSection(t);
-  const gateway = await startReviewGateway(t, 0, audit.section);
+  const gateway = await startReviewGateway(t, { audit: audit.section });
   const bob = gateway.identity.clients.bob;
   const reviewerToken = await gateway.identity.token('bob', ['reviewer']);
   const as = (...args: string[]) =>
@@ -199,7 +91,7 @@ test('a reviewer approves through the admin listener with infergate reviews', as
   const held = await gateway.chat(80);
   const listed = await as('list');
   const approved = await as('approve', 'review-1', '--reason', 'ticket 4711');
-  const retry = await gateway.chat(80, 'review-1');
+  const retry = await gateway.chat(80, { reviewId: 'review-1' });
   await gateway.close();
   const reviews = framesOf(await readFrames(audit.dir), 'review');
 
@@ -219,7 +111,7 @@ test('a reviewer approves through the admin listener with infergate reviews', as
 });
 
 test('a grant is for its requester only', async (t) => {
-  const gateway = await startReviewGateway(t, 0);
+  const gateway = await startReviewGateway(t);
 
   await gateway.chat(80);
   // Without the reviewer role bob may not decide; with it, his approval is for alice alone.
@@ -230,7 +122,7 @@ test('a grant is for its requester only', async (t) => {
   await gateway.book.decide('review-1', verdict(gateway.bob, 'approve'));
   const mallory = { subject: 'mallory', certificateThumbprint: 'other', roles: ['chat'] };
   const outcome = await gateway.book.useGrant('review-1', mallory, 'any');
-  const retry = await gateway.chat(80, 'review-1');
+  const retry = await gateway.chat(80, { reviewId: 'review-1' });
 
   assert.deepEqual(stranger, { ok: false, reason: 'not_a_reviewer' });
   assert.deepEqual(outcome, { ok: false, reason: 'other_requester' });
@@ -238,12 +130,12 @@ test('a grant is for its requester only', async (t) => {
 });
 
 test('a request that waits proceeds once it is approved', async (t) => {
-  const gateway = await startReviewGateway(t, 60_000);
+  const gateway = await startReviewGateway(t, { waitMs: 60_000 });
 
   const pending = gateway.chat(80);
   const approval = await decideWhenOpen(gateway.book, 'review-1', gateway.bob, 'approve');
   const reply = await pending;
-  const retry = await gateway.chat(80, 'review-1');
+  const retry = await gateway.chat(80, { reviewId: 'review-1' });
 
   assert.equal(approval.ok, true);
   assert.equal(reply.status, 200);
@@ -252,12 +144,12 @@ test('a request that waits proceeds once it is approved', async (t) => {
 });
 
 test('a request that waits is refused when it is denied', async (t) => {
-  const gateway = await startReviewGateway(t, 60_000);
+  const gateway = await startReviewGateway(t, { waitMs: 60_000 });
 
   const pending = gateway.chat(80);
   const denial = await decideWhenOpen(gateway.book, 'review-1', gateway.bob, 'deny');
   const reply = await pending;
-  const retry = await gateway.chat(80, 'review-1');
+  const retry = await gateway.chat(80, { reviewId: 'review-1' });
 
   assert.equal(denial.ok, true);
   assert.deepEqual([reply.status, reply.reviewId, reply.code], [403, 'review-1', 'review_denied']);
@@ -265,10 +157,10 @@ test('a request that waits is refused when it is denied', async (t) => {
 });
 
 test('a client that goes away ends its wait, and its approved retry still passes', async (t) => {
-  const gateway = await startReviewGateway(t, 60_000);
+  const gateway = await startReviewGateway(t, { waitMs: 60_000 });
   const leaving = new AbortController();
 
-  const pending = gateway.chat(80, undefined, leaving.signal);
+  const pending = gateway.chat(80, { signal: leaving.signal });
   await opened(gateway.book, 'review-1');
   leaving.abort();
   const gone = await pending.then(
@@ -277,30 +169,21 @@ test('a client that goes away ends its wait, and its approved retry still passes
   );
   await gateway.logs.waitFor((line) => line.msg === 'access');
   const approval = await gateway.book.decide('review-1', verdict(gateway.bob, 'approve'));
-  const retry = await gateway.chat(80, 'review-1');
+  const retry = await gateway.chat(80, { reviewId: 'review-1' });
 
   assert.equal(gone, 'aborted');
   assert.equal(approval.ok, true);
   assert.equal(retry.status, 200);
 });
 
-/** Resolves once the held request has opened review `id`. */
-async function opened(book: ReviewBook, id: string): Promise<void> {
-  for (let turn = 0; turn < 100_000; turn += 1) {
-    if ((await book.waitForDecision(id, 0)) !== undefined) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`review ${id} was never opened`);
-}
-
 test('reviews kept in PostgreSQL are held, approved and redeemed the same way', async (t) => {
   const db = await createAuditDatabase(t);
   const postgres = { connectionString: db.url, table: 'gateway_reviews' };
-  const gateway = await startReviewGateway(t, 0, undefined, { postgres });
+  const gateway = await startReviewGateway(t, { reviews: { postgres } });
 
   const held = await gateway.chat(80);
   const approval = await gateway.book.decide('review-1', verdict(gateway.bob, 'approve'));
-  const retry = await gateway.chat(80, 'review-1');
+  const retry = await gateway.chat(80, { reviewId: 'review-1' });
   await gateway.close();
   const rows = await db.admin.query<{ id: string; state: string }>(
     'SELECT id, state FROM gateway_reviews',
@@ -320,8 +203,9 @@ test(
     const audit = auditSection(t);
     const webhook = await startWebhookServer(t);
     const headers = { authorization: 'Bearer hook-token' };
-    const gateway = await startReviewGateway(t, 0, audit.section, {
-      webhook: { url: webhook.url, headers },
+    const gateway = await startReviewGateway(t, {
+      audit: audit.section,
+      reviews: { webhook: { url: webhook.url, headers } },
     });
     const delivered = (event: string) =>
       gateway.logs.waitFor(
@@ -336,7 +220,7 @@ test(
     const reviews = framesOf(await readFrames(audit.dir), 'review');
 
     assert.equal(held.status, 403);
-    assert.equal(approval, 200);
+    assert.equal(approval.status, 200);
     const bodies = webhook.deliveries.map((d) => d.body as WebhookNotice);
     assert.deepEqual(
       bodies.map(({ event, review }) => [event, review.id, review.state, review.approvals]),
@@ -361,30 +245,46 @@ test(
   },
 );
 
+test('no decision is made while the audit log cannot record it', async (t) => {
+  const audit = auditSection(t);
+  const store = new ControlledStore(audit.dir);
+  const gateway = await startReviewGateway(t, { audit: audit.section, auditStore: store });
+  await gateway.chat(80);
+  await gateway.chat(80);
+  store.failing = 'all';
+
+  const unrecorded = await approveOverAdmin(t, gateway, 'review-1');
+  const undecided = await approveOverAdmin(t, gateway, 'review-2');
+  const [first, second] = await Promise.all(['review-1', 'review-2'].map(stateOf(gateway)));
+  store.failing = undefined;
+  await gateway.logs.waitFor((line) => line.msg === 'audit log writable again');
+  const decided = await approveOverAdmin(t, gateway, 'review-2');
+  await gateway.close();
+  const reviews = framesOf(await readFrames(audit.dir), 'review');
+
+  // The first decision was stored before its frame failed: the reviewer is told, the frame kept.
+  assert.deepEqual(unrecorded, { status: 503, type: 'audit_unavailable' });
+  assert.deepEqual(undecided, { status: 503, type: 'audit_unavailable' });
+  assert.deepEqual([first, second], ['approved', 'pending']);
+  assert.equal(decided.status, 200);
+  assert.deepEqual(
+    reviews.map((r) => [r.kind, r.reviewId]),
+    [
+      [REVIEW_EVENT_KIND.CREATED, 'review-1'],
+      [REVIEW_EVENT_KIND.CREATED, 'review-2'],
+      [REVIEW_EVENT_KIND.APPROVED, 'review-1'],
+      [REVIEW_EVENT_KIND.APPROVED, 'review-2'],
+    ],
+  );
+});
+
+/** Reads a review's state from the gateway's book. */
+function stateOf(gateway: ReviewGateway) {
+  return async (id: string) => (await gateway.book.waitForDecision(id, 0))?.state;
+}
+
 /** The part of a webhook body the test checks. */
 interface WebhookNotice {
   readonly event: string;
   readonly review: { readonly id: string; readonly state: string; readonly approvals: number };
-}
-
-/** Bob approves review `id` through the admin listener; resolves with the status. */
-async function approveOverAdmin(
-  t: TestContext,
-  gateway: ReviewGateway,
-  id: string,
-): Promise<number> {
-  const bob = gateway.identity.clients.bob;
-  const agent = new Agent({
-    connect: { ca: gateway.identity.caPem, cert: bob.cert, key: bob.key },
-  });
-  t.after(() => agent.close());
-  const token = await gateway.identity.token('bob', ['reviewer']);
-  const response = await request(`https://${gateway.admin}/reviews/${id}/approve`, {
-    dispatcher: agent,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ reason: 'checked' }),
-  });
-  await response.body.dump();
-  return response.statusCode;
 }

@@ -119,6 +119,26 @@ test('gives a notice up after its attempts and goes on with the next', async (t)
   assert.deepEqual(delivered, [['created', 'review-2']]);
 });
 
+test('an attempt the webhook does not answer in time is abandoned and retried', async (t) => {
+  const hung = gate();
+  t.after(() => hung.open());
+  const webhook = await startWebhookServer(t, async (index) => {
+    if (index === 0) await hung.opened;
+    return 204;
+  });
+  const { notifier, logs, sleeps, delivered } = makeNotifier(webhook.url, { timeoutMs: 50 });
+  t.after(() => notifier.close());
+
+  notifier.notify('created', reviews(1)[0]!);
+  const failed = await logs.waitFor((line) => line.msg === 'review notice attempt failed');
+  await logs.waitFor((line) => line.msg === 'review notice delivered');
+
+  assert.equal((failed.err as { name?: string } | undefined)?.name, 'TimeoutError');
+  assert.equal(webhook.deliveries.length, 2);
+  assert.deepEqual(sleeps, [500]);
+  assert.deepEqual(delivered, [['created', 'review-1']]);
+});
+
 test('a refusal other than 408 or 429 is not retried', async (t) => {
   const webhook = await startWebhookServer(t, () => 401);
   const { notifier, logs, sleeps } = makeNotifier(webhook.url);

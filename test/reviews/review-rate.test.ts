@@ -24,27 +24,39 @@ test('identities are counted apart', () => {
   assert.equal(rate.count('alice', 0, 2), true);
 });
 
-test('tokens count the stated cap and the usage reported later', () => {
+test('a stated cap is reserved, and settled to the usage the response reports', () => {
   const rate = new ReviewRate({ tokens: 1_000, windowMs: 60_000 });
 
   const first = rate.count('alice', 600, 0);
-  rate.recordUsage('alice', 300, 10);
+  rate.settle('alice', 600, 900, 0, 10);
   const within = rate.count('alice', 100, 20);
   const over = rate.count('alice', 1, 30);
-  rate.recordUsage('bob', 5_000, 40);
+  rate.settle('bob', 0, 5_000, 0, 40);
 
   assert.deepEqual([first, within, over], [false, false, true]);
   assert.deepEqual(rate.counted('alice', 50), { requests: 3, tokens: 1_001 });
   assert.deepEqual(rate.counted('bob', 50), { requests: 0, tokens: 0 });
 });
 
-test('usage after the window ends is not carried into the next', () => {
+test('usage below the reservation gives the rest back, never below zero', () => {
+  const rate = new ReviewRate({ tokens: 1_000, windowMs: 60_000 });
+  rate.count('alice', 800, 0);
+  rate.settle('alice', 800, 50, 0, 10);
+  rate.settle('alice', 800, 0, 0, 20);
+
+  assert.equal(rate.count('alice', 900, 30), false);
+  assert.deepEqual(rate.counted('alice', 40), { requests: 2, tokens: 900 });
+});
+
+test('usage settled after its window ended is not carried into the next', () => {
   const rate = new ReviewRate({ tokens: 100, windowMs: 1_000 });
   rate.count('alice', 50, 0);
+  rate.settle('alice', 50, 500, 0, 1_000);
+  rate.count('alice', 50, 1_001);
 
-  rate.recordUsage('alice', 500, 1_000);
+  rate.settle('alice', 50, 500, 0, 1_002);
 
-  assert.equal(rate.count('alice', 50, 1_001), false);
+  assert.deepEqual(rate.counted('alice', 1_003), { requests: 1, tokens: 50 });
 });
 
 test('keeps at most the configured number of identities', () => {

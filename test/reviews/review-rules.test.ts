@@ -37,7 +37,7 @@ function input(overrides: Partial<ReviewRuleInput> = {}): ReviewRuleInput {
 /** Whether the single rule of `conditions` holds for each input. */
 function holds(conditions: ReviewConditionsConfig, ...inputs: ReviewRuleInput[]): boolean[] {
   const rules = rulesWith(conditions);
-  return inputs.map((each) => matchReviewRule(rules, each, 0) !== undefined);
+  return inputs.map((each) => matchReviewRule(rules, each, 0).rule !== undefined);
 }
 
 test('roles: the caller holds one of them', () => {
@@ -154,17 +154,17 @@ test('every given condition must hold', () => {
 test('the first rule that holds is returned, in configuration order', () => {
   const rules = rulesWith({ roles: ['intern'] }, { routes: ['llama'] }, { models: ['llama-*'] });
 
-  assert.equal(matchReviewRule(rules, input(), 0)?.name, 'rule-1');
-  assert.equal(matchReviewRule(rules, input({ route: 'x', model: 'x' }), 0), undefined);
+  assert.equal(matchReviewRule(rules, input(), 0).rule?.name, 'rule-1');
+  assert.equal(matchReviewRule(rules, input({ route: 'x', model: 'x' }), 0).rule, undefined);
 });
 
 test('rate: requests past the bound per identity in the window are held', () => {
   const rules = rulesWith({ roles: ['analyst'], rate: { requests: 2, windowMs: 60_000 } });
 
-  const alice = [0, 1, 2].map((at) => matchReviewRule(rules, input(), at) !== undefined);
-  const bob = matchReviewRule(rules, input({ subject: 'bob' }), 3);
-  const reader = matchReviewRule(rules, input({ roles: ['reader'] }), 4);
-  const later = matchReviewRule(rules, input(), 60_000);
+  const alice = [0, 1, 2].map((at) => matchReviewRule(rules, input(), at).rule !== undefined);
+  const bob = matchReviewRule(rules, input({ subject: 'bob' }), 3).rule;
+  const reader = matchReviewRule(rules, input({ roles: ['reader'] }), 4).rule;
+  const later = matchReviewRule(rules, input(), 60_000).rule;
 
   assert.deepEqual(alice, [false, false, true]);
   assert.equal(bob, undefined);
@@ -172,20 +172,32 @@ test('rate: requests past the bound per identity in the window are held', () => 
   assert.equal(later, undefined);
 });
 
-test('rate: tokens count stated caps and reported usage; rules after a match count too', () => {
+test('rate: tokens count stated caps; rules after a match count too, and hand back their rate', () => {
   const rules = rulesWith(
     { promptMatches: ['dump'] },
     { rate: { tokens: 1_000, windowMs: 60_000 } },
+    { rate: { requests: 10, windowMs: 60_000 } },
   );
 
   const dumped = matchReviewRule(rules, input({ prompts: ['dump'], facts: { maxTokens: 500 } }), 0);
-  rules.recordUsage('alice', 400, 1);
+  for (const rate of dumped.tokenRates) rate.settle('alice', 500, 900, 0, 1);
   const within = matchReviewRule(rules, input({ facts: { maxTokens: 100 } }), 2);
   const over = matchReviewRule(rules, input({ facts: { maxTokens: 1 } }), 3);
 
-  assert.equal(dumped?.name, 'rule-0');
-  assert.equal(within, undefined);
-  assert.equal(over?.name, 'rule-1');
+  assert.equal(dumped.rule?.name, 'rule-0');
+  assert.deepEqual(dumped.tokenRates, [rules.rules[1]?.rate]);
+  assert.equal(within.rule, undefined);
+  assert.equal(over.rule?.name, 'rule-1');
+});
+
+test('rate: a request its rule does not cover is not counted and hands back no rate', () => {
+  const rules = rulesWith({ models: ['gpt-*'], rate: { tokens: 100, windowMs: 60_000 } });
+
+  const other = matchReviewRule(rules, input({ facts: { maxTokens: 1_000 } }), 0);
+  const covered = matchReviewRule(rules, input({ model: 'gpt-4', facts: { maxTokens: 50 } }), 1);
+
+  assert.deepEqual([other.rule, other.tokenRates], [undefined, []]);
+  assert.deepEqual([covered.rule, covered.tokenRates.length], [undefined, 1]);
 });
 
 test('refuses prompt patterns without a bound or that do not compile', () => {

@@ -14,6 +14,7 @@ import type { ReviewBook } from '../../reviews/review-book';
 import { REVIEW_REQUIRED_DETAIL, requestDigest } from '../../reviews/review-decisions';
 import { callerRecord } from '../../audit/caller-record';
 import type { ReviewNotices } from '../../reviews/review-notifier';
+import type { ReviewRate } from '../../reviews/review-rate';
 import { matchReviewRule, type ReviewRule, type ReviewRules } from '../../reviews/review-rules';
 import type { ReviewedRequest, ReviewRequester } from '../../reviews/review-store';
 import type { ReviewInputReader } from './review-input';
@@ -31,6 +32,11 @@ export interface ReviewSettings<M extends ExchangeMessage> {
   readonly grantTtlMs: number;
   readonly read: ReviewInputReader<M>;
   readonly codec: TextCodecFactory<M>;
+  /**
+   * Whether the responses of `exchange` may report token usage (OpenAI's `usage`), which a
+   * rate's token bound is settled with; false spares decoding responses that never do.
+   */
+  readonly reportsUsage: (exchange: Exchange) => boolean;
   /** Masks the copies of the prompt a reviewer sees. */
   readonly policy: TextMaskPolicy;
   /** The request facts a reviewer sees, as the audit frames record them. */
@@ -56,6 +62,14 @@ interface HeldRequest<M> {
   readonly digest: string;
 }
 
+/** A request's reservation in the token-bound rates that counted it, settled by its usage. */
+interface Unsettled {
+  readonly subject: string;
+  readonly reservedTokens: number;
+  readonly countedAtMs: number;
+  readonly rates: readonly ReviewRate[];
+}
+
 /**
  * PCI DSS Req. 7 and 10: a request a rule matches goes on only with a second person's approval.
  * It sits after the identity filters, so it sees who asks, and before masking, so the digest
@@ -69,6 +83,7 @@ class ReviewFilter<M extends ExchangeMessage> implements Filter<M> {
   private leave: () => void = () => undefined;
   /** One per exchange: a codec may keep state across the messages of a stream. */
   private codec: TextCodec<M> | undefined;
+  private unsettled: Unsettled | undefined;
   /** Settles when the exchange completes, so a wait ends with its client. */
   private readonly left = new Promise<undefined>((resolve) => {
     this.leave = () => resolve(undefined);
@@ -98,6 +113,31 @@ class ReviewFilter<M extends ExchangeMessage> implements Filter<M> {
     return this.review(held).catch((err: unknown) => LocalReply.fromError(err));
   }
 
+  /**
+   * Reads the response for its token usage while a reservation waits to be settled. It sees
+   * the response after masking, which changes no count. A message the codec cannot read is
+   * left to the filters that refuse it; its reservation stays counted.
+   */
+  onResponseMessage(message: M): MessageResult {
+    const unsettled = this.unsettled;
+    if (unsettled === undefined) return undefined;
+    let usage;
+    try {
+      usage = this.exchangeCodec().responseTexts(message)?.usage;
+    } catch {
+      return undefined;
+    }
+    if (usage === undefined) return undefined;
+    this.unsettled = undefined;
+    const used = usage.promptTokens + usage.completionTokens;
+    const { subject, reservedTokens, countedAtMs } = unsettled;
+    const nowMs = this.settings.now();
+    for (const rate of unsettled.rates) {
+      rate.settle(subject, reservedTokens, used, countedAtMs, nowMs);
+    }
+    return undefined;
+  }
+
   onExchangeComplete(): void {
     this.gone = true;
     this.leave();
@@ -119,7 +159,17 @@ class ReviewFilter<M extends ExchangeMessage> implements Filter<M> {
       facts,
       prompts: settings.rules.readsPrompts ? readPrompts().map((bytes) => bytes.toString()) : [],
     };
-    const rule = matchReviewRule(settings.rules, input, settings.now());
+    const nowMs = settings.now();
+    const { rule, tokenRates } = matchReviewRule(settings.rules, input, nowMs);
+    if (tokenRates.length > 0 && settings.reportsUsage(exchange)) {
+      const reservedTokens = facts.maxTokens ?? 0;
+      this.unsettled = {
+        subject: identity.subject,
+        reservedTokens,
+        countedAtMs: nowMs,
+        rates: tokenRates,
+      };
+    }
     if (rule === undefined) return undefined;
 
     const { listener, operation } = exchange;
@@ -133,9 +183,12 @@ class ReviewFilter<M extends ExchangeMessage> implements Filter<M> {
   }
 
   private promptsOf(message: M): Buffer[] {
-    this.codec ??= this.settings.codec(this.exchange);
-    const texts = this.codec.requestTexts(message);
+    const texts = this.exchangeCodec().requestTexts(message);
     return (texts?.pieces ?? []).map((piece) => piece.bytes);
+  }
+
+  private exchangeCodec(): TextCodec<M> {
+    return (this.codec ??= this.settings.codec(this.exchange));
   }
 
   private review(held: HeldRequest<M>): Promise<LocalReply | undefined> {
