@@ -132,6 +132,8 @@ export interface ReviewConditionsConfig {
   /** Model-name patterns, as routes write them. */
   readonly models?: readonly string[];
   readonly operations?: readonly Permission[];
+  /** True: the request loads or unloads a model of the server's repository. */
+  readonly loadsModels?: boolean;
   readonly maxTokensAbove?: number;
   readonly nAbove?: number;
   readonly inputsAbove?: number;

@@ -31,6 +31,7 @@ const CONDITION_KEYS = [
   'routes',
   'models',
   'operations',
+  'loadsModels',
   'maxTokensAbove',
   'nAbove',
   'inputsAbove',

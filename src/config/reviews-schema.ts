@@ -29,6 +29,8 @@ const reviewConditionsSchema = z
     models: z.array(z.string().min(1)).min(1).optional(),
     /** Permission names, as roles write them. */
     operations: z.array(z.enum(PERMISSIONS)).min(1).optional(),
+    /** Only `true`: the request loads or unloads a model (a `repository` operation that changes). */
+    loadsModels: z.literal(true).optional(),
     maxTokensAbove: count.optional(),
     nAbove: count.optional(),
     /** Embeddings inputs in one request. */

@@ -39,7 +39,9 @@ const PERMISSION_BY_OPERATION: ReadonlyMap<string, Permission> = new Map<string,
   ['triton.infer', 'infer'],
   ['triton.generate', 'infer'],
   ['triton.generate_stream', 'stream_infer'],
-  ['triton.repository', 'repository'],
+  ['triton.repository_index', 'repository'],
+  ['triton.repository_load', 'repository'],
+  ['triton.repository_unload', 'repository'],
   ['triton.shared_memory', 'shared_memory'],
   ['triton.trace', 'trace'],
   ['triton.logging', 'log'],
@@ -52,6 +54,19 @@ const PERMISSION_BY_OPERATION: ReadonlyMap<string, Permission> = new Map<string,
   ['detokenize', 'tokenize'],
   ['health', 'metadata'],
   ['version', 'metadata'],
+]);
+
+/**
+ * The operations that load or unload a model of the server's repository (KServe v2
+ * RepositoryModelLoad and RepositoryModelUnload, Triton HTTP `POST
+ * /v2/repository/models/NAME/load|unload`): the `repository` operations that change what the
+ * server runs, as opposed to listing it.
+ */
+export const MODEL_LOADING_OPERATIONS: ReadonlySet<string> = new Set([
+  'RepositoryModelLoad',
+  'RepositoryModelUnload',
+  'triton.repository_load',
+  'triton.repository_unload',
 ]);
 
 /**

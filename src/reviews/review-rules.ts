@@ -2,7 +2,7 @@
 
 import type { Permission } from '../config/identity-schema';
 import type { ReviewConditionsConfig, ReviewRuleConfig } from '../config/gateway-config';
-import { permissionFor } from '../identity/permissions';
+import { MODEL_LOADING_OPERATIONS, permissionFor } from '../identity/permissions';
 import { compileMaskPattern } from '../masking/pattern-masker';
 import { compileModelPattern } from '../pipeline/model-pattern';
 import { ReviewRate } from './review-rate';
@@ -145,6 +145,9 @@ function scopeConditions(when: ReviewConditionsConfig): Condition[] {
   if (when.operations !== undefined) {
     const operations = new Set<string>(when.operations);
     conditions.push((input) => operations.has(permissionFor(input.operation) ?? ''));
+  }
+  if (when.loadsModels === true) {
+    conditions.push((input) => MODEL_LOADING_OPERATIONS.has(input.operation));
   }
   if (when.models !== undefined) {
     const patterns = when.models.map(compileModelPattern);

@@ -16,6 +16,7 @@ import {
   type ReviewGateway,
 } from '../fixtures/review-gateway';
 import { startWebhookServer } from '../fixtures/webhook-server';
+import { MANY_TOKENS_RULE } from '../reviews/review-fixtures';
 
 test('a held request is refused with its review id; the approved retry passes once', async (t) => {
   const audit = auditSection(t);
@@ -110,22 +111,28 @@ test('a reviewer approves through the admin listener with infergate reviews', as
   );
 });
 
-test('a grant is for its requester only', async (t) => {
-  const gateway = await startReviewGateway(t);
+test('a grant is for its requester only, and needs every approval its rule asks for', async (t) => {
+  const rule = { ...MANY_TOKENS_RULE, approvals: 2 };
+  const gateway = await startReviewGateway(t, { reviews: { rules: [rule] } });
+  const carol = { subject: 'carol', certificateThumbprint: 'thumb-carol', roles: ['reviewer'] };
 
   await gateway.chat(80);
-  // Without the reviewer role bob may not decide; with it, his approval is for alice alone.
+  // Without the reviewer role bob may not decide; with it, his approval is one of two.
   const stranger = await gateway.book.decide(
     'review-1',
     verdict({ ...gateway.bob, roles: ['chat'] }, 'approve'),
   );
-  await gateway.book.decide('review-1', verdict(gateway.bob, 'approve'));
-  const mallory = { subject: 'mallory', certificateThumbprint: 'other', roles: ['chat'] };
-  const outcome = await gateway.book.useGrant('review-1', mallory, 'any');
+  const first = await approveOverAdmin(t, gateway, 'review-1');
+  const early = await gateway.chat(80, { reviewId: 'review-1' });
+  const second = await gateway.book.decide('review-1', verdict(carol, 'approve'));
+  const byBob = await gateway.chat(80, { reviewId: 'review-1', as: 'bob' });
   const retry = await gateway.chat(80, { reviewId: 'review-1' });
 
   assert.deepEqual(stranger, { ok: false, reason: 'not_a_reviewer' });
-  assert.deepEqual(outcome, { ok: false, reason: 'other_requester' });
+  assert.equal(first.status, 200);
+  assert.deepEqual([early.status, early.code], [403, 'no_grant']);
+  assert.equal(second.ok, true);
+  assert.deepEqual([byBob.status, byBob.code], [403, 'other_requester']);
   assert.equal(retry.status, 200);
 });
 

@@ -85,6 +85,21 @@ test('operations: the permission the operation needs is listed', () => {
   assert.deepEqual(result, [true, true, false, false]);
 });
 
+test('loadsModels: a load or unload on either protocol, never a listing', () => {
+  const result = holds(
+    { loadsModels: true },
+    input({ operation: 'RepositoryModelLoad' }),
+    input({ operation: 'RepositoryModelUnload' }),
+    input({ operation: 'triton.repository_load' }),
+    input({ operation: 'triton.repository_unload' }),
+    input({ operation: 'RepositoryIndex' }),
+    input({ operation: 'triton.repository_index' }),
+    input(),
+  );
+
+  assert.deepEqual(result, [true, true, true, true, false, false, false]);
+});
+
 test('maxTokensAbove: above the bound, or unstated where the server default is unbounded', () => {
   const result = holds(
     { maxTokensAbove: 4096 },

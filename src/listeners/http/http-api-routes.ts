@@ -22,7 +22,7 @@ const TRITON_SERVER_OPERATIONS: ReadonlyMap<string, string> = new Map([
   ['GET /v2/health/live', 'triton.health'],
   ['GET /v2/health/ready', 'triton.health'],
   ['GET /v2/models/stats', 'triton.statistics'],
-  ['POST /v2/repository/index', 'triton.repository'],
+  ['POST /v2/repository/index', 'triton.repository_index'],
   ['GET /v2/logging', 'triton.logging'],
   ['POST /v2/logging', 'triton.logging'],
   ['GET /v2/trace/setting', 'triton.trace'],
@@ -72,7 +72,7 @@ function findTritonTarget(method: string, path: string): HttpApiTarget | undefin
   if (sharedMemory !== null) return triton('triton.shared_memory', undefined);
   const repository = TRITON_REPOSITORY_PATH.exec(path);
   if (repository !== null && method === 'POST') {
-    return triton('triton.repository', decodeURIComponent(repository[1]!));
+    return triton(`triton.repository_${repository[2]!}`, decodeURIComponent(repository[1]!));
   }
 
   const model = TRITON_MODEL_PATH.exec(path);
