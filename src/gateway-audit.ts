@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readKeyDirectory } from './audit/audit-key-directory';
-import { AuditLog } from './audit/audit-log';
+import { AuditLog, type AuditLogMetrics } from './audit/audit-log';
 import type { AuditSource, AuditStore } from './audit/audit-store';
 import { PostgresAuditSource } from './audit/postgres-source';
 import { PostgresAuditStore } from './audit/postgres-store';
@@ -60,6 +60,7 @@ export async function openGatewayAudit(
   config: GatewayConfig,
   logger: Logger,
   store?: AuditStore,
+  metrics?: AuditLogMetrics,
 ): Promise<GatewayAudit | undefined> {
   const audit = config.audit;
   if (audit === undefined) {
@@ -77,6 +78,7 @@ export async function openGatewayAudit(
     maxPendingFrames: DEFAULTS.audit.maxPendingFrames,
     retryIntervalMs: DEFAULTS.audit.retryIntervalMs,
     logger: logger.child({ component: 'audit' }),
+    metrics,
   });
   const sessions = new AuditSessions(log);
   const sealing = sealingOf(audit);

@@ -18,7 +18,7 @@ import type { Logger } from './observe/logger';
 import type { FilterFactory } from './pipeline/filter';
 import { MemoryReviewStore } from './reviews/memory-review-store';
 import { PostgresReviewStore } from './reviews/postgres-review-store';
-import { ReviewBook } from './reviews/review-book';
+import { ReviewBook, type ReviewStep } from './reviews/review-book';
 import type { ReviewNoticeEvent } from './reviews/review-notice';
 import { ReviewNotifier, type ReviewNotices } from './reviews/review-notifier';
 import { compileReviewRules } from './reviews/review-rules';
@@ -32,6 +32,8 @@ export interface GatewayReviewsOptions {
   /** Review ids; random UUIDs by default. */
   readonly generateId?: () => string;
   readonly expiryIntervalMs?: number;
+  /** Told of each step of a review, and of each webhook notice delivered (metrics). */
+  readonly onStep?: (step: ReviewStep | 'notified') => void;
 }
 
 /** Reviews at run time: one book per gateway process, shared by every listener. */
@@ -78,9 +80,10 @@ export function openGatewayReviews(
   if (reviews === undefined) return undefined;
   checkReviewsEnforceable(config);
   const store = openStore(reviews);
-  const book = new ReviewBook(store, { generateId: options.generateId ?? randomUUID });
+  const onStep = options.onStep;
+  const book = new ReviewBook(store, { generateId: options.generateId ?? randomUUID, onStep });
   const log = logger.child({ component: 'reviews' });
-  const notices = openNotifier(reviews, audit, log);
+  const notices = openNotifier(reviews, audit, log, () => onStep?.('notified'));
   const common = {
     book,
     rules: compileReviewRules(reviews.rules),
@@ -139,11 +142,13 @@ function openNotifier(
   reviews: ReviewsConfig,
   audit: AuditLog | undefined,
   logger: Logger,
+  notified: () => void,
 ): ReviewNotifier | undefined {
   if (reviews.webhook === undefined) return undefined;
   const onDelivered = (event: ReviewNoticeEvent, review: Review) => {
     const record = { reviewId: review.id, kind: REVIEW_EVENT_KIND.NOTIFIED, rule: review.rule };
     audit?.record({ review: { ...record, reason: event } });
+    notified();
   };
   return new ReviewNotifier({ ...reviews.webhook, logger, onDelivered });
 }

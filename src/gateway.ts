@@ -5,6 +5,7 @@ import type { AuditStore } from './audit/audit-store';
 import type { GatewayConfig, UpstreamProtocol } from './config/gateway-config';
 import { ProxyError } from './errors/proxy-error';
 import { accessLogFilterFactory } from './filters/access-log/access-log-filter';
+import { metricsFilterFactory } from './filters/metrics/metrics-filter';
 import { grpcTextCodec } from './codecs/grpc-text-codec';
 import { httpTextCodec } from './codecs/http-text-codec';
 import { maskingFilterFactory } from './filters/masking/masking-filter';
@@ -17,18 +18,24 @@ import {
 } from './gateway-reviews';
 import type { ReviewBook } from './reviews/review-book';
 import { buildGatewayIdentity, type GatewayIdentity } from './gateway-identity';
-import { AdminListener } from './listeners/admin-listener';
+import { AdminListener, type Readiness } from './listeners/admin-listener';
 import { ReviewEndpoint } from './listeners/admin-review-endpoint';
 import { UnsealEndpoint } from './listeners/admin-unseal-endpoint';
 import { GrpcListener } from './listeners/grpc/grpc-listener';
 import type { HttpMessage } from './codecs/http-message';
 import { HttpListener } from './listeners/http/http-listener';
 import type { GrpcMessage } from './codecs/grpc-message';
+import {
+  GatewayMetrics,
+  type CertificateFacts,
+  type GatewayMetricSources,
+} from './observe/gateway-metrics';
 import type { Logger } from './observe/logger';
 import { createIdGenerator } from './pipeline/exchange';
 import type { FilterFactory } from './pipeline/filter';
 import { Router } from './pipeline/router';
 import { UpstreamSet } from './upstream/upstream-set';
+import { UPSTREAM_PROBE_INTERVAL_MS, UpstreamProbe } from './upstream/upstream-probe';
 import { watchExpiry } from './identity/tls-material';
 import { DEFAULTS } from './config/defaults';
 
@@ -57,6 +64,9 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** Pending reviews `infergate_reviews_pending` counts at most: a scrape reads them all. */
+const PENDING_REVIEWS_COUNTED = 1000;
+
 /** Options for tests and embedding; production passes none. */
 export interface GatewayOptions {
   readonly nextId?: () => string;
@@ -68,6 +78,8 @@ export interface GatewayOptions {
   readonly nextReviewId?: () => string;
   /** How often pending reviews are expired, instead of REVIEW_EXPIRY_INTERVAL_MS. */
   readonly reviewExpiryIntervalMs?: number;
+  /** How often upstreams are probed for `/readyz`, instead of UPSTREAM_PROBE_INTERVAL_MS. */
+  readonly upstreamProbeIntervalMs?: number;
 }
 
 /** What the gateway needs of each listener. */
@@ -93,13 +105,15 @@ export async function startGateway(
   const nextId = options.nextId ?? createIdGenerator();
   const nextSessionId = createIdGenerator();
   const identity = buildGatewayIdentity(config, logger);
+  const metrics = new GatewayMetrics();
   let audit;
   let reviews;
   try {
-    audit = await openGatewayAudit(config, logger, options.auditStore);
+    audit = await openGatewayAudit(config, logger, options.auditStore, metrics);
     reviews = openGatewayReviews(config, audit?.log, logger, {
       generateId: options.nextReviewId,
       expiryIntervalMs: options.reviewExpiryIntervalMs,
+      onStep: (step) => metrics.reviewEvent(step),
     });
   } catch (err) {
     identity.close();
@@ -107,6 +121,11 @@ export async function startGateway(
     throw err;
   }
   const upstreams = new UpstreamSet(config.upstreams, logger);
+  const probe = new UpstreamProbe(
+    config.upstreams,
+    logger,
+    options.upstreamProbeIntervalMs ?? UPSTREAM_PROBE_INTERVAL_MS,
+  );
   const routesFor = (protocol: UpstreamProtocol) =>
     new Router(config.routes.filter((route) => route.protocol === protocol));
   // Masking comes after the identity checks, so a refused request costs no scan, and is the
@@ -118,6 +137,7 @@ export async function startGateway(
   const grpcFilters: FilterFactory<GrpcMessage>[] = [
     ...(audit === undefined ? [] : [audit.grpcFilter]),
     accessLogFilterFactory(logger),
+    metricsFilterFactory(metrics),
     ...identity.grpcFilters,
     ...(reviews === undefined ? [] : [reviews.grpcFilter]),
     ...(masking === undefined
@@ -128,6 +148,7 @@ export async function startGateway(
   const httpFilters: FilterFactory<HttpMessage>[] = [
     ...(audit === undefined ? [] : [audit.httpFilter]),
     accessLogFilterFactory(logger),
+    metricsFilterFactory(metrics),
     ...identity.httpFilters,
     ...(reviews === undefined ? [] : [reviews.httpFilter]),
     ...(options.extraHttpFilters ?? []),
@@ -180,13 +201,15 @@ export async function startGateway(
         certificates: () => certificates(),
         unseal: unsealEndpoint(config, identity, audit, logger),
         reviews: reviewEndpoint(identity, reviews, audit, logger),
+        metrics,
         logger,
-        notReadyReason: () => (state.phase === 'ready' ? undefined : state.phase),
+        readiness: () => readinessOf(state.phase, audit, probe),
       }),
     ),
   ];
 
   const certificates = () => [...(identity.tls?.certificates ?? []), ...upstreams.certificates];
+  metrics.watch(metricSources(certificates, upstreams, audit, reviews));
   const closeRest = async () => {
     identity.close();
     await upstreams.close(true);
@@ -205,6 +228,7 @@ export async function startGateway(
   }
   identity.tls?.start();
   upstreams.startWatching();
+  probe.start();
   const warningDays = config.tls?.expiryWarningDays ?? DEFAULTS.tls.expiryWarningDays;
   const stopExpiryWatch = watchExpiry(certificates, warningDays, logger);
   state.phase = 'ready';
@@ -215,6 +239,7 @@ export async function startGateway(
   let closing: Promise<void> | undefined;
   const drain = async () => {
     stopExpiryWatch();
+    probe.close();
     identity.close();
     state.phase = 'draining';
     logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
@@ -238,6 +263,41 @@ export async function startGateway(
       return applied;
     },
     close: () => (closing ??= drain()),
+  };
+}
+
+/**
+ * What `/readyz` says: not ready while starting or draining, while the audit log refuses
+ * frames (every exchange would be refused), or while a probe finds an upstream unreachable.
+ * Limitation: one unreachable upstream makes the whole gateway unready, though it could still
+ * serve the routes of the others; a load balancer then sends nothing to it.
+ */
+function readinessOf(
+  phase: 'starting' | 'ready' | 'draining',
+  audit: GatewayAudit | undefined,
+  probe: UpstreamProbe,
+): Readiness {
+  if (phase !== 'ready') return { status: phase };
+  if (audit !== undefined && !audit.log.writable) return { status: 'audit_unavailable' };
+  const upstreams = probe.reachability();
+  return { status: probe.allReachable ? 'ready' : 'upstream_unreachable', upstreams };
+}
+
+/** What the metrics read at each scrape: what is on in this gateway, and nothing else. */
+function metricSources(
+  certificates: () => readonly CertificateFacts[],
+  upstreams: UpstreamSet,
+  audit: GatewayAudit | undefined,
+  reviews: GatewayReviews | undefined,
+): GatewayMetricSources {
+  return {
+    certificates,
+    upstreams: () => upstreams.connectionFacts(),
+    auditWritable: audit === undefined ? undefined : () => audit.log.writable,
+    pendingReviews:
+      reviews === undefined
+        ? undefined
+        : async () => (await reviews.store.listPending(PENDING_REVIEWS_COUNTED)).length,
   };
 }
 

@@ -31,8 +31,18 @@ export interface AuditLogOptions {
   /** How long to wait before storing a failed batch again. */
   readonly retryIntervalMs: number;
   readonly logger: Logger;
+  /** Told of each batch stored or refused (Prometheus); absent when nobody counts. */
+  readonly metrics?: AuditLogMetrics;
   /** Microseconds since the Unix epoch; injected by tests. */
   readonly nowMicros?: () => number;
+}
+
+/** What the log reports as it stores. */
+export interface AuditLogMetrics {
+  /** A batch of `frames` was written and synced in `seconds`. */
+  batchStored(frames: number, seconds: number): void;
+  /** A batch could not be stored. */
+  storeFailed(): void;
 }
 
 /** A caller waiting for its frame to be durable. */
@@ -296,13 +306,16 @@ export class AuditLog {
   private async storeBatch(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
+    const startedAt = performance.now();
     try {
       await this.options.store.append(batch);
     } catch (err) {
       this.storing = false;
       this.queue = batch.concat(this.queue);
+      this.options.metrics?.storeFailed();
       return this.storeFailed(err);
     }
+    this.options.metrics?.batchStored(batch.length, (performance.now() - startedAt) / 1000);
     this.storing = false;
     if (this.failing) this.recovered();
     this.settleWaiters(this.durableSequence());

@@ -29,8 +29,8 @@ import type { Logger } from '../observe/logger';
 export interface AdminListenerOptions {
   readonly host: string;
   readonly port: number;
-  /** Why the gateway is not ready (`starting`, `draining`), or undefined when it is. */
-  readonly notReadyReason: () => string | undefined;
+  /** Whether the gateway takes traffic now, answered at `/readyz`. */
+  readonly readiness: () => Readiness;
   readonly logger: Logger;
   /** TLS for the admin port; undefined serves cleartext. */
   readonly tls?: ServerTls | undefined;
@@ -44,6 +44,16 @@ export interface AdminListenerOptions {
   readonly unseal?: UnsealEndpoint | undefined;
   /** `/reviews` and everything under it, when reviews are configured; it checks its callers. */
   readonly reviews?: ReviewEndpoint | undefined;
+  /** `GET /metrics`: the Prometheus text exposition. */
+  readonly metrics?: { readonly contentType: string; render(): Promise<string> } | undefined;
+}
+
+/** What `/readyz` answers: 200 with it when `status` is `ready`, 503 otherwise. */
+export interface Readiness {
+  /** `ready`, or why not: `starting`, `draining`, `audit_unavailable`, `upstream_unreachable`. */
+  readonly status: string;
+  /** Each upstream's reachability as last probed, when the gateway probes them. */
+  readonly upstreams?: Readonly<Record<string, string>>;
 }
 
 const DAY_MS = 86_400_000;
@@ -53,8 +63,9 @@ const OPEN_PATHS = new Set(['/healthz', '/readyz', '/.well-known/jwks.json']);
 
 /**
  * `/healthz` answers 200 while the process serves HTTP at all; `/readyz` answers 200 only when
- * every listener is bound and the gateway is not draining, so a load balancer stops sending
- * traffic before a restart closes connections. Over TLS, every other path needs a verified
+ * the gateway could serve a request now (see `Readiness`), so a load balancer stops sending
+ * traffic before a restart closes connections, while the audit log refuses frames, and while
+ * the model servers cannot be reached. `/metrics` is the Prometheus exposition. Over TLS, every other path needs a verified
  * client certificate: the token endpoint hands out credentials. `/audit/unseal` and `/reviews`
  * check their callers themselves (certificate, bound token, role) so that they can refuse in
  * their own terms, and serve POST as well.
@@ -113,11 +124,14 @@ export class AdminListener {
     }
     if (path === '/healthz') return send(response, 200, { status: 'ok' });
     if (path === '/readyz') {
-      const reason = this.options.notReadyReason();
-      return send(response, reason === undefined ? 200 : 503, { status: reason ?? 'ready' });
+      const readiness = this.options.readiness();
+      return send(response, readiness.status === 'ready' ? 200 : 503, readiness);
     }
     if (path === '/.well-known/jwks.json' && this.options.jwks !== undefined) {
       return send(response, 200, this.options.jwks);
+    }
+    if (path === '/metrics' && this.options.metrics !== undefined) {
+      return this.metrics(this.options.metrics, response);
     }
     if (path === '/certificates') {
       const now = Date.now();
@@ -130,6 +144,28 @@ export class AdminListener {
     send(response, 404, {
       error: { message: `no admin endpoint at ${path.slice(0, 64)}`, type: 'not_found' },
     });
+  }
+
+  private metrics(
+    metrics: NonNullable<AdminListenerOptions['metrics']>,
+    response: ServerResponse,
+  ): void {
+    metrics.render().then(
+      (text) => {
+        response.writeHead(200, {
+          'content-type': metrics.contentType,
+          'content-length': Buffer.byteLength(text),
+          'cache-control': 'no-store',
+        });
+        response.end(text);
+      },
+      (err: unknown) => {
+        this.options.logger.error({ err }, 'metrics could not be collected');
+        send(response, 500, {
+          error: { message: 'metrics could not be collected', type: 'internal_error' },
+        });
+      },
+    );
   }
 
   /** The verified client certificate of the request's connection, if it has one. */

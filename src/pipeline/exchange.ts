@@ -63,8 +63,14 @@ export class Exchange {
   responseBytes = 0;
   requestMessages = 0;
   responseMessages = 0;
+  /** `performance.now()` when the request went on to the upstream. */
+  upstreamRequestAt: number | undefined;
   /** `performance.now()` when the first response headers came back from the upstream. */
   upstreamHeadersAt: number | undefined;
+  /** `performance.now()` when the upstream's first response body bytes (HTTP) or message came. */
+  upstreamFirstByteAt: number | undefined;
+  /** `performance.now()` when the first response body bytes or message went to the client. */
+  firstByteAt: number | undefined;
   endedAt: number | undefined;
   private readonly parentLogger: Logger;
   private childLogger: Logger | undefined;

@@ -41,7 +41,12 @@ export interface ReviewBookOptions {
   readonly timers?: ReviewTimers;
   readonly pollIntervalMs?: number;
   readonly maxAttempts?: number;
+  /** Told of each step this book takes, after the store holds it (metrics); must not throw. */
+  readonly onStep?: (step: ReviewStep) => void;
 }
+
+/** A step of a review through this book: opened, decided, expired, or its grant used. */
+export type ReviewStep = 'created' | 'approved' | 'denied' | 'expired' | 'grant_used';
 
 // Read through globalThis at each call, so `mock.timers` enabled after construction still holds.
 const GLOBAL_TIMERS: ReviewTimers = {
@@ -73,6 +78,7 @@ export class ReviewBook {
   async open(input: Omit<NewReviewInput, 'nowMs'>): Promise<Review> {
     const review = newReview({ ...input, nowMs: this.now() }, this.options.generateId);
     await this.store.create(review);
+    this.options.onStep?.('created');
     return review;
   }
 
@@ -137,12 +143,22 @@ export class ReviewBook {
       const outcome = transition(current);
       if (!outcome.ok) return outcome;
       if (await this.store.compareAndSet(current.version, outcome.review)) {
+        this.stepped(current, outcome.review);
         this.notify(outcome.review);
         return outcome;
       }
     }
     const reason = `review ${id} changed ${this.maxAttempts} times while it was being written`;
     throw new ProxyError('ERR_REVIEW_STORE_UNAVAILABLE', reason);
+  }
+
+  /** Tells `onStep` what the change from `before` to `after` was; a partial approval is none. */
+  private stepped(before: Review, after: Review): void {
+    const onStep = this.options.onStep;
+    if (onStep === undefined) return;
+    if (before.state === 'pending' && after.state !== 'pending') return onStep(after.state);
+    const used = after.grant?.usedAtMs !== undefined && before.grant?.usedAtMs === undefined;
+    if (used) onStep('grant_used');
   }
 
   private notify(review: Review): void {

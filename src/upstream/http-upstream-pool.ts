@@ -27,6 +27,15 @@ export class HttpUpstreamPool {
     this.pool.dispatch(options, handler);
   }
 
+  /**
+   * The current pool's connections, `busy` (a request running) and `idle`, and its requests
+   * waiting for one. A pool being replaced after a TLS reload is not counted.
+   */
+  connectionCounts(): { connections: Record<string, number>; queued: number } {
+    const { connected, free, queued } = this.pool.stats;
+    return { connections: { busy: connected - free, idle: free }, queued };
+  }
+
   /** Closes the pool: requests in flight finish unless `force`. */
   async close(force = false): Promise<void> {
     await (force ? this.pool.destroy() : this.pool.close());

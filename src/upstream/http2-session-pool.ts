@@ -46,6 +46,17 @@ export class Http2SessionPool {
     return stream;
   }
 
+  /** The pool's sessions now: `connecting`, `open` (streams running) and `idle`; no queue. */
+  connectionCounts(): Record<string, number> {
+    const counts = { connecting: 0, open: 0, idle: 0 };
+    for (const { session, active } of this.sessions) {
+      if (session.connecting) counts.connecting++;
+      else if (active > 0) counts.open++;
+      else counts.idle++;
+    }
+    return counts;
+  }
+
   /** Closes every session: graceful (streams finish) unless `force`. */
   close(force = false): void {
     this.closed = true;

@@ -2,6 +2,7 @@
 
 import type { UpstreamConfig } from '../config/gateway-config';
 import type { LoadedCertificate } from '../identity/tls-material';
+import type { UpstreamConnectionFacts } from '../observe/gateway-metrics';
 import type { Logger } from '../observe/logger';
 import { Http2SessionPool } from './http2-session-pool';
 import { HttpUpstreamPool } from './http-upstream-pool';
@@ -32,6 +33,17 @@ export class UpstreamSet {
   /** What infergate presents to and trusts of its upstreams. */
   get certificates(): LoadedCertificate[] {
     return this.tls.flatMap((tls) => tls.certificates);
+  }
+
+  /** Every upstream's connections by state, and its requests waiting for one (metrics). */
+  connectionFacts(): UpstreamConnectionFacts[] {
+    const grpc = [...this.grpcPools].map(([upstream, pool]) => {
+      return { upstream, connections: pool.connectionCounts(), queued: 0 };
+    });
+    const http = [...this.httpPools].map(([upstream, pool]) => {
+      return { upstream, ...pool.connectionCounts() };
+    });
+    return [...grpc, ...http];
   }
 
   /** Reloads every upstream's TLS files; false when any set was refused. */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test, type TestContext } from 'node:test';
-import { AdminListener } from '../../src/listeners/admin-listener';
+import { AdminListener, type Readiness } from '../../src/listeners/admin-listener';
 import { captureLogs } from '../fixtures/log-sink';
 
 /** What one request to the admin listener got back. */
@@ -14,14 +14,14 @@ interface AdminResponse {
 }
 
 /**
- * Starts an admin listener on a free loopback port, closed after the test. `readiness.reason`
- * is what `notReadyReason` answers, so a test can change it between requests.
+ * Starts an admin listener on a free loopback port, closed after the test. `readiness.now` is
+ * what the gateway says of its readiness, so a test can change it between requests.
  */
-async function startAdmin(t: TestContext, readiness: { reason: string | undefined }) {
+async function startAdmin(t: TestContext, readiness: { now: Readiness }) {
   const listener = new AdminListener({
     host: '127.0.0.1',
     port: 0,
-    notReadyReason: () => readiness.reason,
+    readiness: () => readiness.now,
     logger: captureLogs().logger,
   });
   const address = await listener.listen();
@@ -53,7 +53,7 @@ function request(port: number, method: string, path: string): Promise<AdminRespo
 }
 
 test('answers /healthz with 200 and a JSON status', async (t) => {
-  const { port } = await startAdmin(t, { reason: 'starting' });
+  const { port } = await startAdmin(t, { now: { status: 'starting' } });
 
   const response = await request(port, 'GET', '/healthz');
 
@@ -64,22 +64,29 @@ test('answers /healthz with 200 and a JSON status', async (t) => {
 });
 
 test('answers /readyz with 200 when ready and 503 with the reason when not', async (t) => {
-  const readiness: { reason: string | undefined } = { reason: undefined };
+  const readiness: { now: Readiness } = { now: { status: 'ready' } };
   const { port } = await startAdmin(t, readiness);
 
   const ready = await request(port, 'GET', '/readyz');
-  readiness.reason = 'draining';
+  readiness.now = { status: 'draining' };
   const draining = await request(port, 'GET', '/readyz?verbose=1');
+  readiness.now = { status: 'upstream_unreachable', upstreams: { demo: 'unreachable' } };
+  const unreachable = await request(port, 'GET', '/readyz');
 
   assert.equal(ready.status, 200);
   assert.deepEqual(JSON.parse(ready.body), { status: 'ready' });
   assert.equal(draining.status, 503);
   assert.equal(draining.headers['content-type'], 'application/json');
   assert.deepEqual(JSON.parse(draining.body), { status: 'draining' });
+  assert.equal(unreachable.status, 503);
+  assert.deepEqual(JSON.parse(unreachable.body), {
+    status: 'upstream_unreachable',
+    upstreams: { demo: 'unreachable' },
+  });
 });
 
 test('answers an unknown path with 404 and a JSON error body', async (t) => {
-  const { port } = await startAdmin(t, { reason: undefined });
+  const { port } = await startAdmin(t, { now: { status: 'ready' } });
 
   const response = await request(port, 'GET', '/metrics?x=1');
 
@@ -91,7 +98,7 @@ test('answers an unknown path with 404 and a JSON error body', async (t) => {
 });
 
 test('answers POST with 405 and the methods it allows', async (t) => {
-  const { port } = await startAdmin(t, { reason: undefined });
+  const { port } = await startAdmin(t, { now: { status: 'ready' } });
 
   const response = await request(port, 'POST', '/readyz');
 
@@ -103,7 +110,7 @@ test('answers POST with 405 and the methods it allows', async (t) => {
 });
 
 test('answers HEAD with the GET status and length but no body', async (t) => {
-  const { port } = await startAdmin(t, { reason: 'starting' });
+  const { port } = await startAdmin(t, { now: { status: 'starting' } });
 
   const get = await request(port, 'GET', '/readyz');
   const head = await request(port, 'HEAD', '/readyz');
@@ -118,7 +125,7 @@ test('stops accepting connections once closed', async (t) => {
   const listener = new AdminListener({
     host: '127.0.0.1',
     port: 0,
-    notReadyReason: () => undefined,
+    readiness: () => ({ status: 'ready' }),
     logger: captureLogs().logger,
   });
   const { port } = await listener.listen();

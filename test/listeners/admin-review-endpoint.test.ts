@@ -290,7 +290,7 @@ test('answers 404 without the endpoint, or when no token is checked', async (t) 
     const listener = new AdminListener({
       host: '127.0.0.1',
       port: 0,
-      notReadyReason: () => undefined,
+      readiness: () => ({ status: 'ready' }),
       logger,
       reviews,
     });

@@ -197,6 +197,7 @@ export class GrpcCall implements LegEvents {
       pool.upstream,
       remainingMs,
     );
+    this.exchange.upstreamRequestAt ??= performance.now();
     try {
       const leg = new UpstreamLeg(pool, headers, this.context.maxMessageBytes, this);
       this.legs.set(upstreamName, leg);
@@ -249,6 +250,7 @@ export class GrpcCall implements LegEvents {
 
   onLegFrame(leg: UpstreamLeg, frame: Buffer, compressed: boolean): void {
     if (this.finished) return;
+    this.exchange.upstreamFirstByteAt ??= performance.now();
     this.exchange.responseMessages++;
     this.chain.responseMessage({ frame, compressed, model: undefined, upstream: leg.upstreamName });
   }
@@ -256,6 +258,7 @@ export class GrpcCall implements LegEvents {
   private forwardResponse(message: GrpcMessage): void {
     if (this.responsesClosed) return;
     this.startResponse(RESPONSE_HEADERS);
+    this.exchange.firstByteAt ??= performance.now();
     if (!this.stream.write(message.frame) && !this.downstreamFull) {
       // Backpressure: stop reading the upstreams until the client takes what was written.
       this.downstreamFull = true;

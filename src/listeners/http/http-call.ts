@@ -183,6 +183,7 @@ export class HttpCall implements UpstreamResponseEvents {
       headers: upstreamHeaders(this.head.headers, pool.upstream),
       body: this.head.method === 'GET' && message.frame.length === 0 ? null : message.frame,
     };
+    this.exchange.upstreamRequestAt = performance.now();
     this.upstream = new UpstreamResponse(pool, options, this);
   }
 
@@ -208,6 +209,7 @@ export class HttpCall implements UpstreamResponseEvents {
 
   onUpstreamData(chunk: Buffer): void {
     if (this.finished) return;
+    this.exchange.upstreamFirstByteAt ??= performance.now();
     this.exchange.responseBytes += chunk.length;
     if (this.mode === 'raw') return void this.forwardChunk(chunk);
     if (this.mode === 'chunks')
@@ -311,6 +313,7 @@ export class HttpCall implements UpstreamResponseEvents {
   }
 
   private forwardChunk(chunk: Buffer): boolean {
+    this.exchange.firstByteAt ??= performance.now();
     const room = this.writer.write(chunk);
     if (!room) this.upstream?.pauseUntilDrained(this.owner.socket);
     return room;
