@@ -57,7 +57,7 @@ function gatewayArgs(
   const args = ['start', '--upstream', `grpc://${direct.grpc}`];
   args.push('--upstream', `http://${direct.http}`);
   args.push('--grpc-port', '0', '--http-port', '0', '--admin-port', '0', '--log-level', logLevel);
-  args.push('--insecure', '--mask', gateway.mask);
+  args.push('--insecure', '--mask', gateway.mask, '--workers', '1');
   args.push(...(auditDir === undefined ? ['--no-audit'] : ['--audit-dir', auditDir]));
   return args;
 }

@@ -41,6 +41,8 @@ export interface GatewayReviews {
   readonly book: ReviewBook;
   /** The store under the book, which the admin listener lists and shows reviews from. */
   readonly store: ReviewStore;
+  /** Whether other processes share the store (PostgreSQL). */
+  readonly shared: boolean;
   /** After the identity filters and before masking in the gRPC listener's chain. */
   readonly grpcFilter: FilterFactory<GrpcMessage>;
   readonly httpFilter: FilterFactory<HttpMessage>;
@@ -117,6 +119,7 @@ export function openGatewayReviews(
   return {
     book,
     store,
+    shared: reviews.postgres !== undefined,
     grpcFilter: reviewFilterFactory(grpc),
     httpFilter: reviewFilterFactory(http),
     decided: (event) => noticeDecision(event, store, notices, log),

@@ -25,10 +25,12 @@ import { GrpcListener } from './listeners/grpc/grpc-listener';
 import type { HttpMessage } from './codecs/http-message';
 import { HttpListener } from './listeners/http/http-listener';
 import type { GrpcMessage } from './codecs/grpc-message';
+import type { Registry } from 'prom-client';
 import {
   GatewayMetrics,
   type CertificateFacts,
   type GatewayMetricSources,
+  type MetricsExposition,
 } from './observe/gateway-metrics';
 import type { Logger } from './observe/logger';
 import { createIdGenerator } from './pipeline/exchange';
@@ -80,6 +82,8 @@ export interface GatewayOptions {
   readonly reviewExpiryIntervalMs?: number;
   /** How often upstreams are probed for `/readyz`, instead of UPSTREAM_PROBE_INTERVAL_MS. */
   readonly upstreamProbeIntervalMs?: number;
+  /** What `/metrics` serves instead of this process's figures (a cluster worker's whole view). */
+  readonly metricsExposition?: (registry: Registry) => MetricsExposition;
 }
 
 /** What the gateway needs of each listener. */
@@ -201,7 +205,7 @@ export async function startGateway(
         certificates: () => certificates(),
         unseal: unsealEndpoint(config, identity, audit, logger),
         reviews: reviewEndpoint(identity, reviews, audit, logger),
-        metrics,
+        metrics: options.metricsExposition?.(metrics.registry) ?? metrics,
         logger,
         readiness: () => readinessOf(state.phase, audit, probe),
       }),
@@ -298,6 +302,7 @@ function metricSources(
       reviews === undefined
         ? undefined
         : async () => (await reviews.store.listPending(PENDING_REVIEWS_COUNTED)).length,
+    reviewsShared: reviews?.shared,
   };
 }
 

@@ -1,7 +1,14 @@
 // `infergate start`: runs the gateway from a file, from --upstream, or on the embedded default.
 
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ensureKeyDirectory } from '../audit/audit-key-directory';
+import { clusterMetricsExposition } from '../cluster/cluster-metrics';
+import { clusterRoleOf, type ClusterRole, type DemoAddresses } from '../cluster/cluster-role';
+import { CRASH_LOOP_DEATHS, QUICK_DEATH_MS } from '../cluster/crash-loop-guard';
+import { runCluster } from '../cluster/worker-cluster';
+import { withWorkerLogId } from '../cluster/worker-log-id';
+import { leaveTerminalSignalsToPrimary, runAsWorker } from '../cluster/worker-process';
 import {
   buildConfig,
   loadConfigFile,
@@ -14,12 +21,15 @@ import type { GatewayConfig } from '../config/gateway-config';
 import { startDemoHttpServer } from '../demo/demo-http-server';
 import { startDemoServer } from '../demo/demo-server';
 import { startGateway } from '../gateway';
+import { checkReviewsEnforceable } from '../gateway-reviews';
+import { developmentCertificatePaths } from '../identity/pki/development-certificates';
 import { createRootLogger, type Logger } from '../observe/logger';
 import { ProxyError } from '../errors/proxy-error';
 import { parseCount, parseFlags, parsePort, type CliCommand } from './cli-command';
 import {
   DEVELOPMENT_CERTS_DIR,
   developmentIdentity,
+  developmentIdentitySections,
   logDevelopmentIdentity,
   type DevelopmentIdentity,
 } from './development-identity';
@@ -31,6 +41,7 @@ const FLAGS = {
   'grpc-port': { type: 'string' },
   'http-port': { type: 'string' },
   'admin-port': { type: 'string' },
+  workers: { type: 'string' },
   'log-level': { type: 'string' },
   'demo-token-delay-ms': { type: 'string' },
   certs: { type: 'string' },
@@ -46,6 +57,9 @@ const DEVELOPMENT_AUDIT_DIR = 'audit';
 
 /** Delay between the demo model's streamed tokens, so a newcomer sees them arrive. */
 const DEMO_TOKEN_DELAY_MS = 40;
+
+/** The most workers --workers takes: a guard against a typo forking thousands of processes. */
+const MAX_WORKERS = 1024;
 
 export const startCommand: CliCommand = {
   name: 'start',
@@ -66,6 +80,9 @@ Options:
       --grpc-port N            gRPC listener port (0 picks a free one; default ${DEFAULTS.listeners.grpc.port})
       --http-port N            HTTP listener port (0 picks a free one; default ${DEFAULTS.listeners.http.port})
       --admin-port N           admin listener port (0 picks a free one; default ${DEFAULTS.listeners.admin.port})
+      --workers N              gateway processes serving on the same ports (default one per core
+                               this process may run on, ${availableParallelism()} here; a container's CPU quota is
+                               not counted); 1 runs the gateway in this process, with no cluster
       --log-level LEVEL        fatal, error, warn, info, debug, trace or silent; env INFERGATE_LOG_LEVEL
       --demo-token-delay-ms N  embedded default only: delay between streamed tokens (default ${DEMO_TOKEN_DELAY_MS})
       --certs DIR              without --config: the development certificates, made on first
@@ -81,7 +98,16 @@ Options:
   -h, --help                   show this help
 
 When every listener is bound it logs one JSON line per listener with msg "listening",
-the listener's name and its actual address.`,
+the listener's name and its actual address.
+
+With more than one worker, this process is the primary: it checks the configuration, makes
+the development certificates and audit keys and runs the demo model server, then forks the
+workers, which log their own "listening" lines; once all are listening it logs "workers ready".
+Each worker writes its own audit chain, LOGID-w1 to LOGID-wN (LOGID is the host name unless
+the configuration names one). A worker that dies is replaced; when a slot's workers die
+${CRASH_LOOP_DEATHS} times in a row, each within ${QUICK_DEATH_MS / 1000} s of its start,
+the cluster stops with exit code 1. SIGINT and SIGTERM drain every worker, SIGHUP reloads
+every worker; send them to the primary.`,
 
   async run(args, io) {
     const flags = parseFlags(args, FLAGS);
@@ -90,6 +116,8 @@ the listener's name and its actual address.`,
       return 0;
     }
     const env = readEnvironment();
+    const launch = { role: clusterRoleOf(parseWorkers(flags.workers), env), args };
+    if (launch.role.kind === 'worker') leaveTerminalSignalsToPrimary();
     const overrides: ConfigOverrides = {
       grpcPort: parsePort('grpc-port', flags['grpc-port']),
       httpPort: parsePort('http-port', flags['http-port']),
@@ -109,7 +137,7 @@ the listener's name and its actual address.`,
         throw new ProxyError('ERR_USAGE', message);
       }
       const config = loadConfigFile(configFile, env, overrides);
-      return serve(config, createRootLogger(config.log.level));
+      return serve(config, createRootLogger(config.log.level), launch);
     }
 
     if (flags.certs !== undefined && flags.insecure === true) {
@@ -122,21 +150,44 @@ the listener's name and its actual address.`,
     const masking = flags.mask === undefined ? {} : { masking: { mask: flags.mask } };
     const auditDir =
       flags['no-audit'] === true ? undefined : (flags['audit-dir'] ?? DEVELOPMENT_AUDIT_DIR);
-    const start = new StartWithoutFile(env, overrides, certsDir, masking, auditDir);
+    const makesFiles = launch.role.kind !== 'worker';
+    const start = new StartWithoutFile(env, overrides, certsDir, masking, auditDir, makesFiles);
     if (upstreams.length > 0) {
       const config = upstreamConfig(upstreams, start);
-      return serve(config, start.logger(config));
+      return serve(config, start.logger(config), launch);
     }
     const delay =
       parseCount('demo-token-delay-ms', flags['demo-token-delay-ms']) ?? DEMO_TOKEN_DELAY_MS;
-    return serveEmbeddedDefault(start, delay);
+    return serveEmbeddedDefault(start, delay, launch);
   },
 };
+
+/** What runs once the configuration is built: the process's cluster role, and its arguments. */
+interface Launch {
+  readonly role: ClusterRole;
+  /** The `start` arguments, which a primary's workers run again. */
+  readonly args: readonly string[];
+}
+
+/** Reads --workers: a whole number from 1; one per core the process may run on by default. */
+function parseWorkers(value: string | undefined): number {
+  if (value === undefined) return availableParallelism();
+  const workers = Number(value);
+  if (!/^[1-9][0-9]{0,3}$/.test(value) || workers > MAX_WORKERS) {
+    throw new ProxyError(
+      'ERR_USAGE',
+      `--workers "${value}" is not a whole number from 1 to ${MAX_WORKERS}`,
+    );
+  }
+  return workers;
+}
 
 /**
  * A start without a configuration file: upstreams from flags, the development identity from
  * `certsDir` (none with --insecure). The document is validated without the identity first, so a
- * bad flag is reported before any certificate file is written.
+ * bad flag is reported before any certificate file is written. Unless `makesFiles`, the
+ * certificates and audit keys are read as a primary made them, never written: its workers
+ * would otherwise race to write the same files.
  */
 class StartWithoutFile {
   private identity: DevelopmentIdentity | undefined;
@@ -149,13 +200,14 @@ class StartWithoutFile {
     private readonly sections: Record<string, unknown>,
     /** Where audit frames go; undefined with --no-audit. */
     private readonly auditDir: string | undefined,
+    private readonly makesFiles: boolean,
   ) {}
 
   build(upstreams: { upstreams: object[] }, origin?: ConfigOrigin): GatewayConfig {
     const document = { ...upstreams, ...this.sections };
     const plain = buildConfig(document, this.env, this.overrides, origin);
     if (this.certsDir === undefined && this.auditDir === undefined) return plain;
-    if (this.certsDir !== undefined) this.identity ??= developmentIdentity(this.certsDir);
+    if (this.certsDir !== undefined) this.identity ??= this.identityIn(this.certsDir);
     return buildConfig(
       { ...document, ...this.identity?.sections, ...this.auditSection() },
       this.env,
@@ -164,19 +216,27 @@ class StartWithoutFile {
     );
   }
 
+  private identityIn(certsDir: string): DevelopmentIdentity {
+    if (this.makesFiles) return developmentIdentity(certsDir);
+    const sections = developmentIdentitySections(developmentCertificatePaths(certsDir));
+    return { sections, written: [] };
+  }
+
   /** The `audit` section on the development keys, made in the audit folder on first run. */
   private auditSection(): Record<string, unknown> {
     if (this.auditDir === undefined) return {};
     const dir = path.resolve(this.auditDir);
     const signingKeyDir = path.join(dir, 'keys');
-    ensureKeyDirectory(signingKeyDir);
+    if (this.makesFiles) ensureKeyDirectory(signingKeyDir);
     return { audit: { files: { dir }, signingKeyDir } };
   }
 
-  /** The root logger, which then tells what the development identity is. */
+  /** The root logger, which then tells what the development identity is (once, not per worker). */
   logger(config: GatewayConfig): Logger {
     const logger = createRootLogger(config.log.level);
-    if (this.identity !== undefined) logDevelopmentIdentity(this.identity, this.certsDir!, logger);
+    if (this.identity !== undefined && this.makesFiles) {
+      logDevelopmentIdentity(this.identity, this.certsDir!, logger);
+    }
     return logger;
   }
 }
@@ -198,13 +258,28 @@ function upstreamName(address: string): string {
 
 /** The demo model server's two sides, running until the gateway stops. */
 interface RunningDemo {
+  readonly addresses: DemoAddresses;
   close(): Promise<void>;
 }
 
+/**
+ * The gateway in front of the demo model server, which this process starts; a cluster worker
+ * uses the one its primary started instead.
+ */
 async function serveEmbeddedDefault(
   start: StartWithoutFile,
   tokenDelayMs: number,
+  launch: Launch,
 ): Promise<number> {
+  if (launch.role.kind === 'worker') {
+    const demo = launch.role.demo;
+    if (demo === undefined) {
+      const message = 'the cluster primary named no demo model server for its worker';
+      throw new ProxyError('ERR_CONFIG_INVALID', message);
+    }
+    const config = start.build({ upstreams: demoUpstreams(demo.grpc, demo.http) });
+    return serve(config, start.logger(config), launch);
+  }
   // Validate before starting anything, so a bad flag never leaves a demo server running.
   const probe = start.build({ upstreams: demoUpstreams('127.0.0.1:1', '127.0.0.1:1') });
   const logger = start.logger(probe);
@@ -212,9 +287,12 @@ async function serveEmbeddedDefault(
   const grpc = await startDemoServer(options);
   const http = await startDemoHttpServer(options);
   logger.info({ grpc: grpc.address, http: http.address }, 'demo model server started');
-  const demo = { close: async () => void (await Promise.all([grpc.close(), http.close()])) };
+  const demo = {
+    addresses: { grpc: grpc.address, http: http.address },
+    close: async () => void (await Promise.all([grpc.close(), http.close()])),
+  };
   const config = start.build({ upstreams: demoUpstreams(grpc.address, http.address) });
-  return serve(config, logger, demo);
+  return serve(config, logger, launch, demo);
 }
 
 function demoUpstreams(grpcAddress: string, httpAddress: string) {
@@ -224,20 +302,65 @@ function demoUpstreams(grpcAddress: string, httpAddress: string) {
   ];
 }
 
-async function serve(config: GatewayConfig, logger: Logger, demo?: RunningDemo): Promise<number> {
+/** Runs the gateway in this process (alone or as a worker), or the cluster of workers. */
+async function serve(
+  config: GatewayConfig,
+  root: Logger,
+  launch: Launch,
+  demo?: RunningDemo,
+): Promise<number> {
+  const { role } = launch;
+  if (role.kind === 'primary') return serveCluster(config, root, role.workers, launch.args, demo);
+  const { config: own, logger } =
+    role.kind === 'worker' ? asWorker(config, root, role.slot) : { config, logger: root };
   let gateway;
   try {
-    gateway = await startGateway(config, logger);
+    // A worker's /metrics shows the whole cluster, gathered through the primary.
+    const metricsExposition = role.kind === 'worker' ? clusterMetricsExposition : undefined;
+    gateway = await startGateway(own, logger, { metricsExposition });
   } catch (err) {
     await demo?.close();
     throw err;
   }
-  return runUntilSignal(
-    logger,
-    async () => {
-      await gateway.close();
-      await demo?.close();
-    },
-    () => gateway.reloadTls(),
-  );
+  const shutdown = async () => {
+    await gateway.close();
+    await demo?.close();
+  };
+  const reload = () => void gateway.reloadTls();
+  if (role.kind === 'worker') return runAsWorker(logger, { shutdown, reload }, gateway.addresses);
+  return runUntilSignal(logger, shutdown, reload);
+}
+
+/**
+ * What the worker in `slot` changes: it writes its own audit chain, and its log lines name its
+ * slot and pid (the root logger's base fields leave out pino's pid).
+ */
+function asWorker(config: GatewayConfig, root: Logger, slot: number) {
+  const logger = root.child({ workerSlot: slot, pid: process.pid });
+  return { config: withWorkerLogId(config, slot), logger };
+}
+
+/**
+ * The primary of a cluster: it serves nothing itself, and stops the demo model server it runs
+ * for the workers once they have all exited. What the workers would each find wrong in the
+ * configuration is reported here, once, before any worker starts.
+ */
+async function serveCluster(
+  config: GatewayConfig,
+  logger: Logger,
+  workers: number,
+  args: readonly string[],
+  demo: RunningDemo | undefined,
+): Promise<number> {
+  try {
+    checkReviewsEnforceable(config);
+    if (config.reviews !== undefined && config.reviews.postgres === undefined) {
+      // Limitation: without reviews.postgres each worker keeps its own reviews and grants, so a
+      // decision made through one worker's admin listener is unknown to the others.
+      logger.warn({ workers }, 'each worker keeps its own reviews in memory');
+    }
+    return await runCluster({ workers, args, logger, demo: demo?.addresses });
+  } finally {
+    await demo?.close();
+  }
 }

@@ -40,6 +40,12 @@ export interface UpstreamConnectionFacts {
   readonly queued: number;
 }
 
+/** What `GET /metrics` serves: one process's figures, or a whole cluster's. */
+export interface MetricsExposition {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
 /** What the metrics read when they are scraped rather than when something happens. */
 export interface GatewayMetricSources {
   readonly certificates?: () => readonly CertificateFacts[];
@@ -48,6 +54,8 @@ export interface GatewayMetricSources {
   readonly auditWritable?: () => boolean;
   /** Reviews waiting for a decision; absent when reviews are off. */
   readonly pendingReviews?: () => Promise<number>;
+  /** Whether every process reads the same reviews (PostgreSQL), so a cluster counts them once. */
+  readonly reviewsShared?: boolean;
 }
 
 /**
@@ -56,7 +64,7 @@ export interface GatewayMetricSources {
  * is bounded to MAX_MODEL_LABELS names and dropped when it holds a card number: a label is
  * read by everybody who reads dashboards. Never payload text, identities or secrets.
  */
-export class GatewayMetrics implements AuditLogMetrics {
+export class GatewayMetrics implements AuditLogMetrics, MetricsExposition {
   readonly registry = new Registry();
   private readonly exchanges: Counter<'listener' | 'route' | 'model' | 'operation' | 'outcome'>;
   private readonly duration: Histogram<'listener' | 'operation'>;
@@ -234,7 +242,11 @@ export class GatewayMetrics implements AuditLogMetrics {
     return model;
   }
 
-  /** Adds the gauges read from `sources` at each scrape; called once, when they exist. */
+  /**
+   * Adds the gauges read from `sources` at each scrape; called once, when they exist. Each says
+   * how a cluster aggregates it: every worker sees the same certificates, the audit log is
+   * writable only when every worker's is, connections add up.
+   */
   watch(sources: GatewayMetricSources): void {
     const registers = [this.registry];
     const { certificates, upstreams, auditWritable, pendingReviews } = sources;
@@ -243,6 +255,7 @@ export class GatewayMetrics implements AuditLogMetrics {
         name: 'infergate_certificate_expiry_days',
         help: 'Days until each certificate the gateway presents or trusts expires',
         labelNames: ['role', 'subject', 'thumbprint'],
+        aggregator: 'first',
         registers,
         collect() {
           this.reset();
@@ -258,6 +271,7 @@ export class GatewayMetrics implements AuditLogMetrics {
       new Gauge({
         name: 'infergate_audit_writable',
         help: '1 while the audit log takes frames, 0 while it refuses exchanges',
+        aggregator: 'min',
         registers,
         collect() {
           this.set(auditWritable() ? 1 : 0);
@@ -268,6 +282,7 @@ export class GatewayMetrics implements AuditLogMetrics {
       new Gauge({
         name: 'infergate_reviews_pending',
         help: 'Reviews waiting for a decision (at most the first 1,000)',
+        aggregator: sources.reviewsShared === true ? 'first' : 'sum',
         registers,
         async collect() {
           this.set(await pendingReviews());

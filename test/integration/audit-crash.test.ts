@@ -37,7 +37,9 @@ async function startGateway(
 ): Promise<RunningGateway> {
   const environment: NodeJS.ProcessEnv = { ...process.env, INFERGATE_LOG_LEVEL: 'info' };
   delete environment.INFERGATE_CONFIG;
-  const args = ['start', '--insecure', '--upstream', `http://${upstream}`, '--audit-dir', auditDir];
+  // One process, so one chain: a cluster would write one chain per worker.
+  const args = ['start', '--workers', '1', '--insecure', '--upstream', `http://${upstream}`];
+  args.push('--audit-dir', auditDir);
   for (const port of ['--grpc-port', '--http-port', '--admin-port']) args.push(port, '0');
   const child = spawn(process.execPath, ['bin/infergate.js', ...args], {
     cwd: repoRoot(),
