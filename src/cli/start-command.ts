@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ensureKeyDirectory } from '../audit/audit-key-directory';
 import { clusterMetricsExposition } from '../cluster/cluster-metrics';
+import { ConfigurationCheck } from '../cluster/configuration-check';
 import { clusterRoleOf, type ClusterRole, type DemoAddresses } from '../cluster/cluster-role';
 import { CRASH_LOOP_DEATHS, QUICK_DEATH_MS } from '../cluster/crash-loop-guard';
 import { runCluster } from '../cluster/worker-cluster';
@@ -106,8 +107,9 @@ workers, which log their own "listening" lines; once all are listening it logs "
 Each worker writes its own audit chain, LOGID-w1 to LOGID-wN (LOGID is the host name unless
 the configuration names one). A worker that dies is replaced; when a slot's workers die
 ${CRASH_LOOP_DEATHS} times in a row, each within ${QUICK_DEATH_MS / 1000} s of its start,
-the cluster stops with exit code 1. SIGINT and SIGTERM drain every worker, SIGHUP reloads
-every worker; send them to the primary.`,
+the cluster stops with exit code 1. SIGINT and SIGTERM drain every worker. SIGHUP reloads
+every worker's certificates and keys or, when the configuration file changed into one that
+loads, restarts the workers one at a time on it; send them to the primary.`,
 
   async run(args, io) {
     const flags = parseFlags(args, FLAGS);
@@ -136,8 +138,10 @@ every worker; send them to the primary.`,
           '--certs, --insecure, --mask, --audit-dir and --no-audit do not apply to --config';
         throw new ProxyError('ERR_USAGE', message);
       }
-      const config = loadConfigFile(configFile, env, overrides);
-      return serve(config, createRootLogger(config.log.level), launch);
+      const load = () => loadConfigFile(configFile, env, overrides);
+      const config = load();
+      const fromFile = { ...launch, configFile: { path: configFile, load } };
+      return serve(config, createRootLogger(config.log.level), fromFile);
     }
 
     if (flags.certs !== undefined && flags.insecure === true) {
@@ -167,6 +171,8 @@ interface Launch {
   readonly role: ClusterRole;
   /** The `start` arguments, which a primary's workers run again. */
   readonly args: readonly string[];
+  /** The configuration file and how it is loaded, when the gateway runs on one. */
+  readonly configFile?: { readonly path: string; readonly load: () => GatewayConfig };
 }
 
 /** Reads --workers: a whole number from 1; one per core the process may run on by default. */
@@ -310,7 +316,7 @@ async function serve(
   demo?: RunningDemo,
 ): Promise<number> {
   const { role } = launch;
-  if (role.kind === 'primary') return serveCluster(config, root, role.workers, launch.args, demo);
+  if (role.kind === 'primary') return serveCluster(config, root, role.workers, launch, demo);
   const { config: own, logger } =
     role.kind === 'worker' ? asWorker(config, root, role.slot) : { config, logger: root };
   let gateway;
@@ -349,7 +355,7 @@ async function serveCluster(
   config: GatewayConfig,
   logger: Logger,
   workers: number,
-  args: readonly string[],
+  launch: Launch,
   demo: RunningDemo | undefined,
 ): Promise<number> {
   try {
@@ -359,8 +365,28 @@ async function serveCluster(
       // decision made through one worker's admin listener is unknown to the others.
       logger.warn({ workers }, 'each worker keeps its own reviews in memory');
     }
-    return await runCluster({ workers, args, logger, demo: demo?.addresses });
+    const file = launch.configFile;
+    const check =
+      file === undefined
+        ? undefined
+        : new ConfigurationCheck(file.path, loadable(file.load), config, logger);
+    return await runCluster({
+      workers,
+      args: launch.args,
+      logger,
+      demo: demo?.addresses,
+      configurationChanged: check === undefined ? undefined : () => check.changed(),
+    });
   } finally {
     await demo?.close();
   }
+}
+
+/** `load`, refusing as a start does what the workers could not start on. */
+function loadable(load: () => GatewayConfig): () => GatewayConfig {
+  return () => {
+    const config = load();
+    checkReviewsEnforceable(config);
+    return config;
+  };
 }

@@ -24,6 +24,12 @@ export interface ClusterOptions {
   readonly logger: Logger;
   /** Where the demo model server of the embedded default listens, run by the primary. */
   readonly demo?: DemoAddresses;
+  /**
+   * Asked on SIGHUP: true when the configuration file changed into one that loads, which the
+   * workers then take up by a rolling restart; absent without a file (only certificates and
+   * keys reload then).
+   */
+  readonly configurationChanged?: () => boolean;
 }
 
 /**
@@ -36,7 +42,7 @@ export function runCluster(options: ClusterOptions): Promise<number> {
   const workers = new WorkerCluster(options);
   const lifecycle = new ProcessLifecycle(options.logger, {
     shutdown: () => workers.stop(),
-    reload: () => workers.order({ infergate: 'reload', signal: 'SIGHUP' }),
+    reload: () => workers.reload(),
     abort: () => workers.abort(),
   });
   const signalled = listenForSignals(lifecycle);
@@ -50,6 +56,8 @@ interface SlotWorker {
   readonly worker: Worker;
   readonly forkedAtMs: number;
   listening: boolean;
+  /** Told to drain by a rolling restart: its exit is no death, and its slot is forked again. */
+  retiring: boolean;
 }
 
 /**
@@ -61,7 +69,10 @@ class WorkerCluster {
   private resolveFinished: (code: number) => void = () => undefined;
   private readonly slots = new Map<number, SlotWorker>();
   private readonly guard = new CrashLoopGuard();
-  private phase: 'starting' | 'ready' | 'stopping' = 'starting';
+  private phase: 'starting' | 'ready' | 'restarting' | 'stopping' = 'starting';
+  /** The slots a rolling restart has still to replace, in order, and the one it replaces now. */
+  private restartQueue: number[] = [];
+  private restartingSlot: number | undefined;
   private othersForked = false;
   private exitCode = 0;
   /** What the first worker bound; every other worker must report the same. */
@@ -98,6 +109,29 @@ class WorkerCluster {
     return this.finished;
   }
 
+  /**
+   * SIGHUP: a rolling restart when the configuration changed, else every worker reloads its
+   * certificates and keys. A restart replaces one slot at a time (drain, exit, fork, listen),
+   * so the others keep serving and no connection is refused; each new worker reads the new
+   * configuration, and certificates and keys with it.
+   */
+  reload(): void {
+    if (this.phase === 'restarting') {
+      this.options.logger.warn('a rolling restart is under way; this reload waits for none');
+      return;
+    }
+    if (this.phase !== 'ready' || this.options.configurationChanged?.() !== true) {
+      return this.order({ infergate: 'reload', signal: 'SIGHUP' });
+    }
+    this.phase = 'restarting';
+    this.restartQueue = [...this.slots.keys()].sort((a, b) => a - b);
+    this.options.logger.info(
+      { workers: this.restartQueue.length },
+      'restarting workers one by one',
+    );
+    this.retireNext();
+  }
+
   /** Sends `order` to every listening worker (a starting one has no handler for it yet). */
   order(order: WorkerOrder): void {
     for (const slot of this.slots.values()) {
@@ -116,7 +150,12 @@ class WorkerCluster {
 
   private fork(slot: number): void {
     const worker = cluster.fork(workerEnvironment(slot, this.options.demo));
-    const entry: SlotWorker = { worker, forkedAtMs: Date.now(), listening: false };
+    const entry: SlotWorker = {
+      worker,
+      forkedAtMs: Date.now(),
+      listening: false,
+      retiring: false,
+    };
     this.slots.set(slot, entry);
     worker.on('message', (message: unknown) => {
       if (isListeningReport(message)) this.listening(slot, entry, message.addresses);
@@ -139,7 +178,14 @@ class WorkerCluster {
     // 0, the shared sockets close with the last worker holding them.
     if (this.phase === 'stopping') return this.send(entry.worker, { infergate: 'drain' });
     if (!this.sameAddresses(slot, entry, addresses)) return;
-    if (this.phase === 'ready') {
+    if (this.phase === 'restarting' && slot === this.restartingSlot) {
+      this.options.logger.info(
+        { workerSlot: slot, pid: entry.worker.process.pid },
+        'worker restarted',
+      );
+      return this.retireNext();
+    }
+    if (this.phase === 'ready' || this.phase === 'restarting') {
       const replaced = { workerSlot: slot, pid: entry.worker.process.pid };
       return this.options.logger.info(replaced, 'worker replaced');
     }
@@ -186,12 +232,32 @@ class WorkerCluster {
       }
       return this.finishIfEmpty();
     }
+    if (this.phase === 'restarting' && entry.retiring) {
+      if (code !== 0) this.options.logger.error(fields, 'worker did not stop cleanly');
+      return this.fork(slot);
+    }
     // Before the cluster was ready, a worker that never listened met a fault every worker
     // would meet (a port in use, an unreadable key): replacing it cannot help.
     if (this.phase === 'starting' && !entry.listening) {
       return this.fail(code || 1, fields, 'worker failed to start, stopping the cluster');
     }
     this.replace(slot, entry, fields);
+  }
+
+  /** Drains the next slot of a rolling restart, or ends the restart when none is left. */
+  private retireNext(): void {
+    const slot = this.restartQueue.shift();
+    this.restartingSlot = slot;
+    if (slot === undefined) {
+      this.phase = 'ready';
+      const pids = [...this.slots.values()].map((each) => each.worker.process.pid);
+      return this.options.logger.info({ workers: this.slots.size, pids }, 'workers restarted');
+    }
+    const entry = this.slots.get(slot);
+    // A slot whose worker died meanwhile was forked again on the new configuration already.
+    if (entry === undefined || !entry.listening) return this.retireNext();
+    entry.retiring = true;
+    this.send(entry.worker, { infergate: 'drain', signal: 'SIGHUP' });
   }
 
   private replace(slot: number, entry: SlotWorker, fields: Record<string, unknown>): void {

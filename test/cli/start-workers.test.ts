@@ -11,6 +11,7 @@ import { Client } from 'undici';
 import { workerLogId } from '../../src/cluster/worker-log-id';
 import { CRASH_LOOP_DEATHS } from '../../src/cluster/crash-loop-guard';
 import { defaultLogId } from '../../src/config/resolve-audit';
+import { startDemoHttpServer } from '../../src/demo/demo-http-server';
 import { framesOf, readFrames } from '../fixtures/audit-fixture';
 import { spawnCli, type CliProcess, type LogLine } from '../fixtures/cli-process';
 import { runCli } from '../fixtures/cli-run';
@@ -372,3 +373,63 @@ test('rejects a --workers value that is not a whole number from 1', async () => 
     );
   }
 });
+
+/** POSTs a chat for `model` on a new connection; resolves with the status. */
+async function chatStatus(httpAddress: unknown, model: string): Promise<number> {
+  const port = String(httpAddress).slice(String(httpAddress).lastIndexOf(':') + 1);
+  const client = new Client(`http://127.0.0.1:${port}`);
+  const response = await client.request({
+    path: '/v1/chat/completions',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  await response.body.dump();
+  await client.close();
+  return response.statusCode;
+}
+
+test(
+  'SIGHUP after the configuration changed restarts the workers one by one on it',
+  { timeout: 120_000 },
+  async (t) => {
+    const demo = await startDemoHttpServer({ tokenDelayMs: 0 });
+    t.after(() => demo.close());
+    const dir = tempDir(t);
+    const file = path.join(dir, 'infergate.yaml');
+    const upstreams = [{ name: 'demo-http', address: `http://${demo.address}` }];
+    const write = (document: object) => fs.writeFileSync(file, JSON.stringify(document));
+    write({ upstreams });
+    const cli = spawnCli(t, ['start', '--workers', '2', '--config', file, ...PORTS]);
+    const [ready] = await cli.waitFor('workers ready', (line) => line.msg === 'workers ready');
+    const http = (ready!.addresses as Record<string, string>).http;
+    const before = await chatStatus(http, 'demo-chat');
+
+    // Unchanged: only certificates and keys reload.
+    cli.child.kill('SIGHUP');
+    await cli.waitFor('reloads', (line) => line.msg === 'reloading' && line.by === 'primary', 2);
+    // A file that does not load changes nothing.
+    fs.writeFileSync(file, 'upstreams: [');
+    cli.child.kill('SIGHUP');
+    const refused = (line: LogLine) => String(line.msg).startsWith('configuration not reloaded');
+    await cli.waitFor('refusal', refused);
+    // Only `echo` is routed now.
+    write({ upstreams, routes: [{ name: 'echo-only', models: ['echo'], upstream: 'demo-http' }] });
+    cli.child.kill('SIGHUP');
+    const [restarted] = await cli.waitFor('restart', (line) => line.msg === 'workers restarted');
+    const after = await Promise.all([1, 2, 3, 4].map(() => chatStatus(http, 'demo-chat')));
+    const echo = await chatStatus(http, 'echo');
+    cli.child.kill('SIGTERM');
+    const exit = await cli.exited;
+
+    assert.equal(before, 200);
+    const pids = restarted!.pids as number[];
+    assert.equal(pids.length, 2);
+    for (const pid of ready!.pids as number[])
+      assert.ok(!pids.includes(pid), 'every worker is new');
+    assert.deepEqual(after, [404, 404, 404, 404]);
+    assert.equal(echo, 200);
+    assert.equal(cli.lines.filter((line) => line.msg === 'worker died').length, 0);
+    assert.deepEqual(exit, { code: 0, signal: null });
+  },
+);
