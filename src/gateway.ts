@@ -17,8 +17,9 @@ import {
   type GatewayReviews,
 } from './gateway-reviews';
 import type { ReviewBook } from './reviews/review-book';
+import { metricSources, readinessOf } from './gateway-health';
 import { buildGatewayIdentity, type GatewayIdentity } from './gateway-identity';
-import { AdminListener, type Readiness } from './listeners/admin-listener';
+import { AdminListener } from './listeners/admin-listener';
 import { ReviewEndpoint } from './listeners/admin-review-endpoint';
 import { UnsealEndpoint } from './listeners/admin-unseal-endpoint';
 import { GrpcListener } from './listeners/grpc/grpc-listener';
@@ -26,12 +27,7 @@ import type { HttpMessage } from './codecs/http-message';
 import { HttpListener } from './listeners/http/http-listener';
 import type { GrpcMessage } from './codecs/grpc-message';
 import type { Registry } from 'prom-client';
-import {
-  GatewayMetrics,
-  type CertificateFacts,
-  type GatewayMetricSources,
-  type MetricsExposition,
-} from './observe/gateway-metrics';
+import { GatewayMetrics, type MetricsExposition } from './observe/gateway-metrics';
 import type { Logger } from './observe/logger';
 import { createIdGenerator } from './pipeline/exchange';
 import type { FilterFactory } from './pipeline/filter';
@@ -65,9 +61,6 @@ export interface Gateway {
    */
   close(): Promise<void>;
 }
-
-/** Pending reviews `infergate_reviews_pending` counts at most: a scrape reads them all. */
-const PENDING_REVIEWS_COUNTED = 1000;
 
 /** Options for tests and embedding; production passes none. */
 export interface GatewayOptions {
@@ -113,6 +106,8 @@ export async function startGateway(
   let audit;
   let reviews;
   try {
+    // Before any listener: a gateway that does not know its revocations takes no traffic.
+    await identity.revocations?.open();
     audit = await openGatewayAudit(config, logger, options.auditStore, metrics);
     reviews = openGatewayReviews(config, audit?.log, logger, {
       generateId: options.nextReviewId,
@@ -121,6 +116,7 @@ export async function startGateway(
     });
   } catch (err) {
     identity.close();
+    await identity.revocations?.close();
     await audit?.stop('error');
     throw err;
   }
@@ -207,7 +203,7 @@ export async function startGateway(
         reviews: reviewEndpoint(identity, reviews, audit, logger),
         metrics: options.metricsExposition?.(metrics.registry) ?? metrics,
         logger,
-        readiness: () => readinessOf(state.phase, audit, probe),
+        readiness: () => readinessOf(state.phase, audit, probe, identity.revocations),
       }),
     ),
   ];
@@ -216,6 +212,7 @@ export async function startGateway(
   metrics.watch(metricSources(certificates, upstreams, audit, reviews));
   const closeRest = async () => {
     identity.close();
+    await identity.revocations?.close();
     await upstreams.close(true);
     await reviews?.close();
     await audit?.stop('error');
@@ -248,6 +245,7 @@ export async function startGateway(
     state.phase = 'draining';
     logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
     await Promise.all(listeners.map((listener) => listener.close(config.drainTimeoutMs)));
+    await identity.revocations?.close();
     await upstreams.close(false);
     await reviews?.close();
     await audit?.stop('shutdown');
@@ -267,42 +265,6 @@ export async function startGateway(
       return applied;
     },
     close: () => (closing ??= drain()),
-  };
-}
-
-/**
- * What `/readyz` says: not ready while starting or draining, while the audit log refuses
- * frames (every exchange would be refused), or while a probe finds an upstream unreachable.
- * Limitation: one unreachable upstream makes the whole gateway unready, though it could still
- * serve the routes of the others; a load balancer then sends nothing to it.
- */
-function readinessOf(
-  phase: 'starting' | 'ready' | 'draining',
-  audit: GatewayAudit | undefined,
-  probe: UpstreamProbe,
-): Readiness {
-  if (phase !== 'ready') return { status: phase };
-  if (audit !== undefined && !audit.log.writable) return { status: 'audit_unavailable' };
-  const upstreams = probe.reachability();
-  return { status: probe.allReachable ? 'ready' : 'upstream_unreachable', upstreams };
-}
-
-/** What the metrics read at each scrape: what is on in this gateway, and nothing else. */
-function metricSources(
-  certificates: () => readonly CertificateFacts[],
-  upstreams: UpstreamSet,
-  audit: GatewayAudit | undefined,
-  reviews: GatewayReviews | undefined,
-): GatewayMetricSources {
-  return {
-    certificates,
-    upstreams: () => upstreams.connectionFacts(),
-    auditWritable: audit === undefined ? undefined : () => audit.log.writable,
-    pendingReviews:
-      reviews === undefined
-        ? undefined
-        : async () => (await reviews.store.listPending(PENDING_REVIEWS_COUNTED)).length,
-    reviewsShared: reviews?.shared,
   };
 }
 

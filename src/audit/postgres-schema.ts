@@ -1,7 +1,7 @@
 // The PostgreSQL audit table: its name, its DDL and its append-only guard.
 
 import type pg from 'pg';
-import { isLastingFailure, isTableName, runLockedScript } from '../postgres/postgres-database';
+import { checkTableName, isLastingFailure, runLockedScript } from '../postgres/postgres-database';
 import { ProxyError } from '../errors/proxy-error';
 
 /** The table audit frames go to when the configuration names none. */
@@ -12,18 +12,9 @@ function guardNames(table: string): { readonly fn: string; readonly trigger: str
   return { fn: `${table}_refuse_change`, trigger: `${table}_append_only` };
 }
 
-/**
- * Returns `table` when it is a safe identifier; throws ProxyError `ERR_AUDIT_STORE_INVALID`
- * otherwise. The table is looked up through the connection's `search_path`.
- */
+/** Returns `table` when it is a safe identifier; throws ProxyError `ERR_AUDIT_STORE_INVALID` otherwise. */
 export function checkAuditTableName(table: string): string {
-  if (!isTableName(table)) {
-    throw new ProxyError(
-      'ERR_AUDIT_STORE_INVALID',
-      `audit table name ${JSON.stringify(table)} is not a lowercase identifier of at most 48 characters`,
-    );
-  }
-  return table;
+  return checkTableName(table, 'audit', 'ERR_AUDIT_STORE_INVALID');
 }
 
 /**

@@ -9,6 +9,7 @@ import { certsCommand } from './certs-command';
 import { demoServerCommand } from './demo-server-command';
 import { inferCommand } from './infer-command';
 import { reviewsCommand } from './reviews-command';
+import { revocationsCommand } from './revocations-command';
 import { startCommand } from './start-command';
 import { tokenCommand } from './token-command';
 
@@ -20,6 +21,7 @@ const COMMANDS: readonly CliCommand[] = [
   tokenCommand,
   auditCommand,
   reviewsCommand,
+  revocationsCommand,
 ];
 
 /** Exit codes: 0 done, 1 failure while running, 2 bad usage or configuration. */

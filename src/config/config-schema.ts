@@ -6,6 +6,7 @@ import { auditSchema } from './audit-schema';
 import { authSchema, listenerTlsSchema, rolesSchema } from './identity-schema';
 import { DEFAULT_MASKING_SECTION, maskDirectionSchema, maskingSchema } from './masking-schema';
 import { reviewsSchema } from './reviews-schema';
+import { revocationsSchema } from './revocations-schema';
 import { name, port, positiveInt } from './schema-primitives';
 
 /** Header names an upstream credential may set: lowercase HTTP/2 field names. */
@@ -111,6 +112,7 @@ export const configFileSchema = z
     masking: maskingSchema.default(DEFAULT_MASKING_SECTION),
     audit: auditSchema.optional(),
     reviews: reviewsSchema.optional(),
+    revocations: revocationsSchema.optional(),
     drainTimeoutMs: positiveInt.default(DEFAULTS.drainTimeoutMs),
     log: z
       .object({

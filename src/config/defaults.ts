@@ -93,6 +93,16 @@ export const DEFAULTS = {
     webhookTimeoutMs: 5_000,
     webhookAttempts: 5,
   },
+  revocations: {
+    table: 'infergate_revocations',
+    /** How often each gateway reads the revocations made since its last read. */
+    refreshIntervalMs: 5_000,
+    /**
+     * How long refreshes may fail before every exchange is refused: a revocation made while the
+     * database is away reaches a gateway late by at most this.
+     */
+    maxStaleMs: 60_000,
+  },
   drainTimeoutMs: 10_000,
   log: {
     level: 'info',

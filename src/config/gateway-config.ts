@@ -185,6 +185,22 @@ export interface ReviewPostgresConfig {
   readonly table: string | undefined;
 }
 
+/** Revoked certificates and tokens, shared by every replica through one PostgreSQL table. */
+export interface RevocationsConfig {
+  readonly postgres: RevocationPostgresConfig;
+  /** How often the revocations made since the last read are read. */
+  readonly refreshIntervalMs: number;
+  /** Refreshes failing for longer than this refuse every exchange (fail closed). */
+  readonly maxStaleMs: number;
+}
+
+/** The PostgreSQL table of revocations. */
+export interface RevocationPostgresConfig {
+  readonly connectionString: string;
+  /** A lowercase identifier; `infergate_revocations` by default. */
+  readonly table: string;
+}
+
 /** The configuration after validation: every default applied, files read, then deep-frozen. */
 export interface GatewayConfig {
   readonly listeners: ConfigFile['listeners'];
@@ -200,6 +216,8 @@ export interface GatewayConfig {
   readonly audit: AuditConfig | undefined;
   /** Which requests wait for a second person's approval; undefined holds none. */
   readonly reviews: ReviewsConfig | undefined;
+  /** Revocations shared through PostgreSQL; absent, CRL files are the only revocation. */
+  readonly revocations?: RevocationsConfig;
   readonly drainTimeoutMs: number;
   readonly log: ConfigFile['log'];
 }

@@ -15,6 +15,7 @@ import {
 import { DEFAULTS } from './defaults';
 import { auditSchema } from './audit-schema';
 import { reviewsSchema } from './reviews-schema';
+import { revocationsSchema } from './revocations-schema';
 import { authSchema, listenerTlsSchema, rolesSchema } from './identity-schema';
 import { DEFAULT_MASKING_SECTION, maskingSchema } from './masking-schema';
 import { ConfigError, formatPath, type ConfigIssue } from './config-error';
@@ -99,6 +100,7 @@ function salvage(document: unknown): CheckableConfig {
     masking: maskingSchema.safeParse(root.masking).data ?? DEFAULT_MASKING_SECTION,
     audit: auditSchema.safeParse(root.audit).data,
     reviews: reviewsSchema.safeParse(root.reviews).data,
+    revocations: revocationsSchema.safeParse(root.revocations).data,
     drainTimeoutMs: DEFAULTS.drainTimeoutMs,
     log: { level: DEFAULTS.log.level },
   };

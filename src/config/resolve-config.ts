@@ -17,6 +17,7 @@ import { resolveAudit } from './resolve-audit';
 import { resolveIdentity } from './resolve-identity';
 import { resolveMasking } from './resolve-masking';
 import { resolveReviews } from './resolve-reviews';
+import { resolveRevocations } from './resolve-revocations';
 import { parseUpstreamAddress } from './upstream-address';
 
 type Upstream = ConfigFile['upstreams'][number];
@@ -46,6 +47,7 @@ export function resolveConfig(
   const masking = resolveMasking(file, baseDir, issues);
   const audit = resolveAudit(file, baseDir, issues);
   const reviews = resolveReviews(file, routes, issues);
+  const revocations = resolveRevocations(file, issues);
 
   return {
     listeners: file.listeners,
@@ -55,6 +57,8 @@ export function resolveConfig(
     masking,
     audit,
     reviews,
+    // Only when configured, so a file without the section resolves as it did before it existed.
+    ...(revocations === undefined ? {} : { revocations }),
     drainTimeoutMs: file.drainTimeoutMs,
     log: file.log,
   };

@@ -226,7 +226,7 @@ export const ERROR_CODES = {
     grpcStatus: GrpcStatus.UNAUTHENTICATED,
     description:
       'the bearer token is malformed, signed with an algorithm or key that is not trusted, ' +
-      'expired, not yet valid, or issued by or for someone else',
+      'expired, not yet valid, issued by or for someone else, or revoked',
   },
   ERR_TOKEN_NOT_BOUND: {
     httpStatus: 401,
@@ -251,8 +251,8 @@ export const ERROR_CODES = {
     httpStatus: 503,
     grpcStatus: GrpcStatus.UNAVAILABLE,
     description:
-      'the keys needed to check a token could not be fetched; the request is refused rather ' +
-      'than let through unchecked',
+      'the keys needed to check a token could not be fetched, or the shared revocations are ' +
+      'stale; the request is refused rather than let through unchecked',
   },
   ERR_PKI_MATERIAL_INVALID: {
     httpStatus: 500,

@@ -5,10 +5,37 @@ import { isProxyError } from '../errors/proxy-error';
 import type { CertificateRoles } from '../identity/certificate-roles';
 import type { Identity, TokenFacts } from '../identity/identity';
 import type { PeerCertificate } from '../identity/peer-certificate';
+import {
+  RevocationError,
+  certificateRevocation,
+  tokenRevocation,
+  type RevocationCheck,
+} from '../revocations/revocation-check';
 
 /** What checks a bearer token against the certificate it must be bound to. */
 export interface BoundTokenVerifier {
   verify(authorization: string | undefined, certificate: PeerCertificate): Promise<TokenFacts>;
+}
+
+/**
+ * `verifier`, refusing as well what `revocations` names: a revoked certificate before its token
+ * is looked at, a verified token whose `jti` is revoked, and everyone while the list is stale.
+ * Refusals reject with a RevocationError, which {@link authenticateAdminCaller} answers.
+ */
+export function checkingRevocations(
+  verifier: BoundTokenVerifier,
+  revocations: RevocationCheck,
+): BoundTokenVerifier {
+  return {
+    async verify(authorization, certificate) {
+      const refused = certificateRevocation(revocations, certificate);
+      if (refused !== undefined) throw refused;
+      const token = await verifier.verify(authorization, certificate);
+      const revoked = tokenRevocation(revocations, token);
+      if (revoked !== undefined) throw revoked;
+      return token;
+    },
+  };
 }
 
 /** An admin endpoint's JSON answer: status, body and any extra headers. */
@@ -34,7 +61,8 @@ export function adminFailure(status: number, type: string, message: string): Adm
  * The caller of an admin request: a client certificate TLS verified, and a bearer token
  * `verifier` accepts for that very certificate (RFC 8705), with the token's roles and those
  * the certificate earns. Otherwise the answer that refuses it: 401 (RFC 6750 §3: naming the
- * Bearer scheme), or 503 when the issuer's keys cannot be fetched (fail closed).
+ * Bearer scheme), or 503 when the issuer's keys cannot be fetched or the revocations cannot be
+ * checked (fail closed). A revocation refusal is logged and typed with its own detail.
  */
 export async function authenticateAdminCaller(
   request: {
@@ -55,9 +83,10 @@ export async function authenticateAdminCaller(
     token = await verifier.verify(request.authorization, certificate);
   } catch (err) {
     if (!isProxyError(err)) throw err;
-    refused(err.code, certificate);
+    const detail = err instanceof RevocationError ? err.detail : undefined;
+    refused(detail ?? err.code, certificate);
     if (err.code === 'ERR_IDENTITY_UNAVAILABLE') {
-      return adminFailure(503, 'identity_unavailable', err.message);
+      return adminFailure(503, detail ?? 'identity_unavailable', err.message);
     }
     const headers = { 'www-authenticate': 'Bearer realm="infergate"' };
     return { ...adminFailure(401, 'unauthorized', err.message), headers };

@@ -50,7 +50,10 @@ export interface AdminListenerOptions {
 
 /** What `/readyz` answers: 200 with it when `status` is `ready`, 503 otherwise. */
 export interface Readiness {
-  /** `ready`, or why not: `starting`, `draining`, `audit_unavailable`, `upstream_unreachable`. */
+  /**
+   * `ready`, or why not: `starting`, `draining`, `audit_unavailable`, `revocations_unavailable`,
+   * `upstream_unreachable`.
+   */
   readonly status: string;
   /** Each upstream's reachability as last probed, when the gateway probes them. */
   readonly upstreams?: Readonly<Record<string, string>>;

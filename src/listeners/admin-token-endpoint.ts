@@ -5,6 +5,7 @@ import type { CertificateRoles } from '../identity/certificate-roles';
 import type { PeerCertificate } from '../identity/peer-certificate';
 import type { TokenIssuer } from '../identity/token-issuer';
 import { isProxyError } from '../errors/proxy-error';
+import { certificateRevocation, type RevocationCheck } from '../revocations/revocation-check';
 
 /** RFC 8693 §2.1 and §3: the grant and the token type of an OIDC ID token. */
 const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -30,6 +31,8 @@ export interface TokenEndpointSettings {
   readonly idTokens: IdTokenVerifier | undefined;
   /** True when every caller must bring an ID token (no certificate-only grant). */
   readonly idTokenRequired: boolean;
+  /** The revocations every replica shares; undefined when CRL files are the only ones. */
+  readonly revocations?: RevocationCheck | undefined;
 }
 
 /**
@@ -42,8 +45,14 @@ export interface TokenEndpointSettings {
 export class TokenEndpoint {
   constructor(private readonly settings: TokenEndpointSettings) {}
 
-  /** Answers one request whose form body is `body`, from a connection that presented `certificate`. */
+  /**
+   * Answers one request whose form body is `body`, from a connection that presented
+   * `certificate`. A revoked certificate gets no token (401 `invalid_client`), and nobody does
+   * while the revocations cannot be checked (503 `temporarily_unavailable`).
+   */
   async answer(certificate: PeerCertificate, body: string): Promise<TokenEndpointAnswer> {
+    const revoked = this.revocationRefusal(certificate);
+    if (revoked !== undefined) return revoked;
     const form = new URLSearchParams(body);
     const grant = form.get('grant_type') ?? '';
     if (grant === 'client_credentials') return this.certificateGrant(certificate);
@@ -53,6 +62,18 @@ export class TokenEndpoint {
       'unsupported_grant_type',
       'grant_type must be client_credentials or token exchange',
     );
+  }
+
+  /** RFC 6749 §5.2: a client whose certificate is revoked could not be authenticated. */
+  private revocationRefusal(certificate: PeerCertificate): TokenEndpointAnswer | undefined {
+    const revocations = this.settings.revocations;
+    const refused =
+      revocations === undefined ? undefined : certificateRevocation(revocations, certificate);
+    if (refused === undefined) return undefined;
+    if (refused.code === 'ERR_IDENTITY_UNAVAILABLE') {
+      return refusal(503, 'temporarily_unavailable', refused.message);
+    }
+    return refusal(401, 'invalid_client', refused.message);
   }
 
   private async certificateGrant(certificate: PeerCertificate): Promise<TokenEndpointAnswer> {

@@ -1,6 +1,8 @@
 // What the PostgreSQL stores (audit frames, reviews) share: names, errors, schema scripts.
 
 import pg from 'pg';
+import type { ErrorCode } from '../errors/error-codes';
+import { ProxyError } from '../errors/proxy-error';
 
 /**
  * Unquoted lowercase identifiers only, so a configured name can be spliced into SQL without
@@ -16,6 +18,17 @@ const CONFIGURATION_SQLSTATE_CLASSES: readonly string[] = ['28', '3D', '42'];
 /** Whether `table` is safe to write into SQL: a lowercase identifier of at most 48 characters. */
 export function isTableName(table: string): boolean {
   return TABLE_NAME_PATTERN.test(table);
+}
+
+/**
+ * Returns `table` when it is a safe identifier (`isTableName`); throws ProxyError `code`
+ * naming it as the `what` table otherwise. The table is looked up through the connection's
+ * `search_path`.
+ */
+export function checkTableName(table: string, what: string, code: ErrorCode): string {
+  if (isTableName(table)) return table;
+  const message = `${what} table name ${JSON.stringify(table)} is not a lowercase identifier of at most 48 characters`;
+  throw new ProxyError(code, message);
 }
 
 /**

@@ -1,24 +1,15 @@
 // The PostgreSQL review table: its name, its DDL, and how its failures become ProxyErrors.
 
 import type pg from 'pg';
-import { isLastingFailure, isTableName, runLockedScript } from '../postgres/postgres-database';
+import { checkTableName, isLastingFailure, runLockedScript } from '../postgres/postgres-database';
 import { ProxyError } from '../errors/proxy-error';
 
 /** The table reviews go to when the configuration names none. */
 export const DEFAULT_REVIEW_TABLE = 'infergate_reviews';
 
-/**
- * Returns `table` when it is a safe identifier; throws ProxyError `ERR_REVIEW_STORE_INVALID`
- * otherwise. The table is looked up through the connection's `search_path`.
- */
+/** Returns `table` when it is a safe identifier; throws ProxyError `ERR_REVIEW_STORE_INVALID` otherwise. */
 export function checkReviewTableName(table: string): string {
-  if (!isTableName(table)) {
-    throw new ProxyError(
-      'ERR_REVIEW_STORE_INVALID',
-      `review table name ${JSON.stringify(table)} is not a lowercase identifier of at most 48 characters`,
-    );
-  }
-  return table;
+  return checkTableName(table, 'review', 'ERR_REVIEW_STORE_INVALID');
 }
 
 /**

@@ -9,6 +9,12 @@ import type { TlsPeer } from '../../identity/tls-peer';
 import type { Exchange } from '../../pipeline/exchange';
 import type { ExchangeMessage, Filter, FilterFactory, HeadersResult } from '../../pipeline/filter';
 import { LocalReply } from '../../pipeline/local-reply';
+import {
+  certificateRevocation,
+  tokenRevocation,
+  type RevocationCheck,
+  type RevocationError,
+} from '../../revocations/revocation-check';
 
 /** What the filter needs to check a token; the gateway's TokenVerifier is one. */
 export interface BearerTokenVerifier {
@@ -27,6 +33,8 @@ export interface AuthenticationSettings {
   readonly verifier: BearerTokenVerifier | undefined;
   /** Roles configuration grants a certificate by its attributes. */
   readonly certificateRoles: (certificate: PeerCertificate) => readonly string[];
+  /** The revocations every replica shares; undefined when CRL files are the only ones. */
+  readonly revocations?: RevocationCheck | undefined;
 }
 
 /** OpenSSL's verification results, as a caller should read them. */
@@ -47,7 +55,10 @@ const CERTIFICATE_PROBLEMS: Readonly<Record<string, string>> = {
  * Refuses an exchange unless its connection presented a client certificate that TLS verified
  * and, when tokens are configured, a bearer token that verifies and is bound to that very
  * certificate (RFC 8705 §3): a token copied off one machine is useless without the private key
- * of that machine's certificate. On success the exchange carries the caller's identity.
+ * of that machine's certificate. With shared revocations, neither the certificate's thumbprint
+ * nor the token's `jti` may be revoked, checked on every exchange (a token the verifier
+ * remembers too), and nobody passes while the list is stale. On success the exchange carries
+ * the caller's identity.
  */
 class AuthenticationFilter implements Filter {
   constructor(
@@ -58,18 +69,33 @@ class AuthenticationFilter implements Filter {
   onRequestHeaders(headers: IncomingHttpHeaders): HeadersResult {
     const peer = this.exchange.session.tls;
     if (peer === undefined) return undefined;
-    const refusal = certificateRefusal(peer);
+    const refusal = certificateRefusal(peer) ?? this.revokedCertificate(peer.certificate!);
     if (refusal !== undefined) return refusal;
     const certificate = peer.certificate!;
     const verifier = this.settings.verifier;
     if (verifier === undefined) return this.accept(certificate, undefined);
     // A token seen before is answered at once, so the exchange does not wait a turn for it.
     const known = verifier.verifyCached(headers.authorization, certificate);
-    if (known !== undefined) return this.accept(certificate, known);
+    if (known !== undefined) return this.acceptToken(certificate, known);
     return verifier.verify(headers.authorization, certificate).then(
-      (token) => this.accept(certificate, token),
+      (token) => this.acceptToken(certificate, token),
       (err: unknown) => tokenRefusal(err),
     );
+  }
+
+  private revokedCertificate(certificate: PeerCertificate): LocalReply | undefined {
+    const revocations = this.settings.revocations;
+    if (revocations === undefined) return undefined;
+    const revoked = certificateRevocation(revocations, certificate);
+    return revoked === undefined ? undefined : new LocalReply(revoked, revoked.detail);
+  }
+
+  /** After verification, so a remembered token is checked against the list as a new one is. */
+  private acceptToken(certificate: PeerCertificate, token: TokenFacts): LocalReply | undefined {
+    const revocations = this.settings.revocations;
+    const revoked = revocations === undefined ? undefined : tokenRevocation(revocations, token);
+    if (revoked !== undefined) return revokedTokenReply(revoked);
+    return this.accept(certificate, token);
   }
 
   private accept(certificate: PeerCertificate, token: TokenFacts | undefined): undefined {
@@ -104,6 +130,12 @@ function tokenRefusal(err: unknown): LocalReply {
   const reply = LocalReply.fromError(err);
   const challenge = bearerChallenge(err.code, err.message);
   return challenge === undefined ? reply : new LocalReply(err, reply.detail, [challenge]);
+}
+
+/** A revoked token is answered as an invalid one, with its own detail. */
+function revokedTokenReply(revoked: RevocationError): LocalReply {
+  const challenge = bearerChallenge(revoked.code, revoked.message);
+  return new LocalReply(revoked, revoked.detail, challenge === undefined ? [] : [challenge]);
 }
 
 function bearerChallenge(code: ErrorCode, message: string): [string, string] | undefined {
