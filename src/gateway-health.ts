@@ -38,6 +38,7 @@ export function metricSources(
   upstreams: UpstreamSet,
   audit: GatewayAudit | undefined,
   reviews: GatewayReviews | undefined,
+  revocations: RevocationCheck | undefined,
 ): GatewayMetricSources {
   return {
     certificates,
@@ -48,5 +49,6 @@ export function metricSources(
         ? undefined
         : async () => (await reviews.store.listPending(PENDING_REVIEWS_COUNTED)).length,
     reviewsShared: reviews?.shared,
+    revocationsStale: revocations === undefined ? undefined : () => revocations.stale,
   };
 }

@@ -209,7 +209,7 @@ export async function startGateway(
   ];
 
   const certificates = () => [...(identity.tls?.certificates ?? []), ...upstreams.certificates];
-  metrics.watch(metricSources(certificates, upstreams, audit, reviews));
+  metrics.watch(metricSources(certificates, upstreams, audit, reviews, identity.revocations));
   const closeRest = async () => {
     identity.close();
     await identity.revocations?.close();

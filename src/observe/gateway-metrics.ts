@@ -56,6 +56,8 @@ export interface GatewayMetricSources {
   readonly pendingReviews?: () => Promise<number>;
   /** Whether every process reads the same reviews (PostgreSQL), so a cluster counts them once. */
   readonly reviewsShared?: boolean;
+  /** Whether the shared revocations are stale; absent without them. */
+  readonly revocationsStale?: () => boolean;
 }
 
 /**
@@ -249,7 +251,7 @@ export class GatewayMetrics implements AuditLogMetrics, MetricsExposition {
    */
   watch(sources: GatewayMetricSources): void {
     const registers = [this.registry];
-    const { certificates, upstreams, auditWritable, pendingReviews } = sources;
+    const { certificates, upstreams, auditWritable, pendingReviews, revocationsStale } = sources;
     if (certificates !== undefined) {
       new Gauge({
         name: 'infergate_certificate_expiry_days',
@@ -275,6 +277,17 @@ export class GatewayMetrics implements AuditLogMetrics, MetricsExposition {
         registers,
         collect() {
           this.set(auditWritable() ? 1 : 0);
+        },
+      });
+    }
+    if (revocationsStale !== undefined) {
+      new Gauge({
+        name: 'infergate_revocations_fresh',
+        help: '1 while the shared revocations are fresh, 0 while stale (every exchange refused)',
+        aggregator: 'min',
+        registers,
+        collect() {
+          this.set(revocationsStale() ? 0 : 1);
         },
       });
     }

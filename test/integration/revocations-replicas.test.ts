@@ -150,6 +150,18 @@ async function admin(
   return { status: response.statusCode, body: (await response.body.json()) as never };
 }
 
+/** `infergate_revocations_fresh` from `replica`'s /metrics, scraped with bob's certificate. */
+async function revocationsFresh(t: TestContext, cluster: Cluster, replica: GatewayUnderTest) {
+  const [, port] = splitAddress(replica.adminAddress);
+  const response = await request(`https://localhost:${port}/metrics`, {
+    dispatcher: agentOf(t, cluster.identity, 'bob'),
+  });
+  const line = (await response.body.text())
+    .split('\n')
+    .find((each) => each.startsWith('infergate_revocations_fresh '));
+  return Number(line?.split(' ')[1]);
+}
+
 function tokenRequest() {
   const headers = { 'content-type': 'application/x-www-form-urlencoded' };
   return { method: 'POST', path: '/token', headers, body: 'grant_type=client_credentials' };
@@ -383,6 +395,7 @@ test(
         readyz: await admin(t, cluster, replica, undefined, { method: 'GET', path: '/readyz' }),
         token: await admin(t, cluster, replica, 'bob', tokenRequest()),
         reviews: await admin(t, cluster, replica, 'bob', await reviewList(cluster, 'bob')),
+        fresh: await revocationsFresh(t, cluster, replica),
       });
     }
     await cluster.db.admin.query(`GRANT SELECT ON ${TABLE} TO ${role}`);
@@ -413,11 +426,13 @@ test(
           body: { error: 'temporarily_unavailable', error_description: message },
         },
         reviews: { status: 503, body: { error: { message, type: 'revocations_unavailable' } } },
+        fresh: 0,
       });
     }
     assert.deepEqual(after, { status: 200, code: undefined });
     assert.equal(ready.status, 200);
     assert.equal(ready.body.status, 'ready');
+    assert.equal(await revocationsFresh(t, cluster, replicas[1]!), 1);
   },
 );
 
