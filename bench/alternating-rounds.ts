@@ -12,7 +12,7 @@ import {
 } from './scenario';
 import { ratePerSecond } from './stats';
 
-/** Width of the scenario id column of progress lines (`http-stream-c16`). */
+/** Width of the scenario id column of progress lines (`http-stream-c64`). */
 const ID_WIDTH = 15;
 
 /** One measured round of one target, kept to show drift between rounds. */
@@ -65,12 +65,24 @@ function clientsOf(context: RoundContext, target: TargetName): TargetClients {
 }
 
 async function warmUp(scenario: Scenario, settings: BenchSettings, context: RoundContext) {
-  if (settings.warmupMs === 0) return;
+  if (settings.warmupMs === 0 || scenario.measuredOnce === true) return;
   for (const target of context.targets) {
     context.progress(`${scenario.id.padEnd(ID_WIDTH)} warm-up    ${target}`);
     await scenario.runRound(clientsOf(context, target), settings.warmupMs);
     context.checkHealthy();
   }
+}
+
+/** Measured rounds per target: --rounds, or one for a scenario whose round is a fixed workload. */
+function roundsOf(scenario: Scenario, settings: BenchSettings): number {
+  return scenario.measuredOnce === true ? 1 : settings.rounds;
+}
+
+/** The round's first figure (its rate, or a fixed workload's headline) with its unit. */
+function headline(scenario: Scenario, samples: RoundSamples): string {
+  const figure = scenario.figures[0]!;
+  const value = scenario.measure(samples)[figure.key] ?? Number.NaN;
+  return `${value.toFixed(1).padStart(9)} ${figure.unit}`;
 }
 
 async function measureRound(
@@ -84,11 +96,9 @@ async function measureRound(
   const samples = await scenario.runRound(clientsOf(context, target), settings.durationMs);
   const cpuMs = cpuTimesBetween(before, context.readCpu());
 
-  const rate = ratePerSecond(samples.completed, samples.elapsedMs).toFixed(1);
-  const unit = scenario.figures[0]?.unit ?? '/s';
   context.progress(
-    `${scenario.id.padEnd(ID_WIDTH)} round ${round}/${settings.rounds}  ${target.padEnd(9)} ` +
-      `${rate.padStart(9)} ${unit}  errors ${samples.errors}` +
+    `${scenario.id.padEnd(ID_WIDTH)} round ${round}/${roundsOf(scenario, settings)}  ` +
+      `${target.padEnd(9)} ${headline(scenario, samples)}  errors ${samples.errors}` +
       (samples.firstError === undefined ? '' : ` (first: ${samples.firstError})`),
   );
   return { samples, cpuMs };
@@ -105,8 +115,9 @@ function recordRound(result: TargetResult, round: number, samples: RoundSamples,
 
 /**
  * Runs one unrecorded warm-up round per target, then `settings.rounds` measured rounds per
- * target, visiting `context.targets` in turn (direct, infergate, masked, audited, direct, ...);
- * merges each target's rounds. Rejects only when `checkHealthy` throws (or a listed target has
+ * target, visiting `context.targets` in turn (direct, infergate, masked, audited, secured, nginx,
+ * direct, ...); a `measuredOnce` scenario gets one measured round per target and no warm-up.
+ * Merges each target's rounds. Rejects only when `checkHealthy` throws (or a listed target has
  * no clients); failed calls are counted, not thrown.
  */
 export async function runAlternatingRounds(
@@ -118,7 +129,7 @@ export async function runAlternatingRounds(
   for (const target of context.targets) targets[target] = emptyResult();
   await warmUp(scenario, settings, context);
 
-  for (let round = 1; round <= settings.rounds; round += 1) {
+  for (let round = 1; round <= roundsOf(scenario, settings); round += 1) {
     for (const target of context.targets) {
       const { samples, cpuMs } = await measureRound(scenario, target, round, settings, context);
       context.checkHealthy();

@@ -20,6 +20,10 @@ export interface BenchSettings {
   readonly masked: boolean;
   /** Whether the masking and auditing gateway (`audited` target) is; --no-audited. */
   readonly audited: boolean;
+  /** Whether the gateway with every control on (`secured` target) is; --no-secured. */
+  readonly secured: boolean;
+  /** Whether nginx (`nginx` target) is, where it is installed; --no-nginx. */
+  readonly nginx: boolean;
   readonly quick: boolean;
 }
 
@@ -39,19 +43,28 @@ const FULL_SETTINGS: BenchSettings = {
   gatewayLogLevel: 'info',
   masked: true,
   audited: true,
+  secured: true,
+  nginx: true,
   quick: false,
 };
 
-/** Sized so that all eight scenarios finish in about four minutes on a small machine. */
+/**
+ * Sized so that a whole run (both engine sections, every scenario, five targets) finishes in
+ * about a minute on a small machine: still two rounds per target, so they alternate.
+ */
 const QUICK_SETTINGS: BenchSettings = {
   ...FULL_SETTINGS,
   rounds: 2,
-  durationMs: 2_000,
-  warmupMs: 1_000,
+  durationMs: 250,
+  warmupMs: 100,
   quick: true,
 };
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/**
+ * The gateway log levels a run can start with: a gateway logs its 'listening' lines, which the
+ * bench reads its ports from, at `info`, so at `warn` or above it could never be started.
+ */
+const LOG_LEVELS = ['info', 'debug', 'trace'];
 
 const FLAGS = {
   quick: { type: 'boolean' },
@@ -63,6 +76,8 @@ const FLAGS = {
   'gateway-log-level': { type: 'string' },
   'no-masked': { type: 'boolean' },
   'no-audited': { type: 'boolean' },
+  'no-secured': { type: 'boolean' },
+  'no-nginx': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -70,12 +85,14 @@ const FLAGS = {
 export const BENCH_USAGE = `Usage: npm run bench -- [options]
        node dist/bench/run.js [options]
 
-Measures what infergate costs on the gRPC and the HTTP path, and what card-data masking and the
-audit trail add: the same clients (grpc-js, undici) drive the bundled demo model server directly
-(direct), through a gateway with masking off (infergate, --mask none), through one that masks
-prompts and responses (masked, --mask both) and through one that also records every exchange
-in its audit trail (audited, --mask both --audit-dir TEMP), in alternating rounds of one run.
-Before the scenarios, the masking engine and the audit log are timed alone in the bench process.
+Measures what infergate costs on the gRPC and the HTTP path, and what card-data masking, the
+audit trail and TLS with tokens add: the same clients (grpc-js, undici) drive the bundled demo
+model server directly (direct), through a gateway with masking off (infergate, --mask none),
+through one that masks prompts and responses (masked, --mask both), through one that also
+records every exchange in its audit trail (audited, --mask both --audit-dir TEMP), through one
+with every control on (secured: the audited gateway with mTLS, tokens and roles, --certs TEMP)
+and, where nginx is on PATH, through nginx as a plain reverse proxy (nginx), in alternating
+rounds of one run. Before the scenarios, the masking engine and the audit log are timed alone.
 
 Sections and scenarios (protocol, family, then ids):
   engine                                      the masking engine alone: one-shot MB/s on prose,
@@ -84,34 +101,42 @@ Sections and scenarios (protocol, family, then ids):
   audit                                       the audit log alone over segment files in TMPDIR:
                                               durable frames/s and append-to-durable latency
                                               with 256 appends in flight; encode + hash frames/s
-  grpc  unary        unary-c1 unary-c32       ModelInfer "echo", 1 KiB BYTES input
-        stream       stream-c1 stream-c16     ModelStreamInfer "demo-chat", 256 tokens
-  http  http-chat    http-chat-c1 http-chat-c32
+  grpc  unary        unary-c1 unary-c64       ModelInfer "echo", 1 KiB BYTES input
+        stream       stream-c1 stream-c64     ModelStreamInfer "demo-chat", 256 tokens
+        rss-streams  rss-streams              RSS of each target's process with 1000
+                                              ModelStreamInfer streams open; one round
+  http  http-chat    http-chat-c1 http-chat-c64
                      POST /v1/chat/completions "echo", 1 KiB message, not streamed
-        http-stream  http-stream-c1 http-stream-c16
+        http-stream  http-stream-c1 http-stream-c64
                      POST /v1/chat/completions "demo-chat", streamed, demo_tokens 256
+        tls-handshakes  tls-handshakes        a new connection per GET /health, 16 at once:
+                                              a full TLS handshake with a client certificate
+                                              for secured, plain TCP for the others
   The suffix -cN is the concurrency: requests or streams in flight in a closed loop.
 
 Options:
-      --quick                   about four minutes: ${QUICK_SETTINGS.rounds} rounds of ${QUICK_SETTINGS.durationMs} ms
+      --quick                   about a minute: ${QUICK_SETTINGS.rounds} rounds of ${QUICK_SETTINGS.durationMs} ms after ${QUICK_SETTINGS.warmupMs} ms warm-ups
       --scenarios NAMES         comma list of the names above, or all (default: engine, audit
                                 and every scenario); engine and audit start no child process
       --no-masked               skip the masked target (and its gateway)
-      --no-audited              skip the audited target (and its gateway); with --no-masked,
-                                direct and infergate only, for quick plain-proxy runs
+      --no-audited              skip the audited target (and its gateway)
+      --no-secured              skip the secured target (and its gateway); with --no-masked,
+                                --no-audited and --no-nginx, direct and infergate only
+      --no-nginx                skip nginx even where it is installed
       --rounds N                measured rounds per target, scenario (default ${FULL_SETTINGS.rounds})
       --duration-ms N           length of one round (default ${FULL_SETTINGS.durationMs})
       --warmup-ms N             unrecorded warm-up round per target, 0 for none
                                 (default ${FULL_SETTINGS.warmupMs})
       --channels N              gRPC connections (grpc-js channels) per target (default ${FULL_SETTINGS.channels});
                                 HTTP scenarios use one connection per request in flight
-      --gateway-log-level LEVEL every gateway's log level (default ${FULL_SETTINGS.gatewayLogLevel})
+      --gateway-log-level LEVEL every gateway's log level: ${LOG_LEVELS.join(', ')} (default ${FULL_SETTINGS.gatewayLogLevel})
   -h, --help                    show this help
 
 Flags given with --quick override its values. Progress goes to stderr, the table to stdout,
-every figure to bench/results/bench-<timestamp>.json. Exit codes: 0 done without errors,
-1 a target failed to start or a call failed, 2 bad usage; a missed engine or audit target is
-reported in the table, not an error.`;
+every figure to bench/results/bench-<timestamp>.json and the latency distributions to
+bench-<timestamp>.svg beside it. Exit codes: 0 done without errors, 1 a target failed to start
+or a call failed, 2 bad usage; a missed target (engine, audit or the requirement's) is reported
+in the table, not an error.`;
 
 /** Reads an integer flag of at least `min` (0 or 1); undefined when absent. */
 function integerFlag(flag: string, value: string | undefined, min = 1): number | undefined {
@@ -170,6 +195,8 @@ export function parseBenchArgs(args: readonly string[]): BenchCommand {
     gatewayLogLevel: logLevel(flags['gateway-log-level']) ?? base.gatewayLogLevel,
     masked: flags['no-masked'] !== true,
     audited: flags['no-audited'] !== true,
+    secured: flags['no-secured'] !== true,
+    nginx: flags['no-nginx'] !== true,
   };
   return { help: false, settings };
 }

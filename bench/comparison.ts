@@ -34,6 +34,20 @@ export interface FigureComparison {
   readonly auditedRatio?: number;
   /** audited / direct, the cost of the whole deployed gateway against the model server. */
   readonly auditedDirectRatio?: number;
+  /** Through the gateway with every control on; absent when the run skipped it (--no-secured). */
+  readonly secured?: number;
+  /** Latency only: the time all controls together add (secured - direct), in the figure's unit. */
+  readonly securedAdded?: number;
+  /** secured / direct, what every control together costs against the model server. */
+  readonly securedDirectRatio?: number;
+  /** Through nginx; absent when nginx is not installed or was skipped (--no-nginx). */
+  readonly nginx?: number;
+  /** Latency only: the time nginx adds (nginx - direct), in the figure's unit. */
+  readonly nginxAdded?: number;
+  /** nginx / direct, what a plain reverse proxy costs: the reference for secured / direct. */
+  readonly nginxRatio?: number;
+  /** secured / nginx, with both measured. */
+  readonly securedNginxRatio?: number;
 }
 
 /** A target's figure values; every figure NaN for a target the run did not measure. */
@@ -67,6 +81,26 @@ function auditedFields(
   return { audited, ...vsMasked, auditedDirectRatio: audited / direct };
 }
 
+/** The secured target's value and its comparisons with direct and, when measured, nginx. */
+function securedFields(
+  spec: FigureSpec,
+  secured: number | undefined,
+  direct: number,
+  nginx: number | undefined,
+) {
+  if (secured === undefined) return {};
+  const added = spec.kind === 'latency' ? { securedAdded: secured - direct } : {};
+  const vsNginx = nginx === undefined ? {} : { securedNginxRatio: secured / nginx };
+  return { secured, ...added, securedDirectRatio: secured / direct, ...vsNginx };
+}
+
+/** nginx's value and its comparison with direct, when measured. */
+function nginxFields(spec: FigureSpec, nginx: number | undefined, direct: number) {
+  if (nginx === undefined) return {};
+  const added = spec.kind === 'latency' ? { nginxAdded: nginx - direct } : {};
+  return { nginx, ...added, nginxRatio: nginx / direct };
+}
+
 /** `target`'s value of every figure, or undefined when the run did not measure `target`. */
 function optionalValues(result: ScenarioResult, target: TargetName) {
   return result.targets[target] === undefined ? undefined : targetValues(result, target);
@@ -78,13 +112,18 @@ export function compareFigures(result: ScenarioResult): FigureComparison[] {
   const infergate = targetValues(result, 'infergate');
   const masked = optionalValues(result, 'masked');
   const audited = optionalValues(result, 'audited');
+  const secured = optionalValues(result, 'secured');
+  const nginx = optionalValues(result, 'nginx');
+  const valueOf = (values: Record<string, number> | undefined, key: string) =>
+    values === undefined ? undefined : (values[key] ?? Number.NaN);
 
   return result.scenario.figures.map((spec) => {
     const { key, label, kind, unit } = spec;
     const a = direct[key] ?? Number.NaN;
     const b = infergate[key] ?? Number.NaN;
-    const c = masked === undefined ? undefined : (masked[key] ?? Number.NaN);
-    const d = audited === undefined ? undefined : (audited[key] ?? Number.NaN);
+    const c = valueOf(masked, key);
+    const s = valueOf(secured, key);
+    const n = valueOf(nginx, key);
     const added = kind === 'latency' ? { added: b - a } : {};
     return {
       key,
@@ -96,7 +135,9 @@ export function compareFigures(result: ScenarioResult): FigureComparison[] {
       ...added,
       ratio: b / a,
       ...maskedFields(spec, c, b),
-      ...auditedFields(spec, d, c, a),
+      ...auditedFields(spec, valueOf(audited, key), c, a),
+      ...securedFields(spec, s, a, n),
+      ...nginxFields(spec, n, a),
     };
   });
 }

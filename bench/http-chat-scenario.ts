@@ -1,7 +1,6 @@
 // Scenario C: OpenAI chat completion, not streamed, on the `echo` model with a 1 KiB message.
 
-import type { Client } from 'undici';
-import { postChatCompletion, requestError } from './http-client';
+import { postChatCompletion, requestError, type HttpConnection } from './http-client';
 import { runClosedLoop, type RoundSamples, type Scenario, type ScenarioCall } from './scenario';
 import {
   ECHO_PAYLOAD_BYTES,
@@ -33,13 +32,13 @@ function checkEcho(text: string, payload: string): string | undefined {
 }
 
 /** One chat completion, timed from issuing the request to the end of its body. */
-function chatOnce(body: string, payload: string): ScenarioCall<Client> {
-  return async (client: Client, samples: RoundSamples) => {
+function chatOnce(body: string, payload: string): ScenarioCall<HttpConnection> {
+  return async (connection: HttpConnection, samples: RoundSamples) => {
     const startedMs = performance.now();
     let elapsedMs: number;
     let error: string | undefined;
     try {
-      const response = await postChatCompletion(client, body);
+      const response = await postChatCompletion(connection, body);
       const text = await response.body.text();
       elapsedMs = performance.now() - startedMs;
       error =

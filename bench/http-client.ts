@@ -1,6 +1,7 @@
 // The undici HTTP/1.1 clients the benchmark drives, one set per target, built identically.
 
 import { Client, type Dispatcher } from 'undici';
+import type { ClientCredentials } from './target-credentials';
 
 /**
  * An exchange that waits this long for its response headers, or for the next body bytes,
@@ -13,37 +14,62 @@ export const CHAT_COMPLETIONS_PATH = '/v1/chat/completions';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
+/** One keep-alive connection to a target and the headers each request on it carries. */
+export interface HttpConnection {
+  readonly client: Client;
+  /** The JSON content type, and for a secured target its `authorization`. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /**
- * Creates `count` clients for `address` ('host:port'), each one keep-alive connection without
- * pipelining, as HTTP/1.1 clients are deployed; a worker owns one, so requests never queue in
- * the client. Connections open on first use (the warm-up round).
+ * Creates `count` connections to `address` ('host:port'), each one keep-alive connection
+ * without pipelining, as HTTP/1.1 clients are deployed; a worker owns one, so requests never
+ * queue in the client. With `credentials` each speaks TLS, presents the client certificate and
+ * sends the token. Connections open on first use (the warm-up round).
  */
-export function createHttpClients(address: string, count: number): Client[] {
-  const clients: Client[] = [];
+export function createHttpClients(
+  address: string,
+  count: number,
+  credentials?: ClientCredentials,
+): HttpConnection[] {
+  const scheme = credentials === undefined ? 'http' : 'https';
+  const connect =
+    credentials === undefined
+      ? undefined
+      : { secureContext: credentials.secureContext, servername: credentials.serverName };
+  const headers =
+    credentials === undefined
+      ? JSON_HEADERS
+      : { ...JSON_HEADERS, authorization: credentials.authorization };
+  const connections: HttpConnection[] = [];
   for (let index = 0; index < count; index += 1) {
-    const client = new Client(`http://${address}`, {
+    const client = new Client(`${scheme}://${address}`, {
       pipelining: 1,
       headersTimeout: HTTP_STALL_TIMEOUT_MS,
       bodyTimeout: HTTP_STALL_TIMEOUT_MS,
+      ...(connect === undefined ? {} : { connect }),
     });
-    clients.push(client);
+    connections.push({ client, headers });
   }
-  return clients;
+  return connections;
 }
 
 /** POSTs a JSON `body` to the chat completions API; rejects on a connection or timeout error. */
-export function postChatCompletion(client: Client, body: string): Promise<Dispatcher.ResponseData> {
-  return client.request({
+export function postChatCompletion(
+  connection: HttpConnection,
+  body: string,
+): Promise<Dispatcher.ResponseData> {
+  return connection.client.request({
     path: CHAT_COMPLETIONS_PATH,
     method: 'POST',
-    headers: JSON_HEADERS,
+    headers: connection.headers,
     body,
   });
 }
 
-/** Closes every client, waiting for its connection to end. */
-export async function closeHttpClients(clients: readonly Client[]): Promise<void> {
-  await Promise.all(clients.map((client) => client.close()));
+/** Closes every connection, waiting for it to end. */
+export async function closeHttpClients(connections: readonly HttpConnection[]): Promise<void> {
+  await Promise.all(connections.map((connection) => connection.client.close()));
 }
 
 /** The message of an error a request rejected with, for the report. */

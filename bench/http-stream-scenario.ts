@@ -1,8 +1,7 @@
 // Scenario D: OpenAI chat completion streamed as server-sent events from the `demo-chat` model.
 
 import type { Readable } from 'node:stream';
-import type { Client } from 'undici';
-import { postChatCompletion, requestError } from './http-client';
+import { postChatCompletion, requestError, type HttpConnection } from './http-client';
 import { runClosedLoop, type RoundSamples, type Scenario, type ScenarioCall } from './scenario';
 import {
   measureStreams,
@@ -123,11 +122,11 @@ function readText(body: Readable, onText: (text: string) => void): Promise<void>
  * role-only event does not count); a token gap is the time between two such events; the whole
  * stream ends with the end of the body.
  */
-function streamOnce(body: string, tokens: number): ScenarioCall<Client> {
-  return async (client: Client, samples: RoundSamples) => {
+function streamOnce(body: string, tokens: number): ScenarioCall<HttpConnection> {
+  return async (connection: HttpConnection, samples: RoundSamples) => {
     const observation = new SseObservation(performance.now());
     try {
-      const response = await postChatCompletion(client, body);
+      const response = await postChatCompletion(connection, body);
       if (response.statusCode !== 200) {
         await response.body.dump();
         return `chat stream: HTTP ${response.statusCode}`;

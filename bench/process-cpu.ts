@@ -1,6 +1,7 @@
 // CPU time used by the bench client and its child processes, to tell which one is saturated.
 
 import { readFileSync } from 'node:fs';
+import { processTree } from './process-tree';
 
 /**
  * Length of a Linux clock tick (`USER_HZ`, which is 100 on every mainstream architecture);
@@ -29,12 +30,32 @@ function childCpuMs(pid: number): number | undefined {
   }
 }
 
-/** CPU ms used so far by this process (`client`) and by each child pid under its role name. */
+/**
+ * CPU ms of a child and its live descendants (nginx's master and worker); undefined when any
+ * cannot be read. Limitation: a descendant that exits between two readings takes its CPU time
+ * with it, so a span in which nginx replaced its worker reads too low.
+ */
+function treeCpuMs(pid: number): number | undefined {
+  const pids = processTree(pid);
+  if (pids.length === 0) return undefined;
+  let total = 0;
+  for (const member of pids) {
+    const ms = childCpuMs(member);
+    if (ms === undefined) return undefined;
+    total += ms;
+  }
+  return total;
+}
+
+/**
+ * CPU ms used so far by this process (`client`) and by each child pid, with the processes it
+ * started, under its role name.
+ */
 export function readCpuTimes(children: ReadonlyMap<string, number>): CpuTimes {
   const own = process.cpuUsage();
   const times: CpuTimes = { client: (own.user + own.system) / 1_000 };
   for (const [role, pid] of children) {
-    times[role] = childCpuMs(pid);
+    times[role] = treeCpuMs(pid);
   }
   return times;
 }

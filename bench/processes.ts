@@ -1,13 +1,18 @@
-// Runs the demo model server and the gateway as child processes and reads back their addresses.
+// Runs the demo model server, the gateways and nginx as child processes and reads back their
+// addresses.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The `infergate` executable, from the compiled location dist/bench/. */
-const INFERGATE_BIN = path.resolve(__dirname, '..', '..', 'bin', 'infergate.js');
+export const INFERGATE_BIN = path.resolve(__dirname, '..', '..', 'bin', 'infergate.js');
 
 /** How long a child may take to log its 'listening' lines; two shared cores start slowly. */
 const STARTUP_TIMEOUT_MS = 30_000;
+
+/** How often a child that logs no 'listening' line (nginx) is asked whether it is ready. */
+const READY_POLL_MS = 50;
 
 /** How long a child may drain after SIGTERM before it is killed. */
 const STOP_TIMEOUT_MS = 5_000;
@@ -52,9 +57,34 @@ export class BenchProcesses {
     args: readonly string[],
     listeners: readonly string[],
   ): Promise<BenchProcess> {
-    const child = this.spawnChild(name, args);
+    const child = this.spawnChild(name, process.execPath, [INFERGATE_BIN, ...args]);
     const addresses = await waitForListeners(child, listeners);
     return { name, pid: child.process.pid ?? -1, addresses, exited: () => child.exited };
+  }
+
+  /**
+   * Starts `file <args>`, a program that does not log infergate's 'listening' lines, and resolves
+   * once `ready` resolves true, asked every 50 ms; `addresses` are the caller's to know. Rejects
+   * with StartupError when the child exits first or is not ready in time.
+   */
+  async startProgram(
+    name: string,
+    file: string,
+    args: readonly string[],
+    ready: () => Promise<boolean>,
+  ): Promise<BenchProcess> {
+    const child = this.spawnChild(name, file, args);
+    child.process.stdout?.resume();
+    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+    while (!(await ready())) {
+      if (child.exited || Date.now() > deadline) {
+        const tail = child.stderrTail.trim();
+        const why = child.exited ? 'exited before it was ready' : 'was not ready in time';
+        throw new StartupError(`${name} ${why}${tail === '' ? '' : `:\n${tail}`}`);
+      }
+      await sleep(READY_POLL_MS);
+    }
+    return { name, pid: child.process.pid ?? -1, addresses: new Map(), exited: () => child.exited };
   }
 
   /** SIGTERMs every running child and waits for each to exit, killing those that linger. */
@@ -62,18 +92,24 @@ export class BenchProcesses {
     await Promise.all(this.children.map((child) => stopChild(child)));
   }
 
-  private spawnChild(name: string, args: readonly string[]): Child {
+  private spawnChild(name: string, file: string, args: readonly string[]): Child {
     // A user's INFERGATE_CONFIG would clash with --upstream, and INFERGATE_LOG_LEVEL would
     // change what the gateway does per exchange; the flags alone decide both here.
     const env = { ...process.env };
     delete env.INFERGATE_CONFIG;
     delete env.INFERGATE_LOG_LEVEL;
-    const spawned = spawn(process.execPath, [INFERGATE_BIN, ...args], {
+    const spawned = spawn(file, args, {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const child: Child = { name, process: spawned, stderrTail: '', exited: false };
     spawned.once('exit', () => (child.exited = true));
+    // A program that cannot be run (a PATH entry gone since it was found) never exits: it is
+    // counted as exited, with why in its stderr tail, so its start fails instead of crashing.
+    spawned.once('error', (err) => {
+      child.exited = true;
+      child.stderrTail += err.message;
+    });
     spawned.stderr?.setEncoding('utf8');
     spawned.stderr?.on('data', (chunk: string) => {
       child.stderrTail = (child.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);

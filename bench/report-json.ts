@@ -1,9 +1,7 @@
-// The JSON results file: every figure, the engine sections', the settings, and a description of
-// the machine.
+// The JSON results file: every figure, the engine sections', the requirement's targets, the
+// settings, and a description of the machine.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { ScenarioResult, TargetResult } from './alternating-rounds';
 import type { BenchSettings } from './bench-settings';
 import { TARGET_NAMES } from './bench-targets';
@@ -15,12 +13,13 @@ import {
   errorTotals,
 } from './comparison';
 import type { EngineSections } from './engine-figure';
+import type { NginxInstall } from './nginx-target';
+import type { RequirementCheck } from './requirement-checks';
+import { resultsFile, writeResultsFile } from './results-files';
+import { OPEN_STREAMS } from './rss-streams-scenario';
 import { httpConnectionsFor } from './target-clients';
 import { ECHO_PAYLOAD_BYTES, STREAM_TOKENS } from './scenario-figures';
 import { fileSystemOf } from './temp-dirs';
-
-/** bench/results/ in the repository, from the compiled location dist/bench/. */
-const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
 
 /**
  * Bumped whenever a field changes meaning, so old result files can still be told apart.
@@ -33,8 +32,13 @@ const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
  * auditedDirectRatio, errors, the `auditedGateway` CPU role and command), settings.audited,
  * `auditEngine`, machine.tempDir, and the stream figures streamP50 and streamP99 (series
  * `streamMs`); the CPU rows of the table changed, not their JSON.
+ * 5: the `secured` and `nginx` targets (targets, figures' secured, securedAdded,
+ * securedDirectRatio, nginx, nginxAdded, nginxRatio and securedNginxRatio, errors, the
+ * `securedGateway` and `nginx` CPU roles and commands), settings.secured and settings.nginx,
+ * `nginx`, `requirements`, `chart`; the c32 and c16 scenarios became c64 (new ids), and the
+ * scenarios `tls-handshakes` and `rss-streams` (figure kind `memory`) were added.
  */
-const RESULTS_FORMAT_VERSION = 4;
+const RESULTS_FORMAT_VERSION = 5;
 
 /** When and how the run went, besides the per-scenario results. */
 export interface RunFacts {
@@ -43,6 +47,11 @@ export interface RunFacts {
   readonly settings: BenchSettings;
   /** The child processes' command lines, as run. */
   readonly commands: Record<string, readonly string[]>;
+  /** nginx as found on PATH; undefined when it is not installed. */
+  readonly nginx: NginxInstall | undefined;
+  readonly checks: readonly RequirementCheck[];
+  /** The chart written beside the JSON file; undefined when there was nothing to chart. */
+  readonly chartFile: string | undefined;
 }
 
 /** The machine the run measured, as far as Node can tell; the load average is at the end. */
@@ -95,18 +104,11 @@ function scenarioJson(result: ScenarioResult) {
   };
 }
 
-/** The ISO 8601 basic form (20250101T120000Z): sortable, and no ':' to trouble file systems. */
-function fileTimestamp(date: Date): string {
-  return date
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-}
-
 /**
  * Writes bench/results/bench-<timestamp>.json (creating the folder) and returns its path.
  * Throws when the file cannot be written. NaN figures (no samples) are written as null, and so are
- * `engine` (masking) and `auditEngine` when the run skipped that section.
+ * `engine` (masking) and `auditEngine` when the run skipped that section, `nginx` where it is not
+ * installed and `chart` when none was written.
  */
 export function writeResults(
   facts: RunFacts,
@@ -123,17 +125,25 @@ export function writeResults(
       ...facts.settings,
       unaryPayloadBytes: ECHO_PAYLOAD_BYTES,
       streamTokens: STREAM_TOKENS,
+      openStreams: OPEN_STREAMS,
       httpConnectionsPerTarget: httpConnections,
     },
     commands: facts.commands,
     machine: describeMachine(),
+    nginx: facts.nginx ?? null,
     errors: errorTotals(results),
     engine: engines.masking ?? null,
     auditEngine: engines.audit ?? null,
+    requirements: facts.checks.map((check) => ({
+      ...check,
+      value: check.value ?? null,
+      limit: check.limit ?? null,
+    })),
+    chart: facts.chartFile ?? null,
     scenarios: results.map(scenarioJson),
   };
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `bench-${fileTimestamp(facts.startedAt)}.json`);
-  writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
-  return file;
+  return writeResultsFile(
+    resultsFile(facts.startedAt, 'json'),
+    `${JSON.stringify(document, null, 2)}\n`,
+  );
 }

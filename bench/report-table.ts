@@ -1,19 +1,12 @@
-// The terminal table: the engine sections' figures, then per scenario and figure each target's
-// value, the time each gateway layer adds, and the ratios between the layers.
+// The terminal table: the engine sections' figures; per scenario what each gateway layer adds
+// (plain, masking, audit); every control on (secured) against direct and nginx; and the
+// requirement's targets, met or missed.
 
 import os from 'node:os';
-import type { ScenarioResult, TargetResult } from './alternating-rounds';
+import type { ScenarioResult } from './alternating-rounds';
 import type { BenchSettings } from './bench-settings';
-import { cpuRoleOf, cpuRolesFor, type TargetName } from './bench-targets';
-import {
-  compareFigures,
-  cpuMicrosPerCompleted,
-  cpuPercent,
-  errorSum,
-  errorTotals,
-  measuredTargets,
-  type FigureComparison,
-} from './comparison';
+import { cpuRolesFor, type TargetName } from './bench-targets';
+import { errorSum, errorTotals, measuredTargets } from './comparison';
 import type {
   AuditSection,
   EngineFigure,
@@ -21,23 +14,22 @@ import type {
   EngineTarget,
   EngineUnit,
 } from './engine-figure';
+import type { NginxInstall } from './nginx-target';
+import {
+  addedColumn,
+  formatNumber,
+  ratioColumn,
+  row,
+  scenarioBlock,
+  valueColumn,
+  type Column,
+} from './report-columns';
+import { requirementSection } from './report-requirements';
+import type { RequirementCheck } from './requirement-checks';
 import { fileSystemOf } from './temp-dirs';
 
-/** Wide enough for `cpu us/call client/demo/gw` and every figure label with its unit. */
-const LABEL_WIDTH = 27;
 /** Wide enough for the engines' labels with their unit. */
 const ENGINE_LABEL_WIDTH = 48;
-/** A target column is wide enough for a stream's CPU microseconds of three processes. */
-const TARGET_WIDTH = 16;
-
-/** A column: its heading, its width, and what a figure row shows in it. */
-interface Column {
-  readonly heading: string;
-  readonly width: number;
-  /** The target whose own values (errors, CPU) this column also shows; none for a comparison. */
-  readonly target?: TargetName;
-  readonly cell: (figure: FigureComparison) => string;
-}
 
 /** Columns of the engine sections: value, target, and met or missed. */
 const ENGINE_COLUMNS: readonly Column[] = [
@@ -58,155 +50,6 @@ const ENGINE_DIGITS: Record<EngineUnit, number> = {
 
 /** How an engine target's bound is printed: `>= 1000` or `< 1000`. */
 const BOUND_SIGNS: Record<EngineTarget['bound'], string> = { atLeast: '>=', below: '<' };
-
-function formatNumber(value: number | undefined, digits: number): string {
-  return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
-}
-
-/** A row of `cells` under `columns`; missing cells stay blank; an overlong cell keeps a space. */
-function row(
-  label: string,
-  columns: readonly Column[],
-  cells: readonly (string | undefined)[],
-  labelWidth = LABEL_WIDTH,
-): string {
-  const values = columns.map(
-    (column, index) => ` ${(cells[index] ?? '').padStart(column.width - 1)}`,
-  );
-  return `  ${label.padEnd(labelWidth)}${values.join('')}`.trimEnd();
-}
-
-function digitsOf(figure: FigureComparison): number {
-  return figure.kind === 'throughput' ? 1 : 3;
-}
-
-/** A column of one target's value of each figure. */
-function valueColumn(target: TargetName, pick: (figure: FigureComparison) => number | undefined) {
-  const cell = (figure: FigureComparison) => formatNumber(pick(figure), digitsOf(figure));
-  return { heading: target, width: TARGET_WIDTH, target, cell };
-}
-
-/** A column of time added, with its sign; blank for a throughput figure. */
-function addedColumn(heading: string, pick: (figure: FigureComparison) => number | undefined) {
-  const cell = (figure: FigureComparison) => {
-    if (figure.kind === 'throughput') return '';
-    const added = pick(figure);
-    return added === undefined ? '-' : (added >= 0 ? '+' : '') + formatNumber(added, 3);
-  };
-  return { heading, width: heading.length + 2, cell };
-}
-
-/** A column of a ratio between two targets, `1.25x`. */
-function ratioColumn(heading: string, pick: (figure: FigureComparison) => number | undefined) {
-  const cell = (figure: FigureComparison) => {
-    const ratio = pick(figure);
-    return ratio === undefined || !Number.isFinite(ratio) ? '-' : `${formatNumber(ratio, 2)}x`;
-  };
-  return { heading, width: Math.max(heading.length + 2, 8), cell };
-}
-
-/**
- * The scenario columns for the measured targets: each target's value, then what it adds to the
- * layer below it (infergate to direct, masking to infergate, audit to masked), and the audited
- * gateway's ratio to direct.
- */
-function scenarioColumns(targets: readonly TargetName[]): Column[] {
-  const masked = targets.includes('masked');
-  const columns: Column[] = [
-    valueColumn('direct', (f) => f.direct),
-    valueColumn('infergate', (f) => f.infergate),
-    addedColumn('added', (f) => f.added),
-    ratioColumn('ratio', (f) => f.ratio),
-  ];
-  if (masked) {
-    columns.push(valueColumn('masked', (f) => f.masked));
-    columns.push(ratioColumn('vs plain', (f) => f.maskedRatio));
-  }
-  if (targets.includes('audited')) {
-    columns.push(valueColumn('audited', (f) => f.audited));
-    if (masked) {
-      columns.push(addedColumn('audit adds', (f) => f.auditedAdded));
-      columns.push(ratioColumn('vs masked', (f) => f.auditedRatio));
-    }
-    columns.push(ratioColumn('vs direct', (f) => f.auditedDirectRatio));
-  }
-  return columns;
-}
-
-function figureRow(figure: FigureComparison, columns: readonly Column[]): string {
-  const cells = columns.map((column) => column.cell(figure));
-  return row(`${figure.label} (${figure.unit})`, columns, cells);
-}
-
-/** One row with a value per measured target, each under that target's column. */
-function targetRow(
-  label: string,
-  columns: readonly Column[],
-  result: ScenarioResult,
-  cell: (target: TargetResult, name: TargetName) => string,
-): string {
-  const cells = columns.map((column) => {
-    const target = column.target === undefined ? undefined : result.targets[column.target];
-    return target === undefined ? undefined : cell(target, column.target!);
-  });
-  return row(label, columns, cells);
-}
-
-/** `client/demo/gw` of a target: the bench client, the demo server, the target's own gateway. */
-function ownRolesCell(values: Record<string, number | undefined>, name: TargetName): string {
-  const own = name === 'direct' ? '-' : formatNumber(values[cpuRoleOf(name)], 0);
-  return `${formatNumber(values.client, 0)}/${formatNumber(values.demo, 0)}/${own}`;
-}
-
-/** The CPU % of every gateway but the target's own: about 0 when only the measured one works. */
-function idleGatewaysCell(
-  values: Record<string, number | undefined>,
-  name: TargetName,
-  roles: readonly string[],
-): string {
-  const idle = roles.filter((role) => role !== 'client' && role !== 'demo');
-  const others = idle.filter((role) => name === 'direct' || role !== cpuRoleOf(name));
-  if (others.some((role) => values[role] === undefined)) return '-';
-  return formatNumber(
-    others.reduce((sum, role) => sum + values[role]!, 0),
-    0,
-  );
-}
-
-/** The rows of one scenario: its figures, errors, and CPU of the measured processes. */
-function scenarioBlock(
-  result: ScenarioResult,
-  columns: readonly Column[],
-  roles: readonly string[],
-): string[] {
-  return [
-    result.scenario.title,
-    ...compareFigures(result).map((figure) => figureRow(figure, columns)),
-    targetRow('errors', columns, result, (target) => String(target.samples.errors)),
-    targetRow('cpu % client/demo/gw', columns, result, (target, name) =>
-      ownRolesCell(cpuPercent(target), name),
-    ),
-    targetRow('cpu % idle gateways', columns, result, (target, name) =>
-      idleGatewaysCell(cpuPercent(target), name, roles),
-    ),
-    targetRow('cpu us/call client/demo/gw', columns, result, (target, name) =>
-      ownRolesCell(cpuMicrosPerCompleted(target), name),
-    ),
-    '',
-  ];
-}
-
-/** One line per target that had errors, quoting the first, so the count has a cause. */
-function firstErrors(results: readonly ScenarioResult[]): string[] {
-  return results.flatMap(({ scenario, targets }) =>
-    measuredTargets([{ scenario, targets }]).flatMap((name) => {
-      const firstError = targets[name]?.samples.firstError;
-      return firstError === undefined
-        ? []
-        : [`  ${scenario.id} ${name}: first error: ${firstError}`];
-    }),
-  );
-}
 
 /** An engine section: its title, each figure with its target and whether this run met it. */
 function engineBlock(title: string, figures: readonly EngineFigure[]): string[] {
@@ -230,62 +73,183 @@ function auditEngineBlock(audit: AuditSection): string[] {
   ];
 }
 
-function scenarioHeader(settings: BenchSettings): string {
-  const warmup = settings.warmupMs > 0 ? ` after a ${settings.warmupMs} ms warm-up` : '';
-  return (
-    `scenarios: ${settings.rounds} rounds x ${settings.durationMs} ms per target${warmup}; ` +
-    `per target ${settings.channels} gRPC channels, one HTTP/1.1 connection per request in flight`
+/**
+ * The layer columns for the measured targets: each cleartext gateway's value, then what it adds
+ * to the layer below it (infergate to direct, masking to infergate, audit to masked), and the
+ * audited gateway's ratio to direct.
+ */
+function layerColumns(targets: readonly TargetName[]): Column[] {
+  const masked = targets.includes('masked');
+  const columns: Column[] = [
+    valueColumn('direct', (f) => f.direct),
+    valueColumn('infergate', (f) => f.infergate),
+    addedColumn('added', (f) => f.added),
+    ratioColumn('ratio', (f) => f.ratio),
+  ];
+  if (masked) {
+    columns.push(valueColumn('masked', (f) => f.masked));
+    columns.push(ratioColumn('vs plain', (f) => f.maskedRatio));
+  }
+  if (targets.includes('audited')) {
+    columns.push(valueColumn('audited', (f) => f.audited));
+    if (masked) {
+      columns.push(addedColumn('audit adds', (f) => f.auditedAdded));
+      columns.push(ratioColumn('vs masked', (f) => f.auditedRatio));
+    }
+    columns.push(ratioColumn('vs direct', (f) => f.auditedDirectRatio));
+  }
+  return columns;
+}
+
+/**
+ * The deployed columns: direct, nginx with what it adds and its ratio to direct, the secured
+ * gateway with the same, and secured / nginx when both ran.
+ */
+function deployedColumns(targets: readonly TargetName[]): Column[] {
+  const columns: Column[] = [valueColumn('direct', (f) => f.direct)];
+  if (targets.includes('nginx')) {
+    columns.push(valueColumn('nginx', (f) => f.nginx));
+    columns.push(addedColumn('n added', (f) => f.nginxAdded));
+    columns.push(ratioColumn('n/direct', (f) => f.nginxRatio));
+  }
+  if (targets.includes('secured')) {
+    columns.push(valueColumn('secured', (f) => f.secured));
+    columns.push(addedColumn('s added', (f) => f.securedAdded));
+    columns.push(ratioColumn('s/direct', (f) => f.securedDirectRatio));
+    if (targets.includes('nginx')) columns.push(ratioColumn('s/nginx', (f) => f.securedNginxRatio));
+  }
+  return columns;
+}
+
+/** One line per target that had errors, quoting the first, so the count has a cause. */
+function firstErrors(results: readonly ScenarioResult[]): string[] {
+  return results.flatMap(({ scenario, targets }) =>
+    measuredTargets([{ scenario, targets }]).flatMap((name) => {
+      const firstError = targets[name]?.samples.firstError;
+      return firstError === undefined
+        ? []
+        : [`  ${scenario.id} ${name}: first error: ${firstError}`];
+    }),
   );
 }
 
-/** Error totals per target, and what the targets and the CPU rows stand for. */
-function scenarioFooter(targets: readonly TargetName[], results: readonly ScenarioResult[]) {
-  const totals = errorTotals(results);
-  const perTarget = targets.map((name) => `${name} ${totals[name]}`).join(', ');
-  const masked = targets.includes('masked') ? ', masked --mask both' : '';
-  const audited = targets.includes('audited')
-    ? `, audited --mask both with its audit trail in ${os.tmpdir()} (${fileSystemOf(os.tmpdir())})`
-    : '';
-  return [
-    `errors: ${errorSum(totals)} (${perTarget})`,
-    `gateways: infergate --mask none${masked}${audited}`,
-    'cpu % is of one core over the measured rounds, cpu us/call per completed call or stream; ' +
-      "gw is the column's own gateway, idle gateways the others (about 0 when all is well)",
-  ];
+function scenarioHeader(settings: BenchSettings, results: readonly ScenarioResult[]): string {
+  const warmup = settings.warmupMs > 0 ? ` after a ${settings.warmupMs} ms warm-up` : '';
+  const once = results
+    .filter((result) => result.scenario.measuredOnce === true)
+    .map((result) => result.scenario.id);
+  const onceNote = once.length === 0 ? '' : ` (${once.join(', ')}: one round)`;
+  return (
+    `scenarios: ${settings.rounds} rounds x ${settings.durationMs} ms per target${warmup}` +
+    `${onceNote}; per target ${settings.channels} gRPC channels, one HTTP/1.1 connection per ` +
+    'request in flight'
+  );
 }
 
-/** The scenarios' header, column headings, one block per scenario, and the footer. */
-function scenarioSection(settings: BenchSettings, results: readonly ScenarioResult[]): string[] {
-  const targets = measuredTargets(results);
-  const columns = scenarioColumns(targets);
-  const roles = cpuRolesFor(targets);
-
+/** Column headings, then one block per scenario under `columns`. */
+function scenarioBlocks(results: readonly ScenarioResult[], columns: readonly Column[]) {
+  const roles = cpuRolesFor(measuredTargets(results));
   const headings = row(
     '',
     columns,
     columns.map((column) => column.heading),
   );
-  const blocks = results.flatMap((result) => scenarioBlock(result, columns, roles));
-  const footer = scenarioFooter(targets, results);
-  return [scenarioHeader(settings), '', headings, ...blocks, ...footer, ...firstErrors(results)];
+  return [headings, ...results.flatMap((result) => scenarioBlock(result, columns, roles))];
+}
+
+/** What the layer table's gateways are, and what its CPU rows stand for. */
+function layerFooter(targets: readonly TargetName[]): string[] {
+  const masked = targets.includes('masked') ? ', masked --mask both' : '';
+  const audited = targets.includes('audited')
+    ? `, audited --mask both with its audit trail in ${os.tmpdir()} (${fileSystemOf(os.tmpdir())})`
+    : '';
+  return [
+    `gateways: infergate --mask none${masked}${audited}; all cleartext, no tokens (--insecure)`,
+    'cpu % is of one core over the measured rounds, cpu us/call per completed call or stream; ' +
+      "gw is the column's own gateway or nginx, idle gateways the others (about 0 when all is well)",
+  ];
+}
+
+/** Why the deployed table has or lacks its nginx columns, and what secured is. */
+function deployedFooter(
+  targets: readonly TargetName[],
+  settings: BenchSettings,
+  nginx?: NginxInstall,
+) {
+  const lines: string[] = [];
+  if (targets.includes('secured')) {
+    lines.push(
+      'secured: audited plus mTLS (client certificate required) and a bound token with a role on ' +
+        'both listeners; direct and nginx are cleartext, so s/direct includes TLS',
+    );
+  }
+  if (targets.includes('nginx')) {
+    lines.push(
+      `nginx: ${nginx?.version ?? 'unknown'}, one worker, grpc_pass (h2c) and proxy_pass (HTTP/1.1 keep-alive, buffering off)`,
+    );
+  } else {
+    lines.push(
+      settings.nginx
+        ? 'nginx not installed: no nginx column'
+        : 'nginx skipped (--no-nginx): no nginx column',
+    );
+  }
+  return lines;
+}
+
+/** The layer table, then, when secured or nginx ran, the deployed table. */
+function scenarioSection(
+  settings: BenchSettings,
+  results: readonly ScenarioResult[],
+  nginx: NginxInstall | undefined,
+): string[] {
+  const targets = measuredTargets(results);
+  const totals = errorTotals(results);
+  const perTarget = targets.map((name) => `${name} ${totals[name]}`).join(', ');
+  const lines = [
+    scenarioHeader(settings, results),
+    '',
+    'what each layer adds: infergate against direct, masking against infergate, audit against masked',
+    ...scenarioBlocks(results, layerColumns(targets)),
+    ...layerFooter(targets),
+  ];
+  if (targets.includes('secured') || targets.includes('nginx')) {
+    lines.push('', 'every control on (secured) against direct and nginx');
+    lines.push(...scenarioBlocks(results, deployedColumns(targets)));
+  }
+  lines.push(...deployedFooter(targets, settings, nginx));
+  lines.push(`errors: ${errorSum(totals)} (${perTarget})`, ...firstErrors(results));
+  return lines;
+}
+
+/** What the table shows besides the settings and the measured figures. */
+export interface TableFacts {
+  /** nginx as found on PATH; undefined when it is not installed. */
+  readonly nginx: NginxInstall | undefined;
+  readonly checks: readonly RequirementCheck[];
 }
 
 /**
  * The whole table as printed on stdout: the engine sections measured, then the scenarios when
- * any ran. Ratios are infergate / direct, masked / infergate (`vs plain`), audited / masked
- * (`vs masked`) and audited / direct: below 1x for throughput is capacity lost, above 1x for a
- * latency is time added.
+ * any ran, then the requirement's targets. Ratios are infergate / direct, masked / infergate
+ * (`vs plain`), audited / masked (`vs masked`), audited / direct, nginx / direct (`n/direct`),
+ * secured / direct (`s/direct`) and secured / nginx: below 1x for throughput is capacity lost,
+ * above 1x for a latency or memory is more of it.
  */
 export function formatTable(
   settings: BenchSettings,
   engines: EngineSections,
   results: readonly ScenarioResult[],
+  facts: TableFacts,
 ): string {
   const lines = ['infergate benchmark', ''];
   if (engines.masking !== undefined) {
     lines.push(...engineBlock('masking engine alone, best of 5 passes', engines.masking), '');
   }
   if (engines.audit !== undefined) lines.push(...auditEngineBlock(engines.audit));
-  if (results.length > 0) lines.push(...scenarioSection(settings, results));
+  if (results.length > 0) {
+    lines.push(...scenarioSection(settings, results, facts.nginx));
+    lines.push(...requirementSection(facts.checks, measuredTargets(results).includes('nginx')));
+  }
   return lines.join('\n').trimEnd();
 }

@@ -1,6 +1,8 @@
-// `npm run bench`: what infergate, its card-data masking and its audit trail cost on the gRPC and
-// HTTP paths, against the demo server, and what the masking engine and the audit log do alone.
+// `npm run bench`: what infergate, its card-data masking, its audit trail and TLS with tokens cost
+// on the gRPC and HTTP paths, against the demo server and nginx, and what the masking engine and
+// the audit log do alone.
 
+import os from 'node:os';
 import { runAlternatingRounds, type ScenarioResult } from './alternating-rounds';
 import { measureAuditEngine } from './audit-engine';
 import {
@@ -10,14 +12,19 @@ import {
   type BenchCommand,
   type BenchSettings,
 } from './bench-settings';
-import { selectTargets, type TargetName } from './bench-targets';
-import { errorSum, errorTotals } from './comparison';
+import { cpuRoleOf, selectTargets, type TargetName } from './bench-targets';
+import { errorSum, errorTotals, measuredTargets } from './comparison';
 import type { EngineSections } from './engine-figure';
+import { latencyChart } from './latency-chart';
 import { measureMaskingEngine } from './masking-engine';
+import { detectNginx, type NginxInstall } from './nginx-target';
 import { readCpuTimes } from './process-cpu';
+import { treeRssBytes } from './process-memory';
 import { BenchProcesses } from './processes';
 import { formatTable } from './report-table';
 import { writeResults } from './report-json';
+import { requirementChecks } from './requirement-checks';
+import { resultsFile, writeResultsFile } from './results-files';
 import type { Scenario, TargetClients } from './scenario';
 import { createScenarios, selectScenarios } from './scenario-catalog';
 import { closeTargetClients, httpConnectionsFor, openTargetClients } from './target-clients';
@@ -46,10 +53,11 @@ interface BenchResources {
   readonly tempDirs: BenchTempDirs;
 }
 
-/** What the scenarios part of a run measured, and the command lines it ran. */
+/** What the scenarios part of a run measured, the command lines it ran, and nginx as found. */
 interface ScenarioRun {
   readonly results: ScenarioResult[];
   readonly commands: Record<string, readonly string[]>;
+  readonly nginx: NginxInstall | undefined;
 }
 
 type ClientsByTarget = Partial<Record<TargetName, TargetClients>>;
@@ -78,7 +86,8 @@ async function runScenarios(
   };
 
   const results: ScenarioResult[] = [];
-  for (const scenario of plan.scenarios) {
+  for (const [index, scenario] of plan.scenarios.entries()) {
+    progress(`scenario ${index + 1}/${plan.scenarios.length}: ${scenario.title}`);
     results.push(await runAlternatingRounds(scenario, plan.settings, context));
   }
   return results;
@@ -94,8 +103,10 @@ async function openClients(plan: BenchPlan, targets: Targets): Promise<ClientsBy
   const connections = httpConnectionsFor(plan.scenarios);
   const clients: ClientsByTarget = {};
   try {
-    for (const { target, label, addresses } of targets.endpoints) {
-      clients[target] = await openTargetClients(label, addresses, channels, connections);
+    for (const endpoint of targets.endpoints) {
+      const pid = targets.pids.get(cpuRoleOf(endpoint.target))!;
+      const readRss = () => treeRssBytes(pid);
+      clients[endpoint.target] = await openTargetClients(endpoint, channels, connections, readRss);
     }
     return clients;
   } catch (err) {
@@ -104,14 +115,31 @@ async function openClients(plan: BenchPlan, targets: Targets): Promise<ClientsBy
   }
 }
 
-/** Starts the targets, opens their clients and runs the scenarios; always closes the clients. */
+/** nginx on PATH unless --no-nginx; says on stderr when it is left out and why. */
+async function findNginx(settings: BenchSettings): Promise<NginxInstall | undefined> {
+  if (!settings.nginx) {
+    progress('nginx skipped (--no-nginx): no nginx column');
+    return undefined;
+  }
+  const nginx = await detectNginx();
+  progress(nginx === undefined ? 'nginx not installed: no nginx column' : nginx.version);
+  return nginx;
+}
+
+/**
+ * Starts the targets (nginx where it is installed), opens their clients and runs the scenarios;
+ * always closes the clients.
+ */
 async function measureScenarios(plan: BenchPlan, owned: BenchResources): Promise<ScenarioRun> {
   const { settings } = plan;
-  const options = { logLevel: settings.gatewayLogLevel, progress, tempDirs: owned.tempDirs };
-  const targets = await startTargets(owned.processes, selectTargets(settings), options);
+  const nginx = await findNginx(settings);
+  const options = { logLevel: settings.gatewayLogLevel, progress, tempDirs: owned.tempDirs, nginx };
+  const chosen = selectTargets({ ...settings, nginx: nginx !== undefined });
+  const targets = await startTargets(owned.processes, chosen, options);
   const clients = await openClients(plan, targets);
   try {
-    return { results: await runScenarios(plan, targets, clients), commands: targets.commands };
+    const results = await runScenarios(plan, targets, clients);
+    return { results, commands: targets.commands, nginx };
   } finally {
     await closeClients(clients);
   }
@@ -132,18 +160,39 @@ async function measureEngines(plan: BenchPlan, tempDirs: BenchTempDirs): Promise
   return { masking, audit };
 }
 
+/** Writes the latency chart beside the JSON file; undefined when no scenario ran. */
+function writeChart(
+  startedAt: Date,
+  settings: BenchSettings,
+  results: readonly ScenarioResult[],
+): string | undefined {
+  if (results.length === 0) return undefined;
+  const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}`;
+  const subtitle =
+    `run of ${startedAt.toISOString()} on ${machine}, ` +
+    `${settings.rounds} rounds x ${settings.durationMs} ms per target`;
+  const file = writeResultsFile(resultsFile(startedAt, 'svg'), latencyChart(results, subtitle));
+  progress(`latency chart written to ${file}`);
+  return file;
+}
+
 /** Measures what the plan asks, prints and writes the results; resolves with the exit code. */
 async function runBench(plan: BenchPlan, owned: BenchResources): Promise<number> {
   const { settings } = plan;
   const startedAt = new Date();
 
   const engines = await measureEngines(plan, owned.tempDirs);
-  const { results, commands } =
-    plan.scenarios.length > 0 ? await measureScenarios(plan, owned) : { results: [], commands: {} };
+  const { results, commands, nginx } =
+    plan.scenarios.length > 0
+      ? await measureScenarios(plan, owned)
+      : { results: [], commands: {}, nginx: undefined };
 
-  process.stdout.write(`${formatTable(settings, engines, results)}\n`);
-  const facts = { startedAt, finishedAt: new Date(), settings, commands };
+  const checks = requirementChecks(results, measuredTargets(results).includes('nginx'));
+  process.stdout.write(`${formatTable(settings, engines, results, { nginx, checks })}\n`);
+  const chartFile = writeChart(startedAt, settings, results);
+  const facts = { startedAt, finishedAt: new Date(), settings, commands, nginx, checks, chartFile };
   progress(`results written to ${writeResults(facts, engines, results)}`);
+  progress(`finished in ${((Date.now() - startedAt.getTime()) / 1_000).toFixed(0)} s`);
   return errorSum(errorTotals(results)) === 0 ? 0 : EXIT_FAILURE;
 }
 
@@ -162,7 +211,7 @@ function stopOnSignals(owned: BenchResources): void {
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(EXIT_INTERRUPTED);
     stopping = true;
-    progress(`${signal}: stopping the demo server and the gateways`);
+    progress(`${signal}: stopping the demo server, the gateways and nginx`);
     void release(owned).finally(() => process.exit(EXIT_INTERRUPTED));
   };
   process.on('SIGINT', onSignal);

@@ -4,8 +4,10 @@
 import { BenchUsageError } from './bench-settings';
 import { httpChatScenario } from './http-chat-scenario';
 import { httpStreamScenario } from './http-stream-scenario';
+import { rssStreamsScenario } from './rss-streams-scenario';
 import type { Scenario } from './scenario';
 import { streamScenario } from './stream-scenario';
+import { tlsHandshakeScenario } from './tls-handshake-scenario';
 import { unaryScenario } from './unary-scenario';
 
 /** The --scenarios name that selects every scenario and both engine sections. */
@@ -27,17 +29,29 @@ export interface BenchSelection {
   readonly scenarios: Scenario[];
 }
 
-/** Every scenario, gRPC first, in the order a run goes through them. */
+/**
+ * Many exchanges in flight: 64, as many as the gateway's pool of HTTP/1.1 upstream connections
+ * holds, so through it no request waits for an upstream connection.
+ */
+const HIGH_CONCURRENCY = 64;
+
+/**
+ * Every scenario in the order a run goes through them: gRPC, then HTTP, then new connections,
+ * then memory with many streams open, which leaves the processes' heaps grown for whatever
+ * would follow it.
+ */
 export function createScenarios(): Scenario[] {
   return [
     unaryScenario(1),
-    unaryScenario(32),
+    unaryScenario(HIGH_CONCURRENCY),
     streamScenario(1),
-    streamScenario(16),
+    streamScenario(HIGH_CONCURRENCY),
     httpChatScenario(1),
-    httpChatScenario(32),
+    httpChatScenario(HIGH_CONCURRENCY),
     httpStreamScenario(1),
-    httpStreamScenario(16),
+    httpStreamScenario(HIGH_CONCURRENCY),
+    tlsHandshakeScenario(),
+    rssStreamsScenario(),
   ];
 }
 

@@ -1,8 +1,9 @@
 // What a scenario is, and the closed loop of workers that runs one round of it.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from 'undici';
+import type { HttpConnection } from './http-client';
 import type { InferenceClient } from './inference-client';
+import type { ClientCredentials } from './target-credentials';
 
 /** Pause after a failed call, so a dead target yields a countable error rate, not a spin. */
 const ERROR_BACKOFF_MS = 10;
@@ -20,8 +21,11 @@ export interface RoundSamples {
   firstError?: string;
 }
 
-/** Whether a bigger figure is better (throughput) or worse (latency). */
-export type FigureKind = 'throughput' | 'latency';
+/**
+ * Whether a bigger figure is better (throughput) or worse (latency, memory). Only a latency has
+ * an added time: one process's memory minus another's says nothing about either.
+ */
+export type FigureKind = 'throughput' | 'latency' | 'memory';
 
 /** One reported figure of a scenario. */
 export interface FigureSpec {
@@ -34,17 +38,28 @@ export interface FigureSpec {
 /** The wire protocol a scenario drives, and so which of a target's clients it uses. */
 export type ScenarioProtocol = 'grpc' | 'http';
 
+/** How to reach a target afresh and what it holds, for scenarios that need more than clients. */
+export interface TargetAccess {
+  /** 'host:port' of the target's HTTP listener. */
+  readonly http: string;
+  /** TLS material and token of a secured target; undefined for a cleartext one. */
+  readonly credentials?: ClientCredentials;
+  /** VmRSS of the target's serving process (with its children) in bytes; undefined off Linux. */
+  readonly readRssBytes: () => number | undefined;
+}
+
 /** One target's clients, built identically for every target. */
 export interface TargetClients {
   /** grpc-js channels, each its own HTTP/2 connection. */
   readonly grpc: readonly InferenceClient[];
   /** undici clients, each one HTTP/1.1 connection without pipelining. */
-  readonly http: readonly Client[];
+  readonly http: readonly HttpConnection[];
+  readonly access: TargetAccess;
 }
 
 /** A closed-loop workload that can be run for a round against any target's clients. */
 export interface Scenario {
-  /** Stable identifier used in the JSON results (`unary-c32`). */
+  /** Stable identifier used in the JSON results (`unary-c64`). */
   readonly id: string;
   /** What `--scenarios` also selects it by: the id without its `-c<N>` suffix (`unary`). */
   readonly family: string;
@@ -52,6 +67,13 @@ export interface Scenario {
   /** Human description for the table (`ModelInfer echo 1 KiB, c=32`). */
   readonly title: string;
   readonly concurrency: number;
+  /** True when it opens connections of its own and takes none of the target's HTTP clients. */
+  readonly ownConnections?: boolean;
+  /**
+   * True when a round is a fixed workload rather than a closed loop for a duration: it gets no
+   * warm-up and one measured round per target, whatever --rounds says.
+   */
+  readonly measuredOnce?: boolean;
   readonly figures: readonly FigureSpec[];
   /** Runs `concurrency` workers for `durationMs`; never rejects, failures count as errors. */
   runRound(clients: TargetClients, durationMs: number): Promise<RoundSamples>;

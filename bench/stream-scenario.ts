@@ -15,8 +15,8 @@ import {
 /** A stream taking this long counts as an error instead of stalling the round. */
 const STREAM_DEADLINE_MS = 30_000;
 
-/** The one request written on each stream. */
-function chatRequest(tokens: number): ModelInferRequest {
+/** The one request written on each stream: `demo_tokens` responses from `demo-chat`. */
+export function chatRequest(tokens: number): ModelInferRequest {
   return {
     model_name: 'demo-chat',
     id: 'bench-stream',
