@@ -365,3 +365,39 @@ test('forwards to an https upstream, verifying its certificate', async (t) => {
   assert.match(request.head, /^GET \/v1\/models HTTP\/1\.1/);
   assert.match(text, /^HTTP\/1\.1 200 OK/);
 });
+
+test('a client that closes once it has the whole declared body ended the exchange normally', async (t) => {
+  const upstream = await startRawHttpUpstream();
+  t.after(() => upstream.close());
+  // Holds the response's end in the chain, so the client has every byte before it is seen here.
+  let release = () => undefined as void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  t.after(() => release());
+  const holdEnd: FilterFactory<HttpMessage> = {
+    name: 'end-holder',
+    create: () => ({ onResponseTrailers: () => held.then(() => undefined) }),
+  };
+  const { gateway, logs } = await startTestGateway(
+    t,
+    { upstreams: [{ name: 'vllm', address: `http://${upstream.address}` }] },
+    {},
+    { extraHttpFilters: [holdEnd] },
+  );
+  const client = await connectRawHttp(gateway.addresses.http);
+  t.after(() => client.socket.destroy());
+  const body = '{"id":"x","choices":[{"message":{"content":"hello"}}]}';
+
+  client.send(
+    chatRequest(JSON.stringify({ model: 'demo-chat', messages: [] }), 'connection: close\r\n'),
+  );
+  const request = await upstream.nextRequest();
+  request.socket.write(
+    `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+  );
+  await client.waitFor((received) => received.endsWith(body));
+  client.socket.destroy();
+  const access = await logs.waitFor((line) => line.msg === 'access');
+
+  assert.equal(access.status, 200);
+  assert.equal(access.detail, undefined);
+});

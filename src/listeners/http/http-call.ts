@@ -129,12 +129,18 @@ export class HttpCall implements UpstreamResponseEvents {
     this.reply(reply);
   }
 
-  /** The client went away: stop the upstream at once. */
+  /**
+   * The client went away: stop the upstream at once. A client that had the whole response (every
+   * byte of its declared length) and closed, as `connection: close` lets it, before the
+   * upstream's end was seen here, did not go away from anything: the exchange ended normally.
+   */
   onClientGone(): void {
     if (this.finished) return;
     this.finished = true;
-    this.exchange.detail ||= 'downstream_disconnected';
-    this.exchange.status ??= 499;
+    if (!this.writer.complete) {
+      this.exchange.detail ||= 'downstream_disconnected';
+      this.exchange.status ??= 499;
+    }
     this.upstream?.abort();
     this.complete();
   }
@@ -270,7 +276,7 @@ export class HttpCall implements UpstreamResponseEvents {
     if (framing === 'length') lines.push(['content-length', String(length)]);
     if (framing === 'close') lines.push(['connection', 'close']);
     else lines.push(...this.closeHeader());
-    this.writer.writeHead(status, lines, framing);
+    this.writer.writeHead(status, lines, framing, length);
   }
 
   onUpstreamError(err: Error, beforeResponse: boolean): void {

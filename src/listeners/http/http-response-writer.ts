@@ -23,15 +23,27 @@ export class HttpResponseWriter {
   /** Body bytes written in this tick, not yet handed to the socket. */
   private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The body length the head declared, and the body bytes written so far. */
+  private declaredLength: number | undefined;
+  private bodyBytes = 0;
   headSent = false;
   ended = false;
 
   constructor(private readonly socket: Socket) {}
 
-  /** Sends the status line and headers; `framing` decides how the body follows. */
-  writeHead(status: number, headers: readonly HeaderLine[], framing: BodyFraming): boolean {
+  /**
+   * Sends the status line and headers; `framing` decides how the body follows, and
+   * `declaredLength` is the `content-length` among `headers` when the framing is `length`.
+   */
+  writeHead(
+    status: number,
+    headers: readonly HeaderLine[],
+    framing: BodyFraming,
+    declaredLength?: number,
+  ): boolean {
     this.headSent = true;
     this.framing = framing;
+    this.declaredLength = framing === 'length' ? declaredLength : undefined;
     this.corkForTick();
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}${CRLF}`;
     for (const [name, value] of headers) head += `${name}: ${value}${CRLF}`;
@@ -55,6 +67,7 @@ export class HttpResponseWriter {
       this.pending.push(chunk);
     }
     this.pendingBytes += chunk.length;
+    this.bodyBytes += chunk.length;
     return this.socket.writableLength + this.pendingBytes < this.socket.writableHighWaterMark;
   }
 
@@ -86,6 +99,16 @@ export class HttpResponseWriter {
     });
   }
 
+  /**
+   * True once the client has been sent the whole response: it ended, or every byte of a
+   * declared length is written. A client may close as soon as it has those, before `end`.
+   */
+  get complete(): boolean {
+    return (
+      this.ended || (this.declaredLength !== undefined && this.bodyBytes >= this.declaredLength)
+    );
+  }
+
   /** Ends the body: the last chunk for chunked framing, nothing for a declared length. */
   end(): void {
     if (this.ended) return;
@@ -98,7 +121,7 @@ export class HttpResponseWriter {
   writeComplete(status: number, headers: readonly HeaderLine[], body: Buffer): void {
     const lines: HeaderLine[] = [...headers, ['content-length', String(body.length)]];
     this.socket.cork();
-    this.writeHead(status, lines, 'length');
+    this.writeHead(status, lines, 'length', body.length);
     this.socket.write(body);
     this.socket.uncork();
     this.ended = true;
