@@ -158,6 +158,66 @@ export class GatewayMetrics implements AuditLogMetrics, MetricsExposition {
     });
   }
 
+  /**
+   * Adds the gauges read from `sources` at each scrape; called once, when they exist. Each says
+   * how a cluster aggregates it: every worker sees the same certificates, the audit log is
+   * writable only when every worker's is, connections add up.
+   */
+  watch(sources: GatewayMetricSources): void {
+    const registers = [this.registry];
+    const { certificates, upstreams, auditWritable, pendingReviews, revocationsStale } = sources;
+    if (certificates !== undefined) {
+      new Gauge({
+        name: 'infergate_certificate_expiry_days',
+        help: 'Days until each certificate the gateway presents or trusts expires',
+        labelNames: ['role', 'subject', 'thumbprint'],
+        aggregator: 'first',
+        registers,
+        collect() {
+          this.reset();
+          const now = Date.now();
+          for (const { role, subject, thumbprint, validTo } of certificates()) {
+            this.set({ role, subject, thumbprint }, (validTo.getTime() - now) / 86_400_000);
+          }
+        },
+      });
+    }
+    if (upstreams !== undefined) this.watchUpstreams(upstreams);
+    if (auditWritable !== undefined) {
+      new Gauge({
+        name: 'infergate_audit_writable',
+        help: '1 while the audit log takes frames, 0 while it refuses exchanges',
+        aggregator: 'min',
+        registers,
+        collect() {
+          this.set(auditWritable() ? 1 : 0);
+        },
+      });
+    }
+    if (revocationsStale !== undefined) {
+      new Gauge({
+        name: 'infergate_revocations_fresh',
+        help: '1 while the shared revocations are fresh, 0 while stale (every exchange refused)',
+        aggregator: 'min',
+        registers,
+        collect() {
+          this.set(revocationsStale() ? 0 : 1);
+        },
+      });
+    }
+    if (pendingReviews !== undefined) {
+      new Gauge({
+        name: 'infergate_reviews_pending',
+        help: 'Reviews waiting for a decision (at most the first 1,000)',
+        aggregator: sources.reviewsShared === true ? 'first' : 'sum',
+        registers,
+        async collect() {
+          this.set(await pendingReviews());
+        },
+      });
+    }
+  }
+
   /** Counts one finished exchange; called once, when it completes. */
   exchangeFinished(exchange: Exchange): void {
     const { listener, operation } = exchange;
@@ -242,66 +302,6 @@ export class GatewayMetrics implements AuditLogMetrics, MetricsExposition {
     if (this.models.size >= MAX_MODEL_LABELS) return 'other';
     this.models.add(model);
     return model;
-  }
-
-  /**
-   * Adds the gauges read from `sources` at each scrape; called once, when they exist. Each says
-   * how a cluster aggregates it: every worker sees the same certificates, the audit log is
-   * writable only when every worker's is, connections add up.
-   */
-  watch(sources: GatewayMetricSources): void {
-    const registers = [this.registry];
-    const { certificates, upstreams, auditWritable, pendingReviews, revocationsStale } = sources;
-    if (certificates !== undefined) {
-      new Gauge({
-        name: 'infergate_certificate_expiry_days',
-        help: 'Days until each certificate the gateway presents or trusts expires',
-        labelNames: ['role', 'subject', 'thumbprint'],
-        aggregator: 'first',
-        registers,
-        collect() {
-          this.reset();
-          const now = Date.now();
-          for (const { role, subject, thumbprint, validTo } of certificates()) {
-            this.set({ role, subject, thumbprint }, (validTo.getTime() - now) / 86_400_000);
-          }
-        },
-      });
-    }
-    if (upstreams !== undefined) this.watchUpstreams(upstreams);
-    if (auditWritable !== undefined) {
-      new Gauge({
-        name: 'infergate_audit_writable',
-        help: '1 while the audit log takes frames, 0 while it refuses exchanges',
-        aggregator: 'min',
-        registers,
-        collect() {
-          this.set(auditWritable() ? 1 : 0);
-        },
-      });
-    }
-    if (revocationsStale !== undefined) {
-      new Gauge({
-        name: 'infergate_revocations_fresh',
-        help: '1 while the shared revocations are fresh, 0 while stale (every exchange refused)',
-        aggregator: 'min',
-        registers,
-        collect() {
-          this.set(revocationsStale() ? 0 : 1);
-        },
-      });
-    }
-    if (pendingReviews !== undefined) {
-      new Gauge({
-        name: 'infergate_reviews_pending',
-        help: 'Reviews waiting for a decision (at most the first 1,000)',
-        aggregator: sources.reviewsShared === true ? 'first' : 'sum',
-        registers,
-        async collect() {
-          this.set(await pendingReviews());
-        },
-      });
-    }
   }
 
   private watchUpstreams(upstreams: () => readonly UpstreamConnectionFacts[]): void {
