@@ -10,10 +10,9 @@ import { PostgresAuditStore } from './audit/postgres-store';
 import { sealingPublicKeyFromPem } from './audit/sealing-key';
 import { SegmentFileSource } from './audit/segment-file-source';
 import { SegmentFileStore } from './audit/segment-file-store';
-import { grpcTextCodec } from './codecs/grpc-text-codec';
 import type { GrpcMessage } from './codecs/grpc-message';
 import type { HttpMessage } from './codecs/http-message';
-import { httpTextCodec } from './codecs/http-text-codec';
+import type { ListenerTextCodecs } from './codecs/shared-text-codec';
 import type { AuditConfig, GatewayConfig } from './config/gateway-config';
 import { DEFAULTS } from './config/defaults';
 import { auditFilterFactory, type AuditSettings } from './filters/audit/audit-filter';
@@ -59,6 +58,7 @@ export interface GatewayAudit {
 export async function openGatewayAudit(
   config: GatewayConfig,
   logger: Logger,
+  texts: ListenerTextCodecs,
   store?: AuditStore,
   metrics?: AuditLogMetrics,
 ): Promise<GatewayAudit | undefined> {
@@ -86,14 +86,14 @@ export async function openGatewayAudit(
   const common = { log, sessions, policy: textMaskPolicy(config), maxTextBytes, sealing };
   const grpc: AuditSettings<GrpcMessage> = {
     ...common,
-    codec: grpcTextCodec(config.listeners.grpc.maxMessageBytes),
+    codec: texts.grpc,
     mayEndResponse: () => false,
     requestFacts: grpcRequestFacts(config.listeners.grpc.maxMessageBytes),
   };
   const grpcCodec = grpc.codec;
   const http: AuditSettings<HttpMessage> = {
     ...common,
-    codec: httpTextCodec,
+    codec: texts.http,
     // A body with a declared length ends with its last message; streams end with a chunk
     // terminator or a close that the listener writes after the trailers hooks.
     mayEndResponse: (message) => message.kind === 'whole-body' || message.kind === 'body-chunk',
@@ -110,7 +110,7 @@ export async function openGatewayAudit(
     grpcFilter: auditFilterFactory(grpc),
     httpFilter: auditFilterFactory(http),
     grpcOriginals: sealing && originalsTapFactory(sealing, grpcCodec, maxTextBytes),
-    httpOriginals: sealing && originalsTapFactory(sealing, httpTextCodec, maxTextBytes),
+    httpOriginals: sealing && originalsTapFactory(sealing, texts.http, maxTextBytes),
     started: (listeners, certificates) => {
       const started = log.append({ gatewayStarted: startedEvent(config, log, listeners) });
       inventory.record(certificates);

@@ -3,11 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { REVIEW_EVENT_KIND, type ReviewEventRecord } from './audit/audit-events';
 import type { AuditLog } from './audit/audit-log';
-import { grpcTextCodec } from './codecs/grpc-text-codec';
 import { OPENAI_USAGE_OPERATIONS } from './codecs/openai-routes';
 import type { GrpcMessage } from './codecs/grpc-message';
 import type { HttpMessage } from './codecs/http-message';
-import { httpTextCodec } from './codecs/http-text-codec';
+import type { ListenerTextCodecs } from './codecs/shared-text-codec';
 import type { GatewayConfig, ReviewsConfig } from './config/gateway-config';
 import { ProxyError } from './errors/proxy-error';
 import { grpcRequestFacts, httpRequestFacts } from './filters/audit/audit-request-facts';
@@ -76,6 +75,7 @@ export function openGatewayReviews(
   config: GatewayConfig,
   audit: AuditLog | undefined,
   logger: Logger,
+  texts: ListenerTextCodecs,
   options: GatewayReviewsOptions = {},
 ): GatewayReviews | undefined {
   const reviews = config.reviews;
@@ -103,14 +103,14 @@ export function openGatewayReviews(
     read: grpcReviewInputReader(maxMessageBytes),
     // KServe v2 responses report no token usage.
     reportsUsage: () => false,
-    codec: grpcTextCodec(maxMessageBytes),
+    codec: texts.grpc,
     requestFacts: grpcRequestFacts(maxMessageBytes),
   };
   const http: ReviewSettings<HttpMessage> = {
     ...common,
     read: httpReviewInputReader(),
     reportsUsage: (exchange) => OPENAI_USAGE_OPERATIONS.has(exchange.operation),
-    codec: httpTextCodec,
+    codec: texts.http,
     requestFacts: httpRequestFacts,
   };
   const expiryIntervalMs = options.expiryIntervalMs ?? REVIEW_EXPIRY_INTERVAL_MS;

@@ -6,8 +6,7 @@ import type { GatewayConfig, UpstreamProtocol } from './config/gateway-config';
 import { ProxyError } from './errors/proxy-error';
 import { accessLogFilterFactory } from './filters/access-log/access-log-filter';
 import { metricsFilterFactory } from './filters/metrics/metrics-filter';
-import { grpcTextCodec } from './codecs/grpc-text-codec';
-import { httpTextCodec } from './codecs/http-text-codec';
+import { listenerTextCodecs } from './codecs/shared-text-codec';
 import { maskingFilterFactory } from './filters/masking/masking-filter';
 import { maskingSettings } from './filters/masking/masking-settings';
 import { openAuditSource, openGatewayAudit, type GatewayAudit } from './gateway-audit';
@@ -103,13 +102,15 @@ export async function startGateway(
   const nextSessionId = createIdGenerator();
   const identity = buildGatewayIdentity(config, logger);
   const metrics = new GatewayMetrics();
+  // One codec per exchange for all the filters that read texts: each message is decoded once.
+  const texts = listenerTextCodecs(config.listeners.grpc.maxMessageBytes);
   let audit;
   let reviews;
   try {
     // Before any listener: a gateway that does not know its revocations takes no traffic.
     await identity.revocations?.open();
-    audit = await openGatewayAudit(config, logger, options.auditStore, metrics);
-    reviews = openGatewayReviews(config, audit?.log, logger, {
+    audit = await openGatewayAudit(config, logger, texts, options.auditStore, metrics);
+    reviews = openGatewayReviews(config, audit?.log, logger, texts, {
       generateId: options.nextReviewId,
       expiryIntervalMs: options.reviewExpiryIntervalMs,
       onStep: (step) => metrics.reviewEvent(step),
@@ -140,9 +141,7 @@ export async function startGateway(
     metricsFilterFactory(metrics),
     ...identity.grpcFilters,
     ...(reviews === undefined ? [] : [reviews.grpcFilter]),
-    ...(masking === undefined
-      ? []
-      : [maskingFilterFactory(masking, grpcTextCodec(config.listeners.grpc.maxMessageBytes))]),
+    ...(masking === undefined ? [] : [maskingFilterFactory(masking, texts.grpc)]),
     ...(audit?.grpcOriginals === undefined ? [] : [audit.grpcOriginals]),
   ];
   const httpFilters: FilterFactory<HttpMessage>[] = [
@@ -152,7 +151,7 @@ export async function startGateway(
     ...identity.httpFilters,
     ...(reviews === undefined ? [] : [reviews.httpFilter]),
     ...(options.extraHttpFilters ?? []),
-    ...(masking === undefined ? [] : [maskingFilterFactory(masking, httpTextCodec)]),
+    ...(masking === undefined ? [] : [maskingFilterFactory(masking, texts.http)]),
     ...(audit?.httpOriginals === undefined ? [] : [audit.httpOriginals]),
   ];
   const secure = { tls: identity.tls, nextSessionId, sessions: audit?.sessions };
