@@ -77,11 +77,16 @@ export class GrpcListener {
    */
   async close(drainTimeoutMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // The server's callback can come before the sessions' own close events, which record each
+    // session's end: wait for those too, so no session outlives the listener.
+    const sessionsClosed = [...this.sessions.keys()].map(
+      (session) => new Promise((resolve) => session.once('close', resolve)),
+    );
     for (const session of this.sessions.keys()) session.close();
     const timer = setTimeout(() => {
       for (const session of this.sessions.keys()) session.destroy();
     }, drainTimeoutMs);
-    await closed;
+    await Promise.all([closed, ...sessionsClosed]);
     clearTimeout(timer);
   }
 
