@@ -3,6 +3,7 @@
 
 import { ProxyError } from '../errors/proxy-error';
 import type { JsonPath, JsonPathKey } from './json-path';
+import { readPlainKey } from './json-key-cache';
 import { decodeJsonString, JSON_SIMPLE_ESCAPES, readHex4 } from './json-scalar-decoder';
 import { utf8SequenceEnd } from './json-utf8';
 
@@ -162,7 +163,7 @@ class JsonScan {
     const end = this.scanString();
     const key = this.escaped
       ? decodeJsonString(this.buf, start, end)
-      : this.buf.toString('utf8', start, end);
+      : readPlainKey(this.buf, start, end);
     this.skipWhitespace();
     if (this.buf[this.pos] !== COLON) throw this.malformed("':'");
     this.pos++;
@@ -201,9 +202,13 @@ class JsonScan {
    */
   private scanString(): number {
     const { buf } = this;
+    const limit = buf.length;
     let pos = this.pos + 1;
     let escaped = false;
-    while (pos < buf.length) {
+    while (pos < limit) {
+      // Most of a string is plain ASCII: one table look-up a byte until something else comes.
+      while (pos < limit && PLAIN_STRING_BYTES[buf[pos]!] === 1) pos++;
+      if (pos === limit) break;
       const byte = buf[pos]!;
       if (byte === QUOTE) {
         this.escaped = escaped;
@@ -215,8 +220,6 @@ class JsonScan {
         pos = this.escapeEnd(pos);
       } else if (byte < 0x20) {
         throw this.malformedAt(pos, 'an escape, not a control byte, in a string (RFC 8259 §7)');
-      } else if (byte < 0x80) {
-        pos++;
       } else {
         const next = utf8SequenceEnd(buf, pos, buf.length);
         if (next < 0)
@@ -292,6 +295,11 @@ class JsonScan {
     );
   }
 }
+
+/** Bytes a string holds as they are (RFC 8259 §7): ASCII from 0x20 but quote and backslash. */
+const PLAIN_STRING_BYTES = new Uint8Array(256).fill(1, 0x20, 0x80);
+PLAIN_STRING_BYTES[QUOTE] = 0;
+PLAIN_STRING_BYTES[BACKSLASH] = 0;
 
 function isDigit(byte: number | undefined): boolean {
   return byte !== undefined && byte >= 0x30 && byte <= 0x39;
