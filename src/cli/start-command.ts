@@ -5,7 +5,12 @@ import path from 'node:path';
 import { ensureKeyDirectory } from '../audit/audit-key-directory';
 import { clusterMetricsExposition } from '../cluster/cluster-metrics';
 import { ConfigurationCheck } from '../cluster/configuration-check';
-import { clusterRoleOf, type ClusterRole, type DemoAddresses } from '../cluster/cluster-role';
+import {
+  clusterRoleOf,
+  type ClusterRole,
+  type DemoAddresses,
+  type WorkerCount,
+} from '../cluster/cluster-role';
 import { CRASH_LOOP_DEATHS, QUICK_DEATH_MS } from '../cluster/crash-loop-guard';
 import { runCluster } from '../cluster/worker-cluster';
 import { withWorkerLogId } from '../cluster/worker-log-id';
@@ -83,7 +88,8 @@ Options:
       --admin-port N           admin listener port (0 picks a free one; default ${DEFAULTS.listeners.admin.port})
       --workers N              gateway processes serving on the same ports (default one per core
                                this process may run on, ${availableParallelism()} here; a container's CPU quota is
-                               not counted); 1 runs the gateway in this process, with no cluster
+                               not counted), a cluster even of one; --workers 1 runs the
+                               gateway in this process alone, with no cluster
       --log-level LEVEL        fatal, error, warn, info, debug, trace or silent; env INFERGATE_LOG_LEVEL
       --demo-token-delay-ms N  embedded default only: delay between streamed tokens (default ${DEMO_TOKEN_DELAY_MS})
       --certs DIR              without --config: the development certificates, made on first
@@ -101,7 +107,7 @@ Options:
 When every listener is bound it logs one JSON line per listener with msg "listening",
 the listener's name and its actual address.
 
-With more than one worker, this process is the primary: it checks the configuration, makes
+Unless --workers 1 is given, this process is the primary: it checks the configuration, makes
 the development certificates and audit keys and runs the demo model server, then forks the
 workers, which log their own "listening" lines; once all are listening it logs "workers ready".
 Each worker writes its own audit chain, LOGID-w1 to LOGID-wN (LOGID is the host name unless
@@ -109,7 +115,8 @@ the configuration names one). A worker that dies is replaced; when a slot's work
 ${CRASH_LOOP_DEATHS} times in a row, each within ${QUICK_DEATH_MS / 1000} s of its start,
 the cluster stops with exit code 1. SIGINT and SIGTERM drain every worker. SIGHUP reloads
 every worker's certificates and keys or, when the configuration file changed into one that
-loads, restarts the workers one at a time on it; send them to the primary.`,
+loads, restarts the workers one at a time on it (a lone worker hands over to a stand-in,
+LOGID-w2, while it restarts); send them to the primary.`,
 
   async run(args, io) {
     const flags = parseFlags(args, FLAGS);
@@ -175,9 +182,12 @@ interface Launch {
   readonly configFile?: { readonly path: string; readonly load: () => GatewayConfig };
 }
 
-/** Reads --workers: a whole number from 1; one per core the process may run on by default. */
-function parseWorkers(value: string | undefined): number {
-  if (value === undefined) return availableParallelism();
+/**
+ * Reads --workers: a whole number from 1, where 1 serves in this process alone; by default one
+ * per core the process may run on, in a cluster even when that is one core.
+ */
+function parseWorkers(value: string | undefined): WorkerCount {
+  if (value === undefined) return { workers: availableParallelism(), alone: false };
   const workers = Number(value);
   if (!/^[1-9][0-9]{0,3}$/.test(value) || workers > MAX_WORKERS) {
     throw new ProxyError(
@@ -185,7 +195,7 @@ function parseWorkers(value: string | undefined): number {
       `--workers "${value}" is not a whole number from 1 to ${MAX_WORKERS}`,
     );
   }
-  return workers;
+  return { workers, alone: workers === 1 };
 }
 
 /**

@@ -33,18 +33,26 @@ export type ClusterRole =
   | { readonly kind: 'primary'; readonly workers: number }
   | { readonly kind: 'worker'; readonly slot: number; readonly demo: DemoAddresses | undefined };
 
+/** How many workers `--workers` asks for, and whether it asked for none but this process. */
+export interface WorkerCount {
+  readonly workers: number;
+  /** An explicit `--workers 1`: serve in this process, with no cluster. */
+  readonly alone: boolean;
+}
+
 /**
  * The role of this process: a cluster worker when the primary forked it with a slot, else
- * `single` for one worker (no cluster at all) and `primary` for more. Throws ERR_CONFIG_INVALID
- * for a malformed internal variable, which only a bug makes.
+ * `single` when asked to serve alone, and `primary` otherwise, also of one worker (the default
+ * on one core), so that a dead worker is replaced and a changed configuration taken up.
+ * Throws ERR_CONFIG_INVALID for a malformed internal variable, which only a bug makes.
  */
-export function clusterRoleOf(workers: number, env: Environment): ClusterRole {
+export function clusterRoleOf(count: WorkerCount, env: Environment): ClusterRole {
   const slot = env.lookup(WORKER_SLOT_VARIABLE);
   if (cluster.isWorker && slot !== undefined) {
     if (!/^[1-9][0-9]{0,5}$/.test(slot)) throw internalError(WORKER_SLOT_VARIABLE);
     return { kind: 'worker', slot: Number(slot), demo: demoAddressesOf(env) };
   }
-  return workers === 1 ? { kind: 'single' } : { kind: 'primary', workers };
+  return count.alone ? { kind: 'single' } : { kind: 'primary', workers: count.workers };
 }
 
 /** The variables the worker in `slot` is forked with. */

@@ -62,7 +62,8 @@ interface SlotWorker {
 
 /**
  * The workers, one per slot 1 to N. A slot has at most one live worker: a replacement is forked
- * only once its predecessor has exited, because the slot names the worker's audit chain.
+ * only once its predecessor has exited, because the slot names the worker's audit chain. While a
+ * lone worker restarts, a stand-in serves from slot N + 1, its own chain.
  */
 class WorkerCluster {
   readonly finished: Promise<number>;
@@ -73,6 +74,11 @@ class WorkerCluster {
   /** The slots a rolling restart has still to replace, in order, and the one it replaces now. */
   private restartQueue: number[] = [];
   private restartingSlot: number | undefined;
+  /**
+   * The slot of the stand-in that serves while a lone worker restarts: with one worker, its
+   * drain would otherwise leave nobody on the shared sockets, and connections refused.
+   */
+  private standIn: number | undefined;
   private othersForked = false;
   private exitCode = 0;
   /** What the first worker bound; every other worker must report the same. */
@@ -112,8 +118,9 @@ class WorkerCluster {
   /**
    * SIGHUP: a rolling restart when the configuration changed, else every worker reloads its
    * certificates and keys. A restart replaces one slot at a time (drain, exit, fork, listen),
-   * so the others keep serving and no connection is refused; each new worker reads the new
-   * configuration, and certificates and keys with it.
+   * so the others keep serving and no connection is refused; a lone worker is first joined by a
+   * stand-in on the new configuration, which drains once the worker is back. Each new worker
+   * reads the new configuration, and certificates and keys with it.
    */
   reload(): void {
     if (this.phase === 'restarting') {
@@ -129,6 +136,7 @@ class WorkerCluster {
       { workers: this.restartQueue.length },
       'restarting workers one by one',
     );
+    if (this.slots.size === 1) return this.forkStandIn();
     this.retireNext();
   }
 
@@ -178,6 +186,13 @@ class WorkerCluster {
     // 0, the shared sockets close with the last worker holding them.
     if (this.phase === 'stopping') return this.send(entry.worker, { infergate: 'drain' });
     if (!this.sameAddresses(slot, entry, addresses)) return;
+    if (this.phase === 'restarting' && slot === this.standIn && slot === this.restartingSlot) {
+      this.options.logger.info(
+        { workerSlot: slot, pid: entry.worker.process.pid },
+        'stand-in worker listening',
+      );
+      return this.retireNext();
+    }
     if (this.phase === 'restarting' && slot === this.restartingSlot) {
       this.options.logger.info(
         { workerSlot: slot, pid: entry.worker.process.pid },
@@ -234,7 +249,9 @@ class WorkerCluster {
     }
     if (this.phase === 'restarting' && entry.retiring) {
       if (code !== 0) this.options.logger.error(fields, 'worker did not stop cleanly');
-      return this.fork(slot);
+      if (slot !== this.standIn) return this.fork(slot);
+      this.standIn = undefined;
+      return this.retireNext();
     }
     // Before the cluster was ready, a worker that never listened met a fault every worker
     // would meet (a port in use, an unreadable key): replacing it cannot help.
@@ -244,9 +261,20 @@ class WorkerCluster {
     this.replace(slot, entry, fields);
   }
 
-  /** Drains the next slot of a rolling restart, or ends the restart when none is left. */
+  /** Forks the stand-in for a lone worker's restart; the restart goes on once it listens. */
+  private forkStandIn(): void {
+    const slot = this.options.workers + 1;
+    this.standIn = slot;
+    this.restartingSlot = slot;
+    this.fork(slot);
+  }
+
+  /**
+   * Drains the next slot of a rolling restart, then the stand-in if there is one, or ends the
+   * restart when neither is left.
+   */
   private retireNext(): void {
-    const slot = this.restartQueue.shift();
+    const slot = this.restartQueue.shift() ?? this.standIn;
     this.restartingSlot = slot;
     if (slot === undefined) {
       this.phase = 'ready';
@@ -254,6 +282,11 @@ class WorkerCluster {
       return this.options.logger.info({ workers: this.slots.size, pids }, 'workers restarted');
     }
     const entry = this.slots.get(slot);
+    if (slot === this.standIn && (entry === undefined || !entry.listening)) {
+      // A stand-in that died meanwhile is not forked again: the restarted worker serves.
+      this.standIn = undefined;
+      return this.retireNext();
+    }
     // A slot whose worker died meanwhile was forked again on the new configuration already.
     if (entry === undefined || !entry.listening) return this.retireNext();
     entry.retiring = true;

@@ -13,7 +13,7 @@ import { CRASH_LOOP_DEATHS } from '../../src/cluster/crash-loop-guard';
 import { defaultLogId } from '../../src/config/resolve-audit';
 import { startDemoHttpServer } from '../../src/demo/demo-http-server';
 import { framesOf, readFrames } from '../fixtures/audit-fixture';
-import { spawnCli, type CliProcess, type LogLine } from '../fixtures/cli-process';
+import { chatStatus, spawnCli, type CliProcess, type LogLine } from '../fixtures/cli-process';
 import { runCli } from '../fixtures/cli-run';
 
 const PORTS = ['--grpc-port', '0', '--http-port', '0', '--admin-port', '0'];
@@ -373,21 +373,6 @@ test('rejects a --workers value that is not a whole number from 1', async () => 
     );
   }
 });
-
-/** POSTs a chat for `model` on a new connection; resolves with the status. */
-async function chatStatus(httpAddress: unknown, model: string): Promise<number> {
-  const port = String(httpAddress).slice(String(httpAddress).lastIndexOf(':') + 1);
-  const client = new Client(`http://127.0.0.1:${port}`);
-  const response = await client.request({
-    path: '/v1/chat/completions',
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-  });
-  await response.body.dump();
-  await client.close();
-  return response.statusCode;
-}
 
 test(
   'SIGHUP after the configuration changed restarts the workers one by one on it',
