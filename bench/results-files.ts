@@ -14,9 +14,12 @@ function fileTimestamp(date: Date): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-/** The path of the run started at `startedAt`'s file with `extension` (`json`, `svg`). */
-export function resultsFile(startedAt: Date, extension: string): string {
-  return path.join(RESULTS_DIR, `bench-${fileTimestamp(startedAt)}.${extension}`);
+/**
+ * The path of the file with `extension` (`json`, `svg`) of the run started at `startedAt`; `run`
+ * names the kind of run (`bench`, `soak`).
+ */
+export function resultsFile(startedAt: Date, extension: string, run = 'bench'): string {
+  return path.join(RESULTS_DIR, `${run}-${fileTimestamp(startedAt)}.${extension}`);
 }
 
 /** Writes `text` to `file`, creating bench/results/ first; throws when it cannot. */
