@@ -192,7 +192,36 @@ test('refuses pipelined requests cleanly: the first is answered, then the connec
   assert.equal(client.received().split('HTTP/1.1').length - 1, 1);
 });
 
-const REFUSALS: readonly [string, string, RegExp][] = [
+/** A completions request whose body is `body`, bytes as given. */
+function completionsBytes(body: Buffer): Buffer {
+  const head = `POST /v1/completions HTTP/1.1\r\nhost: g\r\ncontent-length: ${body.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head), body]);
+}
+
+const DEEP_JSON = `{"model":"echo","prompt":${'['.repeat(100)}${']'.repeat(100)}}`;
+const MANY_HEADERS = Array.from({ length: 150 }, (_, i) => `x-h${i}: v\r\n`).join('');
+
+const REFUSALS: readonly [string, string | Buffer, RegExp][] = [
+  [
+    'two different Content-Length values',
+    'POST /v1/completions HTTP/1.1\r\nhost: g\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}',
+    /^HTTP\/1\.1 400 /,
+  ],
+  [
+    'JSON nested deeper than the limit',
+    completionsBytes(Buffer.from(DEEP_JSON)),
+    /^HTTP\/1\.1 400 [^]*"type":"invalid_request_error"/,
+  ],
+  [
+    'a body that is not UTF-8',
+    completionsBytes(Buffer.from([...Buffer.from('{"model":"echo","prompt":"'), 0xff, 0x22, 0x7d])),
+    /^HTTP\/1\.1 400 [^]*"type":"invalid_request_error"/,
+  ],
+  [
+    'more header lines than the limit',
+    `GET /health HTTP/1.1\r\nhost: g\r\n${MANY_HEADERS}\r\n`,
+    /^HTTP\/1\.1 431 /,
+  ],
   ['a request line that is not HTTP', 'GARBAGE\r\n\r\n', /^HTTP\/1\.1 400 /],
   [
     'Content-Length together with Transfer-Encoding',
