@@ -7,7 +7,9 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 
 import { isProxyError } from '../../src/errors/proxy-error';
+import { delimit } from '../../src/audit/audit-frame-codec';
 import type { StoredRecord } from '../../src/audit/audit-store';
+import { segmentRecords } from '../../src/audit/segment-names';
 import { verifyAudit, type FrameVerdict, type LogReport } from '../../src/audit/audit-verifier';
 import { buildAuditLog, flipByte, seededSigningKey, verifyingKey } from './audit-log-fixture';
 
@@ -342,6 +344,49 @@ describe('verifyAudit properties', () => {
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: FRAMES - 1 }), async (removed) => {
         const records = fixture.records.filter((_, index) => index !== removed);
+        const options = { keys: fixture.verifyingKeys, heads: [fixture.head] };
+        const report = await verifyAudit(records, options);
+        assert.equal(report.ok, false);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('verifyAudit on a corrupted segment', () => {
+  const fixture = buildAuditLog();
+  const segment = Buffer.concat(
+    fixture.records.map((record) => delimit((record as { bytes: Buffer }).bytes)),
+  );
+  /** Random bytes written over, inserted into, or cut from the segment's bytes. */
+  const corruption = fc.oneof(
+    fc
+      .tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 64 }))
+      .map(([at, bytes]) => (data: Buffer) => {
+        const copy = Buffer.from(data);
+        copy.set(bytes.subarray(0, copy.length - (at % copy.length)), at % copy.length);
+        return copy;
+      }),
+    fc
+      .tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 64 }))
+      .map(([at, bytes]) => (data: Buffer) => {
+        const cut = at % (data.length + 1);
+        return Buffer.concat([data.subarray(0, cut), bytes, data.subarray(cut)]);
+      }),
+    fc.nat().map((at) => (data: Buffer) => data.subarray(0, at % data.length)),
+  );
+
+  test('reads any corruption as a break, given a witness head, and never throws', async () => {
+    await fc.assert(
+      fc.asyncProperty(corruption, async (corrupt) => {
+        const damaged = corrupt(segment);
+        fc.pre(!damaged.equals(segment));
+        const records: StoredRecord[] = [...segmentRecords(damaged)].map((record, index) => {
+          const where = `segment:${index}`;
+          return record.kind === 'frame'
+            ? { kind: 'frame', logId: fixture.logId, where, bytes: record.bytes }
+            : { kind: 'damage', logId: fixture.logId, where, reason: record.reason };
+        });
         const options = { keys: fixture.verifyingKeys, heads: [fixture.head] };
         const report = await verifyAudit(records, options);
         assert.equal(report.ok, false);
