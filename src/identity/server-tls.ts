@@ -1,5 +1,6 @@
 // The listeners' TLS material: read from files, swapped in whole when the files change.
 
+import { constants } from 'node:crypto';
 import type { SecureContextOptions, Server } from 'node:tls';
 import type { ListenerTlsConfig } from '../config/gateway-config';
 import type { Logger } from '../observe/logger';
@@ -115,6 +116,10 @@ export class ServerTls {
       ca,
       crl: crl.length > 0 ? crl : undefined,
       minVersion: this.config.minVersion,
+      // Threat: a TLS 1.2 client renegotiating over and over makes the server pay a handshake
+      // each time. Node only reports that as an error on the socket, which the listeners
+      // handle, so renegotiation is refused outright; TLS 1.3 has none.
+      secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
     };
     checkSecureContext(options, certFile);
     const certificates = [

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -352,4 +353,43 @@ test('closes connections that send bytes which are not TLS, and keeps serving', 
     !setup.logs.lines.some((line) => (line.level ?? 0) >= 50),
     'nothing logged as an error',
   );
+});
+
+test('a client that asks to renegotiate TLS 1.2 is refused, and others are served', async (t) => {
+  const setup = await secureGateway(t);
+  const [host, port] = splitAddress(setup.gateway.addresses.http);
+  const { cert, key } = setup.identity.clients.alice;
+  const socket = tls.connect({
+    host,
+    port,
+    servername: 'localhost',
+    ca: setup.identity.caPem,
+    cert,
+    key,
+    maxVersion: 'TLSv1.2',
+  });
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('secureConnect', resolve));
+
+  // Each renegotiation would cost the server a handshake, as often as a client asks.
+  const outcome = await new Promise<string>((resolve) => {
+    socket.once('error', (err) => resolve(err.message));
+    socket.renegotiate({}, (err) => resolve(err === null ? 'renegotiated' : err.message));
+  });
+  socket.destroy();
+  const client = openaiAs(
+    t,
+    setup.base,
+    setup.identity,
+    'alice',
+    await setup.identity.token('alice', ['chat']),
+  );
+  const reply = await client.chat.completions.create({
+    model: 'echo',
+    messages: MESSAGES,
+    max_tokens: 8,
+  });
+
+  assert.match(outcome, /no renegotiation/);
+  assert.equal(reply.choices[0]?.message.content, 'hello');
 });
