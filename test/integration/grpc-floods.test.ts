@@ -1,8 +1,10 @@
 // HTTP/2 floods against the gRPC listener: streams opened and reset at once by the thousand,
-// more streams than the listener allows, oversized metadata. The gateway keeps serving others.
+// more streams than the listener allows, oversized metadata. The gateway keeps serving others,
+// and keeps nothing of the streams it refused.
 
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { encodeGrpcFrame } from '../../src/codecs/grpc-frame-decoder';
 import { startDemoServer } from '../../src/demo/demo-server';
@@ -106,4 +108,65 @@ test('metadata larger than the listener takes is refused, and the gateway keeps 
   // The header block leaves the client and the listener resets the stream: nothing is relayed.
   assert.match(outcome, /^(stream error|closed) /);
   assert.deepEqual(await stillServes(t, address), { live: true });
+});
+
+/** Opens and resets `count` ModelInfer streams on one connection; resolves once all closed. */
+async function resetFlood(address: string, count: number): Promise<void> {
+  const session = http2.connect(`http://${address}`);
+  session.on('error', () => undefined);
+  const closed: Promise<void>[] = [];
+  for (let i = 0; i < count && !session.destroyed; i++) {
+    const stream = session.request({ ...GRPC_HEADERS, ':path': MODEL_INFER });
+    stream.on('error', () => undefined);
+    closed.push(new Promise((resolve) => stream.once('close', () => resolve())));
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+  }
+  await Promise.all(closed);
+  session.destroy();
+}
+
+/** `count` connections to the HTTP listener that send bytes that are no HTTP request. */
+async function garbageFlood(address: string, count: number): Promise<void> {
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  const one = (i: number) =>
+    new Promise<void>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => resolve());
+      socket.on('close', () => resolve());
+      socket.on('data', () => undefined);
+      socket.write(`\u0016\u0003${'x'.repeat(i % 64)}\r\n\r\n`);
+    });
+  await Promise.all(Array.from({ length: count }, (_, i) => one(i)));
+}
+
+/** The live heap after a full collection (the test command runs node with --expose-gc). */
+function liveHeapMb(): number {
+  assert.equal(typeof globalThis.gc, 'function', 'node runs the tests with --expose-gc');
+  globalThis.gc!();
+  return process.memoryUsage().heapUsed / 1e6;
+}
+
+test('floods leave nothing behind: the live heap after a third flood is that after the first', async (t) => {
+  const demo = await startDemoServer();
+  t.after(() => demo.close());
+  // The capture of log lines would itself keep memory for every stream: none is kept here.
+  const upstreams = [{ name: 'demo', address: `grpc://${demo.address}` }];
+  const { grpcAddress, gateway } = await startTestGateway(t, { upstreams }, {}, {}, 'silent');
+  const flood = async () => {
+    await resetFlood(grpcAddress, 10_000);
+    await garbageFlood(gateway.addresses.http, 300);
+  };
+
+  await flood();
+  const afterFirst = liveHeapMb();
+  await flood();
+  await flood();
+  const afterThird = liveHeapMb();
+
+  // Two floods of 10,000 streams and 300 connections: a kilobyte kept for each would be 20 MB.
+  assert.ok(
+    afterThird - afterFirst < 3,
+    `live heap ${afterFirst.toFixed(1)} MB after one flood, ${afterThird.toFixed(1)} MB after three`,
+  );
+  assert.deepEqual(await stillServes(t, grpcAddress), { live: true });
 });
