@@ -56,7 +56,7 @@ async function startChatStream(openai: OpenAI) {
   return { rest };
 }
 
-/** A ModelStreamInfer call of the echo-stream model, its request sent, once its first answer came. */
+/** A ModelStreamInfer call of the echo-stream model, its request sent and first answer in. */
 async function startInferStream(t: TestContext, address: string) {
   const call = kserveClient(t, address).ModelStreamInfer() as grpc.ClientDuplexStream<
     unknown,
