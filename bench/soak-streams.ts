@@ -30,6 +30,8 @@ export interface CardPrompt {
   readonly text: string;
   /** What a client must receive: the one-shot masker's output on the whole text. */
   readonly masked: string;
+  /** The card number as the prompt writes it. */
+  readonly card: string;
   /** The card number's digits, which no answer and no audit frame may hold. */
   readonly digits: string;
 }
@@ -39,7 +41,7 @@ export const CARD_PROMPTS: readonly CardPrompt[] = CARDS.map((card, index) => {
   const text = `Order ${1000 + index}: charge card ${card}, CVV 123, expires 09/29, amount 19.99.`;
   const bytes = Buffer.from(text);
   maskCardData(bytes);
-  return { text, masked: bytes.toString(), digits: card.replace(/\D/g, '') };
+  return { text, masked: bytes.toString(), card, digits: card.replace(/\D/g, '') };
 });
 
 /** How one stream ended: the text it carried, or why it failed. */

@@ -130,8 +130,9 @@ async function checkTrail(dir: string) {
   }
   const segments = readdirSync(dir).filter((name) => name.endsWith('.audit'));
   const bytes = segments.map((name) => readFileSync(path.join(dir, name)).toString('latin1'));
+  // Frames hold texts as UTF-8: a card that escaped masking is there as written, or contiguous.
   const cardsInFrames = CARD_PROMPTS.filter((prompt) =>
-    bytes.some((text) => text.replace(/\D/g, '').includes(prompt.digits)),
+    bytes.some((text) => text.includes(prompt.card) || text.includes(prompt.digits)),
   ).length;
   return {
     verified: report.ok,
