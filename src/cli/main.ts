@@ -8,6 +8,7 @@ import type { CliCommand, CliIo } from './cli-command';
 import { certsCommand } from './certs-command';
 import { demoServerCommand } from './demo-server-command';
 import { inferCommand } from './infer-command';
+import { maskCommand } from './mask-command';
 import { reviewsCommand } from './reviews-command';
 import { revocationsCommand } from './revocations-command';
 import { startCommand } from './start-command';
@@ -19,6 +20,7 @@ const COMMANDS: readonly CliCommand[] = [
   demoServerCommand,
   certsCommand,
   tokenCommand,
+  maskCommand,
   auditCommand,
   reviewsCommand,
   revocationsCommand,
