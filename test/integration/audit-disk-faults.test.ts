@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import OpenAI from 'openai';
 import {
   NODE_SEGMENT_FILES,
   SegmentFileStore,
@@ -14,7 +13,7 @@ import {
 import { startDemoHttpServer } from '../../src/demo/demo-http-server';
 import { auditSection, framesOf, readFrames, verifyDir } from '../fixtures/audit-fixture';
 import { startTestGateway } from '../fixtures/gateway-fixture';
-import { splitAddress } from '../fixtures/http-client';
+import { chatOutcome as chat, openaiClient } from '../fixtures/chat-outcome';
 
 /** A disk whose writes fail with `error` while it is set, after taking half of what they got. */
 interface FaultyDisk {
@@ -43,20 +42,6 @@ function faultyFiles(disk: FaultyDisk): SegmentFiles {
   };
 }
 
-/** A chat's reply, or the status and error code it was refused with. */
-async function chat(client: OpenAI, content: string): Promise<string> {
-  try {
-    const reply = await client.chat.completions.create({
-      model: 'echo',
-      messages: [{ role: 'user', content }],
-    });
-    return reply.choices[0]?.message.content ?? '';
-  } catch (err) {
-    const { status, code } = err as { status?: number; code?: string };
-    return `refused ${status} ${code}`;
-  }
-}
-
 for (const error of ['ENOSPC', 'EROFS'] as const) {
   test(`an audit disk that fails with ${error} refuses traffic until it takes writes again`, async (t) => {
     const demo = await startDemoHttpServer({ tokenDelayMs: 0 });
@@ -73,8 +58,7 @@ for (const error of ['ENOSPC', 'EROFS'] as const) {
       {},
       { auditStore: store },
     );
-    const [host, port] = splitAddress(gateway.addresses.http);
-    const client = new OpenAI({ baseURL: `http://${host}:${port}/v1`, apiKey: 'k', maxRetries: 0 });
+    const client = openaiClient(gateway.addresses.http);
 
     const before = await chat(client, 'before');
     disk.error = error;

@@ -88,6 +88,21 @@ test('the OpenAI SDK calls through with a bound token as its API key', async (t)
   assert.equal(access.role, 'chat');
 });
 
+/** Alice chats over a new connection with a fresh chat token: the gateway still serves. */
+async function aliceChats(
+  t: TestContext,
+  setup: Awaited<ReturnType<typeof secureGateway>>,
+): Promise<string | null | undefined> {
+  const token = await setup.identity.token('alice', ['chat']);
+  const client = openaiAs(t, setup.base, setup.identity, 'alice', token);
+  const reply = await client.chat.completions.create({
+    model: 'echo',
+    messages: MESSAGES,
+    max_tokens: 8,
+  });
+  return reply.choices[0]?.message.content;
+}
+
 /** Calls chat as `client` with `token` and returns the SDK's error. */
 async function chatError(
   t: TestContext,
@@ -335,20 +350,9 @@ test('closes connections that send bytes which are not TLS, and keeps serving', 
     socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n\x16\x03\x01\x00\x05hello');
     await new Promise((resolve) => socket.once('close', resolve));
   }
-  const client = openaiAs(
-    t,
-    setup.base,
-    setup.identity,
-    'alice',
-    await setup.identity.token('alice', ['chat']),
-  );
-  const reply = await client.chat.completions.create({
-    model: 'echo',
-    messages: MESSAGES,
-    max_tokens: 8,
-  });
+  const reply = await aliceChats(t, setup);
 
-  assert.equal(reply.choices[0]?.message.content, 'hello');
+  assert.equal(reply, 'hello');
   assert.ok(
     !setup.logs.lines.some((line) => (line.level ?? 0) >= 50),
     'nothing logged as an error',
@@ -377,19 +381,8 @@ test('a client that asks to renegotiate TLS 1.2 is refused, and others are serve
     socket.renegotiate({}, (err) => resolve(err === null ? 'renegotiated' : err.message));
   });
   socket.destroy();
-  const client = openaiAs(
-    t,
-    setup.base,
-    setup.identity,
-    'alice',
-    await setup.identity.token('alice', ['chat']),
-  );
-  const reply = await client.chat.completions.create({
-    model: 'echo',
-    messages: MESSAGES,
-    max_tokens: 8,
-  });
+  const reply = await aliceChats(t, setup);
 
   assert.match(outcome, /no renegotiation/);
-  assert.equal(reply.choices[0]?.message.content, 'hello');
+  assert.equal(reply, 'hello');
 });

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
-import OpenAI from 'openai';
 import { readVerifyingKeys } from '../../src/audit/audit-key-directory';
 import { verifyAudit } from '../../src/audit/audit-verifier';
 import { PostgresAuditSource } from '../../src/audit/postgres-source';
@@ -13,7 +12,7 @@ import { startDemoHttpServer } from '../../src/demo/demo-http-server';
 import { createAuditDatabase } from '../audit/postgres-fixtures';
 import { auditSection } from '../fixtures/audit-fixture';
 import { startTestGateway } from '../fixtures/gateway-fixture';
-import { splitAddress } from '../fixtures/http-client';
+import { chatOutcome as chat, openaiClient } from '../fixtures/chat-outcome';
 
 const POSTGRES_PORT = 5432;
 
@@ -50,19 +49,6 @@ async function postgresRelay(t: TestContext) {
   };
 }
 
-/** A chat's outcome: its reply, or the HTTP status it was refused with. */
-async function chat(client: OpenAI, content: string): Promise<string> {
-  try {
-    const reply = await client.chat.completions.create({
-      model: 'echo',
-      messages: [{ role: 'user', content }],
-    });
-    return reply.choices[0]?.message.content ?? '';
-  } catch (err) {
-    return `refused ${(err as { status?: number }).status}`;
-  }
-}
-
 test('PostgreSQL away: exchanges refused, none answered unrecorded; back: recovery by itself', async (t) => {
   const db = await createAuditDatabase(t);
   const relay = await postgresRelay(t);
@@ -75,8 +61,7 @@ test('PostgreSQL away: exchanges refused, none answered unrecorded; back: recove
     audit: audit.section,
   });
   db.defer(() => gateway.close());
-  const [host, port] = splitAddress(gateway.addresses.http);
-  const client = new OpenAI({ baseURL: `http://${host}:${port}/v1`, apiKey: 'k', maxRetries: 0 });
+  const client = openaiClient(gateway.addresses.http);
 
   const before = await chat(client, 'before');
   await relay.cut();
@@ -97,7 +82,7 @@ test('PostgreSQL away: exchanges refused, none answered unrecorded; back: recove
   });
 
   assert.equal(before, 'before');
-  assert.deepEqual(whileAway, ['refused 503', 'refused 503']);
+  assert.deepEqual(whileAway, ['refused 503 audit_unavailable', 'refused 503 audit_unavailable']);
   assert.equal(after, 'after');
   assert.equal(report.ok, true, JSON.stringify(report));
   for (const answered of ['before', 'after']) assert.ok(recorded.includes(answered), answered);
