@@ -11,7 +11,7 @@ import { startDemoServer } from '../../src/demo/demo-server';
 import { auditSection, framesOf, readFrames, verifyDir } from '../fixtures/audit-fixture';
 import { kserveClient, startTestGateway } from '../fixtures/gateway-fixture';
 import { collectStream } from '../fixtures/grpc-calls';
-import { splitAddress } from '../fixtures/http-client';
+import { connectRawHttp, splitAddress } from '../fixtures/http-client';
 import { typedInfer } from '../fixtures/kserve-masking';
 
 /** Sixteen words: the echo-stream models answer word by word, one word per token delay. */
@@ -127,4 +127,27 @@ test('a stream still running at the drain bound is cut, recorded and sealed', as
   assert.equal(frames.at(-1)?.kind, 'checkpoint');
   assert.equal(report.ok, true, JSON.stringify(report));
   assert.equal(report.logs[0]!.unsignedTail, 0);
+});
+
+test('a request whose body is on its way when the drain begins is read and answered', async (t) => {
+  const { gateway } = await drainingGateway(t, 0, 30_000);
+  const client = await connectRawHttp(gateway.addresses.http);
+  t.after(() => client.socket.destroy());
+  const body = JSON.stringify({ model: 'echo', messages: [{ role: 'user', content: 'late' }] });
+
+  // The 100 Continue says the gateway has the headers: the exchange is in flight, its body not.
+  client.send(
+    'POST /v1/chat/completions HTTP/1.1\r\nhost: g\r\ncontent-type: application/json\r\n' +
+      `expect: 100-continue\r\ncontent-length: ${body.length}\r\n\r\n`,
+  );
+  await client.waitFor((text) => text.includes('100 Continue'));
+  const closed = gateway.close();
+  client.send(body);
+  await client.closed;
+  await closed;
+  const response = client.received().slice(client.received().indexOf('\r\n\r\n') + 4);
+
+  assert.match(response, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(response, /\r\nconnection: close\r\n/i);
+  assert.match(response, /"content":"late"/);
 });

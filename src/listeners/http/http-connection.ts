@@ -39,7 +39,10 @@ export class HttpConnection implements HttpCallOwner, Http1RequestSink {
   private call: HttpCall | undefined;
   private requestComplete = false;
   private pipelined = false;
+  /** No further request: the exchange in flight, or one about to arrive, is the last. */
   closing = false;
+  /** False once the rest of the input is of no use: after an error, a refusal or the end. */
+  private reading = true;
   private timer: NodeJS.Timeout | undefined;
   private timerKind: 'idle' | 'headers' | 'request' | undefined;
 
@@ -62,10 +65,18 @@ export class HttpConnection implements HttpCallOwner, Http1RequestSink {
     return this.call !== undefined;
   }
 
-  /** Closes when idle, or after the exchange in flight has been answered. */
+  /**
+   * Makes the exchange in flight the last and closes after it. Only a connection idle between
+   * two requests is closed at once. One whose request is on its way (accepted just before the
+   * drain began, or mid-headers or mid-body) keeps reading it, and that request is answered
+   * with `connection: close` instead of being cut: its client has sent it already, or is about
+   * to. The header and request timeouts and the listener's drain bound still apply.
+   */
   shutdown(): void {
     this.closing = true;
-    if (!this.busy) this.socket.end();
+    if (this.busy || this.timerKind !== 'idle') return;
+    this.reading = false;
+    this.socket.end();
   }
 
   onHead(head: Http1RequestHead): void {
@@ -91,6 +102,7 @@ export class HttpConnection implements HttpCallOwner, Http1RequestSink {
       // Limitation: a reply given before the request body was read closes the connection
       // instead of reading and discarding the rest of the body.
       this.closing = true;
+      this.reading = false;
       this.socket.end();
       return;
     }
@@ -100,7 +112,7 @@ export class HttpConnection implements HttpCallOwner, Http1RequestSink {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closing) return;
+    if (!this.reading) return;
     if (this.requestComplete) return this.refusePipelining();
     if (this.timerKind === 'idle') this.arm('headers', this.limits.headersTimeoutMs);
     let consumed: number;
@@ -115,6 +127,7 @@ export class HttpConnection implements HttpCallOwner, Http1RequestSink {
   private refusePipelining(): void {
     this.pipelined = true;
     this.closing = true;
+    this.reading = false;
     this.socket.pause();
   }
 
@@ -124,6 +137,7 @@ export class HttpConnection implements HttpCallOwner, Http1RequestSink {
       ? err
       : new ProxyError('ERR_HTTP_MALFORMED', 'malformed request');
     this.closing = true;
+    this.reading = false;
     this.disarm();
     const reply = LocalReply.fromError(error);
     if (this.call !== undefined) return this.call.rejectRequest(reply);
