@@ -8,7 +8,12 @@ import {
   MAX_KEYWORD_LOOKBEHIND_BYTES,
 } from './card-data-keywords';
 import type { Finding } from './findings';
-import { MAX_TRACK_LOOKAHEAD_BYTES, readTrack, TRACK_UNDECIDED } from './track-data';
+import {
+  MAX_TRACK_LOOKAHEAD_BYTES,
+  MIN_TRACK_PAN_DIGITS,
+  readTrack,
+  TRACK_UNDECIDED,
+} from './track-data';
 
 /** Bytes before the scanned text a caller keeps so keywords and card ends can be read. */
 export const MAX_DATA_LOOKBEHIND_BYTES = MAX_KEYWORD_LOOKBEHIND_BYTES;
@@ -141,6 +146,8 @@ class CardDataScan {
   private visitNumber(pos: number): number | typeof UNDECIDED {
     if (isDigit(this.bytes.at(pos - 1))) return pos + 1;
     const card = this.cardAt(pos);
+    const quiet = this.quietEnd(pos);
+    if (quiet >= 0) return card !== undefined && card.start <= pos ? card.end : quiet;
     const plain = this.plainEnd(pos);
     if (plain >= 0) return card !== undefined && card.start <= pos ? card.end : plain;
     // Track data first: its PAN is often a card number too, and the data after it is not.
@@ -156,6 +163,28 @@ class CardDataScan {
       if (kind !== undefined) return this.add(codeFinding(kind, pos, shape.end));
     }
     return digitsEnd(this.bytes, pos);
+  }
+
+  /**
+   * The end of the digits from `pos` when nothing labels them and they are too short to begin a
+   * track, else -1: then no code can start there whatever its shape, as a code needs a keyword
+   * or a card number (or an expiry after one) right before it. Both are read backwards, from
+   * bytes already decided, so this holds in a stream too; a number that the end of a non-final
+   * text cuts short is left to the full reads. Most numbers of digit-dense text end here.
+   */
+  private quietEnd(pos: number): number {
+    const { text } = this;
+    let end = pos;
+    while (end < text.length && text[end]! >= 0x30 && text[end]! <= 0x39) end++;
+    if (end - pos >= MIN_TRACK_PAN_DIGITS || (end >= text.length && !this.start.final)) return -1;
+    if (this.anchored(pos) || keywordBefore(this.bytes, pos) !== undefined) return -1;
+    return end;
+  }
+
+  /** Whether a card number, or an expiry date after one, ends right before `pos`. */
+  private anchored(pos: number): boolean {
+    const cardEnd = this.card > 0 ? this.start.cards[this.card - 1]!.end : -Infinity;
+    return isAnchorGap(this.bytes, Math.max(cardEnd, this.anchorEnd), pos);
   }
 
   /**
@@ -191,9 +220,7 @@ class CardDataScan {
   private kindOf(pos: number, shape: CodeShape): 'cvv' | 'expiry' | undefined {
     const keyword = keywordBefore(this.bytes, pos);
     if (keyword !== undefined) return (keyword === 'expiry') === shape.expiry ? keyword : undefined;
-    const cardEnd = this.card > 0 ? this.start.cards[this.card - 1]!.end : -Infinity;
-    const anchor = Math.max(cardEnd, this.anchorEnd);
-    if (!isAnchorGap(this.bytes, anchor, pos)) return undefined;
+    if (!this.anchored(pos)) return undefined;
     if (shape.expiry) {
       this.anchorEnd = shape.end;
       return 'expiry';

@@ -105,7 +105,12 @@ class DigitRunScanner implements DigitRun {
         pos = lone;
         continue;
       }
-      pos = this.followRun(pos, this.gluedLeft(pos) ? RunState.Ignored : RunState.Group);
+      if (this.gluedLeft(pos)) {
+        pos = this.followRun(pos, RunState.Ignored);
+      } else {
+        const end = this.followAsciiRun(pos);
+        pos = end >= 0 ? end : this.followRun(pos, RunState.Group);
+      }
       if (pos < 0) return this.stop;
     }
     return { decidedEnd: limit, state: RunState.None, firstLead: this.firstLead };
@@ -132,6 +137,76 @@ class DigitRunScanner implements DigitRun {
 
     if (this.mode === RunState.Group) this.judgeEnded(end);
     return end;
+  }
+
+  /**
+   * Reads a run of ASCII digits and ASCII separators from the digit at `pos` and judges it: most
+   * runs are such, and this read decodes nothing and asks nothing of each gap. A run with fewer
+   * digits than a card number is passed without building a window; for a longer one the window
+   * it hands the judge is the one `followRun` would build. Returns the offset past the run's last
+   * digit, or -1 when the run needs `followRun`: a non-ASCII byte after a digit or a separator
+   * (it may be a digit or an invisible character), the end of a non-final text, a group longer
+   * than a card number, more digits than a window holds.
+   */
+  private followAsciiRun(pos: number): number {
+    const { text } = this;
+    const limit = text.length;
+    let count = 0;
+    let groups = 0;
+    let at = pos;
+    for (;;) {
+      const first = at;
+      let byte = 0;
+      while (at < limit) {
+        byte = text[at]!;
+        if (byte < 0x30 || byte > 0x39) break;
+        // A group longer than a card number is followed by `followRun`, which decides the
+        // groups before it first.
+        if (at - first === MAX_CARD_DIGITS) return -1;
+        at++;
+      }
+      count += at - first;
+      if (count > WINDOW_DIGITS) return -1;
+      if (at >= limit) {
+        if (this.final) break;
+        return -1;
+      }
+      if (byte >= 0x80) return -1;
+      if (!isGroupSeparator(byte)) break;
+      if (at + 1 >= limit) {
+        if (this.final) break;
+        return -1;
+      }
+      const next = text[at + 1]!;
+      if (next >= 0x80) return -1;
+      if (next < 0x30 || next > 0x39) break;
+      this.groupEnds[groups] = count;
+      this.separators[groups] = byte;
+      groups++;
+      at++;
+    }
+    // Fewer digits than the shortest card number: the judge could find nothing in the run.
+    if (count < MIN_CARD_DIGITS) return at;
+    this.storeAsciiDigits(pos, at);
+    this.mode = RunState.Group;
+    this.digitCount = count;
+    this.groupCount = groups;
+    this.judgeEnded(at);
+    return at;
+  }
+
+  /** Stores the ASCII digits of [start, end) in the window, skipping the separators. */
+  private storeAsciiDigits(start: number, end: number): void {
+    const { text, digitStarts, digitEnds, digitValues } = this;
+    let count = 0;
+    for (let at = start; at < end; at++) {
+      const value = text[at]! - 0x30;
+      if (value < 0 || value > 9) continue;
+      digitStarts[count] = at;
+      digitEnds[count] = at + 1;
+      digitValues[count] = value;
+      count++;
+    }
   }
 
   /** Reads the digit `packed` at `pos`, storing it in Group mode; returns the offset past it. */

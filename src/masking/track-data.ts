@@ -8,7 +8,8 @@ import { passesLuhn } from './luhn';
 /** ISO/IEC 7813: track 1 holds at most 79 characters, track 2 at most 40, sentinels included. */
 const MAX_TRACK1_BYTES = 79;
 const MAX_TRACK2_BYTES = 40;
-const MIN_TRACK_PAN_DIGITS = 12;
+/** The shortest PAN a track carries: a number with fewer digits never starts one. */
+export const MIN_TRACK_PAN_DIGITS = 12;
 const MAX_TRACK_PAN_DIGITS = 19;
 const MAX_NAME_BYTES = 26;
 /** YYMM and the three-digit service code that follow the separator. */

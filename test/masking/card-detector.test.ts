@@ -4,11 +4,33 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import fc from 'fast-check';
+
 import { findCardNumbers } from '../../src/masking/card-detector';
 import { BRAND_SAMPLES, cardNumber, grouped, inScript, luhnInvalid } from './card-fixtures';
 
 const VISA = '4111111111111111';
 const AMEX = '378282246310005';
+
+/** The code points from ASCII digits' to full-width digits', U+FF10-FF19. */
+const FULL_WIDTH_SHIFT = 0xff10 - 0x30;
+
+/** Each finding's first and last digit as digit ordinals of `text`: one numbering for any script. */
+function digitSpans(text: string): string[] {
+  const bytes = Buffer.from(text);
+  const ordinals = new Map<number, number>();
+  let offset = 0;
+  let ordinal = 0;
+  for (const character of text) {
+    if (/\p{Nd}/u.test(character)) ordinals.set(offset, ordinal++);
+    offset += Buffer.byteLength(character);
+  }
+  return findCardNumbers(bytes).map((finding) => {
+    const first = ordinals.get(finding.digitStarts[0]!);
+    const last = ordinals.get(finding.digitStarts.at(-1)!);
+    return `${first}-${last}`;
+  });
+}
 
 /** The texts of each finding in `text`, digits only (as the finding's digit spans read). */
 function found(text: string): string[] {
@@ -209,4 +231,53 @@ test('does not join groups with mixed separators or doubled gaps', () => {
   assert.deepEqual(found('4111  1111  1111  1111'), []);
   assert.deepEqual(found('4111\n1111\n1111\n1111'), []);
   assert.deepEqual(found([...VISA].join('\u200b'.repeat(5))), []);
+});
+
+test('ASCII digits and their full-width forms make the same card numbers', () => {
+  // Runs of ASCII digits and separators take a read of their own; full-width digits take the
+  // general one, so this holds the two to the same decisions on any mix of cards and numbers.
+  // A card's digits in groups of four, each gap any of the bytes that may or may not join them.
+  const gap = fc.constantFrom(' ', '-', '.', '\t', '\n', ':', '  ', '/');
+  const split = fc
+    .tuple(
+      fc.constantFrom(VISA, AMEX, luhnInvalid(VISA)),
+      fc.array(gap, { minLength: 4, maxLength: 4 }),
+    )
+    .map(([card, gaps]) =>
+      card.replace(/\d{4}(?=\d)/g, (group, at: number) => group + gaps[at / 4]),
+    );
+  const constant = fc.constantFrom(
+    ...BRAND_SAMPLES.map(({ card }) => card),
+    grouped(VISA, [4, 4, 4, 4], ' '),
+    grouped(AMEX, [4, 6, 5], '-'),
+    grouped(VISA, [4, 4, 4, 4], '.'),
+    luhnInvalid(VISA),
+    '2024-01-01 12:30:45',
+    '19.99',
+    '1704067200000',
+    '12',
+    '1234 5678',
+    '0'.repeat(25),
+    ' ',
+    '  ',
+    '-',
+    '.',
+    '\t',
+    ', ',
+    'ab',
+    '_',
+    'x',
+    '\n',
+  );
+  const piece = fc.oneof(constant, split);
+  const text = fc.array(piece, { maxLength: 12 }).map((pieces) => pieces.join(''));
+  fc.assert(
+    fc.property(text, (ascii) => {
+      const fullWidth = ascii.replace(/[0-9]/g, (digit) =>
+        String.fromCodePoint(digit.charCodeAt(0) + FULL_WIDTH_SHIFT),
+      );
+      assert.deepEqual(digitSpans(ascii), digitSpans(fullWidth));
+    }),
+    { seed: 20261204, numRuns: 2000 },
+  );
 });
