@@ -112,7 +112,11 @@ export interface ExchangeFinishedEvent {
   readonly status: number;
   readonly detail?: string;
   readonly response?: readonly MaskedTextRecord[];
+  /** The pieces of the response as objects: read from older frames only (see `ResponsePieces`). */
   readonly chunks?: readonly ResponseChunkRecord[];
+  readonly chunkTexts?: readonly number[];
+  readonly chunkLengths?: readonly number[];
+  readonly chunkAtMs?: readonly number[];
   readonly responseTruncated?: boolean;
   readonly masked?: readonly MaskedCountRecord[];
   readonly cardFingerprints?: readonly string[];

@@ -8,6 +8,7 @@ import type {
   ExchangeFinishedEvent,
   ExchangeStartedEvent,
   MaskedTextRecord,
+  ResponseChunkRecord,
   ReviewEventRecord,
   SealedRecord,
   SessionClosedEvent,
@@ -196,27 +197,62 @@ function unsealTexts(
 }
 
 /**
+ * A recorded piece of a response: the text it continues, by its index in the frame's `response`
+ * (undefined in older frames, which name only its stream), where in that text, and when it left.
+ */
+export interface RecordedChunk extends ResponseChunkRecord {
+  readonly text: number | undefined;
+}
+
+/**
+ * The pieces of a recorded response in recorded order, from the packed lists of current frames
+ * or the chunk messages of older ones (see `ExchangeFinished` in `protos/audit.proto`).
+ */
+export function recordedChunks(finished: ExchangeFinishedEvent): RecordedChunk[] {
+  const textIndexes = finished.chunkTexts ?? [];
+  if (textIndexes.length === 0) {
+    return (finished.chunks ?? []).map((chunk) => ({
+      text: undefined,
+      stream: chunk.stream ?? '',
+      offset: chunk.offset ?? 0,
+      length: chunk.length ?? 0,
+      atMs: chunk.atMs ?? 0,
+    }));
+  }
+  const response = finished.response ?? [];
+  // A piece starts where the pieces of its text before it end.
+  const ends = new Map<number, number>();
+  return textIndexes.map((text, i) => {
+    const length = finished.chunkLengths?.[i] ?? 0;
+    const offset = ends.get(text) ?? 0;
+    ends.set(text, offset + length);
+    const stream = response[text]?.stream ?? '';
+    return { text, stream, offset, length, atMs: finished.chunkAtMs?.[i] ?? 0 };
+  });
+}
+
+/**
  * The recorded chunks of a response, in recorded order, cut from `texts` (the masked response
- * unless given; masking keeps byte lengths, so the offsets hold for the original too). A
- * response recorded without chunks (not streamed) is one chunk per text, at the exchange's end.
+ * unless given, or the unsealed originals in the same order; masking keeps byte lengths, so the
+ * offsets hold for the original too). A response recorded without chunks (not streamed) is one
+ * chunk per text, at the exchange's end.
  */
 export function responseChunks(
   finished: ExchangeFinishedEvent,
   texts: readonly MaskedTextRecord[] = finished.response ?? [],
 ): ReplayChunk[] {
+  const bytesOf = texts.map(({ text }) => Buffer.from(text ?? '', 'utf8'));
   const byStream = new Map<string, Buffer>();
-  for (const { stream, text } of texts) byStream.set(stream ?? '', Buffer.from(text ?? '', 'utf8'));
-  const chunks = finished.chunks ?? [];
+  texts.forEach(({ stream }, index) => byStream.set(stream ?? '', bytesOf[index]!));
+  const chunks = recordedChunks(finished);
   if (chunks.length === 0) {
     const atMs = finished.durationMs ?? 0;
     return [...byStream].map(([stream, bytes]) => ({ stream, atMs, bytes, whole: true }));
   }
-  return chunks.map((chunk) => {
-    const stream = chunk.stream ?? '';
-    const offset = chunk.offset ?? 0;
-    const length = chunk.length ?? 0;
-    const bytes = (byStream.get(stream) ?? Buffer.alloc(0)).subarray(offset, offset + length);
-    return { stream, atMs: chunk.atMs ?? 0, bytes, whole: bytes.length === length };
+  return chunks.map(({ text, stream, offset, length, atMs }) => {
+    const whole = (text === undefined ? byStream.get(stream) : bytesOf[text]) ?? Buffer.alloc(0);
+    const bytes = whole.subarray(offset, offset + length);
+    return { stream, atMs, bytes, whole: bytes.length === length };
   });
 }
 

@@ -12,6 +12,7 @@ import {
 import {
   THUMBPRINT_PREFIX_CHARS,
   exchangeStatus,
+  recordedChunks,
   type ReplayFrame,
   type ReplayedExchange,
   type TimedEvent,
@@ -127,7 +128,7 @@ function laterPromptFields(
 }
 
 function finishedFields(finished: ExchangeFinishedEvent): string[] {
-  const chunks = finished.chunks ?? [];
+  const chunks = recordedChunks(finished);
   const masked = (finished.masked ?? []).map((m) => `${m.direction} ${m.kind} ${m.count ?? 0}`);
   const usage = finished.usage;
   return [

@@ -73,10 +73,7 @@ function firstExchange(sealing: SealingKeyPair): AuditEvent[] {
   const seal = (direction: 'prompt' | 'response', texts: MaskedTextRecord[]) =>
     sealOriginal(recipient, REPLAY_LOG_ID, 'ex-1', direction, texts);
   const certificate = { thumbprint: ALICE_THUMBPRINT, subject: 'CN=alice', issuer: 'CN=ca' };
-  const chunks = CHUNK_ENDS.map((end, index) => {
-    const offset = index === 0 ? 0 : CHUNK_ENDS[index - 1]!;
-    return { stream: 'text_output', offset, length: end - offset, atMs: CHUNK_AT_MS[index]! };
-  });
+  const chunkLengths = CHUNK_ENDS.map((end, index) => end - (CHUNK_ENDS[index - 1] ?? 0));
   return [
     { sessionOpened: { sessionId: 's-1', listener: 'grpc', tlsVersion: 'TLSv1.3', certificate } },
     {
@@ -99,7 +96,9 @@ function firstExchange(sealing: SealingKeyPair): AuditEvent[] {
         exchangeId: 'ex-1',
         status: 0,
         response: [{ stream: 'text_output', text: MASKED_RESPONSE }],
-        chunks,
+        chunkTexts: CHUNK_ENDS.map(() => 0),
+        chunkLengths,
+        chunkAtMs: [...CHUNK_AT_MS],
         masked: [
           { direction: 'prompt', kind: 'pan', count: 1 },
           { direction: 'response', kind: 'pan', count: 1 },

@@ -4,10 +4,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import type { ExchangeFinishedEvent } from '../../src/audit/audit-events';
+import { decodeFrame, encodeFrame } from '../../src/audit/audit-frame-codec';
 import { readVerifyingKeys } from '../../src/audit/audit-key-directory';
 import {
   collectExchanges,
   exchangeStatus,
+  recordedChunks,
   responseChunks,
   unsealExchange,
   type ReplayFilter,
@@ -68,7 +71,7 @@ test('rebuilds both exchanges with their session, decision, finish and verdicts'
   assert.equal(first!.started.timeUnixMicros, FIRST_MICROS);
   assert.equal(first!.started.event.identity?.tokenSubject, 'alice');
   assert.equal(first!.decision?.event.outcome, 1);
-  assert.equal(first!.finished?.event.chunks?.length, 3);
+  assert.deepEqual(first!.finished?.event.chunkTexts, [0, 0, 0]);
   assert.deepEqual(
     first!.frames.map((frame) => [frame.sequence, frame.kind, frame.status]),
     [
@@ -160,12 +163,72 @@ test('cuts the chunks from the response in order; a response without chunks is o
     cut.map((chunk) => chunk.whole),
     [false, false, false],
   );
-  const whole = { ...first!.finished!.event, chunks: [], durationMs: 9 };
+  const whole = { ...first!.finished!.event, chunkTexts: [], durationMs: 9 };
   assert.deepEqual(
     responseChunks(whole).map((chunk) => [chunk.atMs, chunk.bytes.toString()]),
     [[9, MASKED_RESPONSE]],
   );
   assert.deepEqual(responseChunks(second!.finished!.event), []);
+});
+
+test('reads the chunk messages of frames written before the packed chunk lists', async (t) => {
+  const fixture = await writtenReplayLog(t);
+  const [first] = (await replay(fixture)).exchanges;
+  const current = first!.finished!.event;
+  const chunks = CHUNK_ENDS.map((end, i) => {
+    const offset = CHUNK_ENDS[i - 1] ?? 0;
+    return { stream: 'text_output', offset, length: end - offset, atMs: CHUNK_AT_MS[i]! };
+  });
+  const { chunkTexts, chunkLengths, chunkAtMs, ...rest } = current;
+  const older = encodeFrame({
+    logId: REPLAY_LOG_ID,
+    sequence: 1,
+    timeUnixMicros: FIRST_MICROS,
+    previousHash: Buffer.alloc(32),
+    exchangeFinished: { ...rest, chunks },
+  });
+  const decoded = decodeFrame(older);
+  assert.equal(decoded.kind, 'exchangeFinished');
+  const read = decoded.body as ExchangeFinishedEvent;
+  assert.deepEqual(read.chunkTexts ?? [], []);
+  assert.deepEqual(
+    recordedChunks(read),
+    recordedChunks(current).map((c) => ({ ...c, text: undefined })),
+  );
+  assert.deepEqual(
+    responseChunks(read).map((chunk) => [chunk.stream, chunk.atMs, chunk.bytes.toString()]),
+    responseChunks(current).map((chunk) => [chunk.stream, chunk.atMs, chunk.bytes.toString()]),
+  );
+  assert.equal(chunkTexts?.length, chunkLengths?.length);
+  assert.equal(chunkAtMs?.length, 3);
+});
+
+test("chunk pieces of two texts each start where that text's earlier pieces end", () => {
+  const finished = {
+    exchangeId: 'ex-9',
+    status: 0,
+    response: [
+      { stream: 'choice 0', text: 'abcdef' },
+      { stream: 'choice 1', text: 'uvwxyz' },
+    ],
+    chunkTexts: [0, 1, 0, 1],
+    chunkLengths: [2, 3, 4, 3],
+    chunkAtMs: [1, 2, 3, 4],
+    durationMs: 5,
+    requestBytes: 0,
+    responseBytes: 0,
+    requestMessages: 1,
+    responseMessages: 4,
+  };
+  assert.deepEqual(
+    responseChunks(finished).map((chunk) => [chunk.stream, chunk.atMs, chunk.bytes.toString()]),
+    [
+      ['choice 0', 1, 'ab'],
+      ['choice 1', 2, 'uvw'],
+      ['choice 0', 3, 'cdef'],
+      ['choice 1', 4, 'xyz'],
+    ],
+  );
 });
 
 test('unseals the originals with the right key and names why another key fails', async (t) => {

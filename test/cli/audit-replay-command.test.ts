@@ -120,7 +120,7 @@ test('--json prints one object per exchange', async (t) => {
   );
   assert.equal(records[0].time, '2023-11-14T22:13:20.123456Z');
   assert.equal(records[0].started.event.identity.tokenSubject, 'alice');
-  assert.equal(records[0].finished.event.chunks.length, 3);
+  assert.deepEqual(records[0].finished.event.chunkTexts, [0, 0, 0]);
   assert.match(records[0].started.event.sealedPrompt.nonce, /^[0-9a-f]{24}$/);
   assert.equal(records[1].decision.event.detail, 'model_not_permitted');
   assert.equal(records[1].session.opened.event.clientAddress, '10.0.0.9:4000');

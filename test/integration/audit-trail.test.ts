@@ -11,6 +11,7 @@ import { startDemoHttpServer } from '../../src/demo/demo-http-server';
 import { startDemoServer } from '../../src/demo/demo-server';
 import type { ExchangeFinishedEvent, ExchangeStartedEvent } from '../../src/audit/audit-events';
 import { decodeFrame, type DecodedFrame } from '../../src/audit/audit-frame-codec';
+import { responseChunks } from '../../src/audit/audit-replay';
 import { unsealOriginal } from '../../src/audit/sealed-original';
 import { ProxyError } from '../../src/errors/proxy-error';
 import { rotateKeyDirectory } from '../../src/audit/audit-key-directory';
@@ -109,7 +110,12 @@ test('a streamed chat is recorded masked, with its chunks, and the log verifies'
   assert.equal(finished!.status, 200);
   assert.equal(finished!.response?.map((text) => text.text).join(''), MASKED_PROMPT);
   assert.ok((finished!.usage?.completionTokens ?? 0) > 0, 'the usage chunk is recorded');
-  assert.ok((finished!.chunks?.length ?? 0) >= PROMPT.length / 3, 'one chunk per delta');
+  const chunks = responseChunks(finished!);
+  assert.ok(chunks.length >= PROMPT.length / 3, 'one chunk per delta');
+  assert.equal(chunks.map((chunk) => chunk.bytes.toString()).join(''), MASKED_PROMPT);
+  assert.ok(
+    chunks.every((chunk) => chunk.whole && chunk.stream === finished!.response![0]!.stream),
+  );
   assert.deepEqual(
     finished!.masked?.map((count) => `${count.direction}:${count.kind}:${count.count}`),
     ['prompt:pan:1', 'prompt:cvv:1'],

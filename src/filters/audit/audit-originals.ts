@@ -45,7 +45,7 @@ class OriginalsTap<M extends ExchangeMessage> implements Filter<M> {
       const length = Math.min(piece.bytes.length, this.maxBytes - this.kept);
       if (length <= 0) return undefined;
       this.kept += length;
-      this.texts.add(piece.stream, Buffer.from(piece.bytes.subarray(0, length)));
+      this.texts.add(piece.stream, piece.bytes, length);
     }
     return undefined;
   }

@@ -90,14 +90,14 @@ export function exchangeFinishedEvent(
   laterPrompt: readonly MaskedTextRecord[],
   now: number,
 ): ExchangeFinishedEvent {
-  const { texts, chunks } = transcript.maskedResponse();
+  const { texts, pieces } = transcript.maskedResponse();
   const ended = exchange.endedAt ?? now;
   return {
     exchangeId: exchange.id,
     status: exchange.status ?? 0,
     detail: exchange.detail || undefined,
     response: texts,
-    chunks,
+    ...pieces,
     responseTruncated: transcript.responseTruncated,
     masked: maskedCounts(exchange.masking),
     cardFingerprints: exchange.masking?.fingerprints ?? [],

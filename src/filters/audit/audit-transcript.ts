@@ -1,6 +1,6 @@
 // The texts of one exchange as the audit trail keeps them: copied as they pass, masked once.
 
-import type { MaskedTextRecord, ResponseChunkRecord } from '../../audit/audit-events';
+import type { MaskedTextRecord } from '../../audit/audit-events';
 import type { TokenCounts } from '../../masking/frame-holdback';
 import { emptyTextMaskCounts, maskText, type TextMaskPolicy } from '../../masking/text-masker';
 
@@ -13,11 +13,17 @@ const CUT_NUMBER_TAIL = /[\p{Nd}\s\-.\u00ad\u200b-\u200d\u2060\ufeff]+$/u;
 /** Bytes kept past the budget so a card number the cut crosses is still whole when masked. */
 const CUT_MARGIN_BYTES = 256;
 
-/** One text: the stream it continues ('' for a text complete in itself) and its pieces. */
+/** First room of a text's buffer; it doubles as pieces fill it. */
+const INITIAL_TEXT_BYTES = 256;
+
+/**
+ * One text: the stream it continues ('' for a text complete in itself) and its bytes so far, in
+ * one buffer that grows by doubling, so a streamed text costs a copy per piece and no object.
+ */
 interface Text {
   readonly stream: string;
-  readonly parts: Buffer[];
   readonly index: number;
+  bytes: Buffer;
   length: number;
 }
 
@@ -32,35 +38,55 @@ export class TextStreams {
   /** Texts already handed out by `takeNew`. */
   private taken = 0;
 
-  /** Adds a piece; which text it joined, and the offset at which it starts within it. */
-  add(stream: string | undefined, bytes: Buffer): { index: number; offset: number } {
+  /**
+   * Copies the first `length` bytes of `bytes` into a text; which text it joined. Its offset
+   * within it is where the text's earlier pieces end.
+   */
+  add(stream: string | undefined, bytes: Buffer, length: number): number {
     let text = stream === undefined ? undefined : this.byStream.get(stream);
     if (text === undefined) {
-      text = { stream: stream ?? '', parts: [], length: 0, index: this.texts.length };
+      const room = Math.max(INITIAL_TEXT_BYTES, length);
+      text = {
+        stream: stream ?? '',
+        bytes: Buffer.allocUnsafe(room),
+        length: 0,
+        index: this.texts.length,
+      };
       this.texts.push(text);
       if (stream !== undefined) this.byStream.set(stream, text);
     }
-    const offset = text.length;
-    text.parts.push(bytes);
-    text.length += bytes.length;
-    return { index: text.index, offset };
+    if (text.length + length > text.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(text.bytes.length * 2, text.length + length));
+      text.bytes.copy(grown, 0, 0, text.length);
+      text.bytes = grown;
+    }
+    bytes.copy(text.bytes, text.length, 0, length);
+    text.length += length;
+    return text.index;
   }
 
-  /** Every text, each as one buffer. */
+  /** Every text, each as one buffer (a view of the text's own, valid until the next `add`). */
   all(): { stream: string; bytes: Buffer }[] {
-    return this.texts.map(joined);
+    return this.texts.map(whole);
   }
 
   /** The texts that came since the last call: a stream's later requests. */
   takeNew(): { stream: string; bytes: Buffer }[] {
-    const fresh = this.texts.slice(this.taken).map(joined);
+    const fresh = this.texts.slice(this.taken).map(whole);
     this.taken = this.texts.length;
     return fresh;
   }
 }
 
-function joined(text: Text): { stream: string; bytes: Buffer } {
-  return { stream: text.stream, bytes: Buffer.concat(text.parts, text.length) };
+function whole(text: Text): { stream: string; bytes: Buffer } {
+  return { stream: text.stream, bytes: text.bytes.subarray(0, text.length) };
+}
+
+/** Where the pieces of a response lie, as `ExchangeFinished` records them (packed lists). */
+export interface ResponsePieces {
+  readonly chunkTexts: number[];
+  readonly chunkLengths: number[];
+  readonly chunkAtMs: number[];
 }
 
 /**
@@ -74,7 +100,7 @@ function joined(text: Text): { stream: string; bytes: Buffer } {
 export class AuditTranscript {
   private readonly prompt = new TextStreams();
   private readonly response = new TextStreams();
-  private readonly chunks: (ResponseChunkRecord & { readonly index: number })[] = [];
+  private readonly pieces: ResponsePieces = { chunkTexts: [], chunkLengths: [], chunkAtMs: [] };
   /** The token counts the response reported last, if it reported any. */
   usage: TokenCounts | undefined;
   private kept = 0;
@@ -88,18 +114,20 @@ export class AuditTranscript {
 
   /** Copies a prompt text, complete in itself. */
   addPrompt(bytes: Buffer): void {
-    const copy = this.take(bytes);
-    if (copy.length < bytes.length) this.promptCut = true;
-    if (copy.length > 0) this.prompt.add(undefined, copy);
+    const length = this.take(bytes);
+    if (length < bytes.length) this.promptCut = true;
+    if (length > 0) this.prompt.add(undefined, bytes, length);
   }
 
-  /** Copies a response text and notes where in its stream it starts and when it left. */
+  /** Copies a response text and notes which text it continues, its length and when it left. */
   addResponse(stream: string | undefined, bytes: Buffer, atMs: number): void {
-    const copy = this.take(bytes);
-    if (copy.length < bytes.length) this.responseCut = true;
-    if (copy.length === 0) return;
-    const { index, offset } = this.response.add(stream, copy);
-    this.chunks.push({ stream: stream ?? '', offset, length: copy.length, atMs, index });
+    const length = this.take(bytes);
+    if (length < bytes.length) this.responseCut = true;
+    if (length === 0) return;
+    const text = this.response.add(stream, bytes, length);
+    this.pieces.chunkTexts.push(text);
+    this.pieces.chunkLengths.push(length);
+    this.pieces.chunkAtMs.push(atMs);
   }
 
   get promptTruncated(): boolean {
@@ -120,14 +148,31 @@ export class AuditTranscript {
     return { masked: this.masked(texts, this.promptCut), originals };
   }
 
-  /** The response texts, masked, and where each chunk of them lies (byte offsets). */
-  maskedResponse(): { texts: MaskedTextRecord[]; chunks: ResponseChunkRecord[] } {
+  /**
+   * The response texts, masked, and where each piece of them lies. A piece that ends past its
+   * masked text (the budget cut the text) is left out, and so are that text's later pieces.
+   */
+  maskedResponse(): { texts: MaskedTextRecord[]; pieces: ResponsePieces } {
     const texts = this.masked(this.response.all(), this.responseCut);
-    const lengths = texts.map((text) => Buffer.byteLength(text.text));
-    const chunks = this.chunks
-      .filter((chunk) => chunk.offset + chunk.length <= lengths[chunk.index]!)
-      .map(({ stream, offset, length, atMs }) => ({ stream, offset, length, atMs }));
-    return { texts, chunks };
+    const room = texts.map((text) => Buffer.byteLength(text.text));
+    const { chunkTexts, chunkLengths, chunkAtMs } = this.pieces;
+    let kept: ResponsePieces | undefined;
+    for (let i = 0; i < chunkTexts.length; i++) {
+      const text = chunkTexts[i]!;
+      room[text]! -= chunkLengths[i]!;
+      if (room[text]! < 0) {
+        kept ??= {
+          chunkTexts: chunkTexts.slice(0, i),
+          chunkLengths: chunkLengths.slice(0, i),
+          chunkAtMs: chunkAtMs.slice(0, i),
+        };
+      } else if (kept !== undefined) {
+        kept.chunkTexts.push(text);
+        kept.chunkLengths.push(chunkLengths[i]!);
+        kept.chunkAtMs.push(chunkAtMs[i]!);
+      }
+    }
+    return { texts, pieces: kept ?? this.pieces };
   }
 
   /** The response texts as they came, for a sealed original; never for a frame in the clear. */
@@ -135,12 +180,12 @@ export class AuditTranscript {
     return this.response.all().map(({ stream, bytes }) => ({ stream, text: bytes.toString() }));
   }
 
-  /** A copy of what fits the budget, plus the margin that lets a cut number still be masked. */
-  private take(bytes: Buffer): Buffer {
+  /** How much of `bytes` fits the budget, plus the margin that lets a cut number be masked. */
+  private take(bytes: Buffer): number {
     const room = this.maxBytes + CUT_MARGIN_BYTES - this.kept;
     const length = Math.max(0, Math.min(room, bytes.length));
     this.kept += length;
-    return Buffer.from(bytes.subarray(0, length));
+    return length;
   }
 
   private masked(texts: { stream: string; bytes: Buffer }[], cut: boolean): MaskedTextRecord[] {
