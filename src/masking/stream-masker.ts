@@ -8,6 +8,7 @@ import {
   MAX_DATA_PENDING_BYTES,
 } from './card-data-detector';
 import { detectCardNumbers } from './card-detector';
+import { skipToDigitLead } from './digit-scanner';
 import { maskFinding, type FindingObserver } from './card-masker';
 import { MAX_RUN_PENDING_BYTES, RunState } from './digit-run';
 import type { Finding } from './findings';
@@ -91,6 +92,9 @@ export class StreamMasker {
   /** Takes the next chunk of the text; returns the chunks that may leave now, in order. */
   push(chunk: Buffer): Buffer[] {
     if (this.held.length === 0 && chunk.length === 0) return [chunk];
+    if (this.held.length === 0 && this.runState === RunState.None && mayNotBeginDigit(chunk)) {
+      return this.passDecided(chunk);
+    }
     this.hold(chunk);
 
     const text = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
@@ -116,6 +120,21 @@ export class StreamMasker {
     this.before.clear();
     this.pushedBytes = 0;
     return rest;
+  }
+
+  /**
+   * Passes a chunk that follows decided text and holds no byte that may begin a digit: no card
+   * data can start in it, and as it ends no run, it leaves nothing undecided. This is what a
+   * full scan of it decides, without a scan's allocations, for most tokens of a stream.
+   */
+  private passDecided(chunk: Buffer): Buffer[] {
+    this.before.append(chunk, chunk.length);
+    this.pushedBytes += chunk.length;
+    this.pendingStart = this.pushedBytes;
+    this.cardStart = this.pushedBytes;
+    this.dataStart = this.pushedBytes;
+    if (this.cards.length > 0) this.keepAnchors(NO_FINDINGS, 0);
+    return [chunk];
   }
 
   private hold(chunk: Buffer): void {
@@ -210,6 +229,13 @@ export class StreamMasker {
     return this.held.splice(0, count);
   }
 }
+
+/** Whether no byte of `chunk` may begin a digit (ASCII or not), so no run can start in it. */
+function mayNotBeginDigit(chunk: Buffer): boolean {
+  return skipToDigitLead(chunk, 0, chunk.length) === chunk.length;
+}
+
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 
 /** `card` with its start and end moved by `delta` (anchoring reads only those and its brand). */
 function shifted(card: Finding, delta: number): Finding {

@@ -72,6 +72,25 @@ test('holds a long run only while a card number may still include it', () => {
   assert.ok(masker.heldBytes <= 30);
 });
 
+test('a chunk without digits ends a run that an earlier chunk left open', () => {
+  // Runs glued to a word, and groups longer than a card number, are followed to their end
+  // across chunks; a chunk that ends one must leave the next card number to be found.
+  const texts = [
+    ['ref42', ' and ', VISA],
+    ['ref42', ' ', VISA],
+    ['1'.repeat(25), ' or ', VISA],
+    ['1'.repeat(25), ' ', VISA],
+  ];
+  for (const chunks of texts) {
+    const expected = Buffer.from(chunks.join(''));
+    maskCardData(expected);
+    const masker = new StreamMasker();
+    const out = chunks.flatMap((chunk) => masker.push(Buffer.from(chunk)));
+    out.push(...masker.end());
+    assert.equal(Buffer.concat(out).toString(), expected.toString(), chunks.join('|'));
+  }
+});
+
 test('passes an empty chunk through when nothing is held', () => {
   const masker = new StreamMasker();
   const empty = Buffer.alloc(0);
