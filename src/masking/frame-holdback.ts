@@ -132,9 +132,13 @@ export class FrameHoldback<M extends { frame: Buffer }> {
         maskText(piece.bytes, this.policy, this.ended);
         continue;
       }
+      const released = this.masker(piece.stream).push(piece.bytes);
+      // With no piece held anywhere, a piece released at once was decided at once: it needs no
+      // owner (a clean token, the common case, then costs no map entry).
+      if (this.owners.size === 0 && released.length === 1 && released[0] === piece.bytes) continue;
       frame.waiting++;
       this.owners.set(piece.bytes, frame);
-      this.settle(this.masker(piece.stream).push(piece.bytes));
+      this.settle(released);
     }
     if (texts.endsAll) this.endStreams(() => true);
     else if (texts.endedStreams.length > 0) {
@@ -142,6 +146,8 @@ export class FrameHoldback<M extends { frame: Buffer }> {
       this.endStreams((key) => prefixes.some((prefix) => key.startsWith(prefix)));
     }
 
+    // Nothing before it and nothing of it held: the frame leaves at once.
+    if (frame.waiting === 0 && this.queue.length === 0) return [this.finished(frame)];
     this.queue.push(frame);
     this.queuedBytes += message.frame.length;
     const out = this.release();
@@ -197,12 +203,17 @@ export class FrameHoldback<M extends { frame: Buffer }> {
   private release(): M[] {
     const out: M[] = [];
     while (this.queue.length > 0 && this.queue[0]!.waiting === 0) {
-      const { message, texts, since } = this.queue.shift()!;
-      this.queuedBytes -= message.frame.length;
-      if (since !== 0) this.noteWait(performance.now() - since);
-      out.push(texts.finish === undefined ? message : texts.finish(message));
+      const frame = this.queue.shift()!;
+      this.queuedBytes -= frame.message.frame.length;
+      if (frame.since !== 0) this.noteWait(performance.now() - frame.since);
+      out.push(this.finished(frame));
     }
     return out;
+  }
+
+  /** The message a frame leaves as: itself, or what its codec makes of its masked pieces. */
+  private finished({ message, texts }: HeldFrame<M>): M {
+    return texts.finish === undefined ? message : texts.finish(message);
   }
 
   private noteWait(ms: number): void {
