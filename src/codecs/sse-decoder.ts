@@ -131,9 +131,9 @@ export class SseDecoder {
   private emit(chunk: Buffer, start: number, end: number, onEvent: SseEventSink): number {
     const length = this.partBytes + end - start;
     if (length > this.maxEventBytes) throw this.tooLarge(length);
-    // A held event that no LF completes stays the single view it was.
-    const pieces = end > start ? [...this.parts, chunk.subarray(start, end)] : this.parts;
-    const bytes = joinParts(pieces, length);
+    // An event inside the chunk is a view of it.
+    const bytes =
+      this.parts.length === 0 ? chunk.subarray(start, end) : this.heldWith(chunk, start, end);
     const event = parseSseBlock(bytes, this.streamStart);
 
     this.reset();
@@ -143,6 +143,13 @@ export class SseDecoder {
     return end;
   }
 
+  /** The held parts of an event and `chunk[start, end)`, its end, as one buffer. */
+  private heldWith(chunk: Buffer, start: number, end: number): Buffer {
+    // A held event that no LF completes stays the single view it was.
+    const pieces = end > start ? [...this.parts, chunk.subarray(start, end)] : this.parts;
+    return joinParts(pieces, this.partBytes + end - start);
+  }
+
   private keep(tail: Buffer): void {
     this.partBytes += tail.length;
     if (this.partBytes > this.maxEventBytes) throw this.tooLarge(this.partBytes);
@@ -150,7 +157,7 @@ export class SseDecoder {
   }
 
   private reset(): void {
-    this.parts = [];
+    if (this.parts.length > 0) this.parts = [];
     this.partBytes = 0;
     this.atLineStart = true;
     this.afterCr = false;

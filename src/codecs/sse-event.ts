@@ -104,9 +104,15 @@ const EVENT_NAME = Buffer.from('event');
 const ID_NAME = Buffer.from('id');
 const RETRY_NAME = Buffer.from('retry');
 
-/** Whether the field name at `start` is `name`; the caller has checked its length. */
+/**
+ * Whether the field name at `start` is `name`; the caller has checked its length. Byte by byte:
+ * names are two to five bytes, where a native compare costs more in the call than in the work.
+ */
 function isName(bytes: Buffer, start: number, name: Buffer): boolean {
-  return bytes.compare(name, 0, name.length, start, start + name.length) === 0;
+  for (let i = 0; i < name.length; i++) {
+    if (bytes[start + i] !== name[i]) return false;
+  }
+  return true;
 }
 
 /** The first line end: the earlier of an LF and a CR position (-1 for none), else `length`. */
