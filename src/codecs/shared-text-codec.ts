@@ -19,17 +19,17 @@ const NO_TEXTS = null;
  * messages: a piece is a view into the message's frame or a copy owned by the reading, every
  * reader that keeps text copies it before passing the message on, and the one filter that
  * rewrites texts (masking) rewrites those same views in place, so a later reader sees them as
- * they now are. A message masking had to re-encode is a new object, and is read afresh.
+ * they now are. A message masking had to re-encode has a new frame, and is read afresh. The
+ * reading is kept on the message itself: a map keyed by messages cost more than the decoding
+ * it saved on a token stream.
  */
 class SharedTextCodec<M extends ExchangeMessage> implements TextCodec<M> {
-  private readonly readings = new WeakMap<M, FrameTexts<M> | typeof NO_TEXTS>();
-
   constructor(private readonly codec: TextCodec<M>) {}
 
   requestTexts(message: M): FrameTexts<M> | undefined {
-    const known = this.readings.get(message);
+    const known = readingOf(message);
     if (known !== undefined) return known ?? undefined;
-    return this.remember(message, this.codec.requestTexts(message));
+    return remember(message, this.codec.requestTexts(message));
   }
 
   responseHeaders(headers: OutgoingHttpHeaders): void {
@@ -37,15 +37,27 @@ class SharedTextCodec<M extends ExchangeMessage> implements TextCodec<M> {
   }
 
   responseTexts(message: M): FrameTexts<M> | undefined {
-    const known = this.readings.get(message);
+    const known = readingOf(message);
     if (known !== undefined) return known ?? undefined;
-    return this.remember(message, this.codec.responseTexts(message));
+    return remember(message, this.codec.responseTexts(message));
   }
+}
 
-  private remember(message: M, texts: FrameTexts<M> | undefined): FrameTexts<M> | undefined {
-    this.readings.set(message, texts ?? NO_TEXTS);
-    return texts;
-  }
+/** The reading kept on `message` for its frame; undefined when it has none. */
+function readingOf<M extends ExchangeMessage>(
+  message: M,
+): FrameTexts<M> | typeof NO_TEXTS | undefined {
+  const reading = message.reading;
+  if (reading === undefined || reading.frame !== message.frame) return undefined;
+  return reading.texts as FrameTexts<M> | typeof NO_TEXTS;
+}
+
+function remember<M extends ExchangeMessage>(
+  message: M,
+  texts: FrameTexts<M> | undefined,
+): FrameTexts<M> | undefined {
+  message.reading = { frame: message.frame, texts: texts ?? NO_TEXTS };
+  return texts;
 }
 
 /**

@@ -8,6 +8,11 @@ import type { LocalReply } from './local-reply';
 export interface ExchangeMessage {
   /** The frame to forward. A filter that rewrites text in place keeps the same buffer. */
   frame: Buffer;
+  /**
+   * What the exchange's shared text codec read of `frame`, kept for the message's other readers
+   * (see `shared-text-codec.ts`); it holds only while `frame` is the buffer it was read from.
+   */
+  reading?: { readonly frame: Buffer; readonly texts: unknown };
 }
 
 /** Returned by a message hook that keeps the message; it passes it on later via callbacks. */

@@ -108,6 +108,21 @@ test('a new message object for the same bytes is read afresh', () => {
   assert.equal(calls.response, 2);
 });
 
+test('a copy of a read message with a new frame, as masking re-encodes one, is read afresh', () => {
+  const { calls, factory } = countingCodec();
+  const codec = sharedTextCodec(factory)(makeExchange('ex-1'));
+  const read = { frame: Buffer.from('answer \\u0031') };
+  codec.responseTexts(read);
+
+  const reencoded = { ...read, frame: Buffer.from('answer 1') };
+  const texts = codec.responseTexts(reencoded);
+
+  assert.equal(calls.response, 2);
+  assert.equal(texts?.pieces[0]?.bytes, reencoded.frame);
+  assert.equal(codec.responseTexts(reencoded), texts);
+  assert.equal(calls.response, 2);
+});
+
 test('response headers reach the codec', () => {
   const { calls, factory } = countingCodec();
   sharedTextCodec(factory)(makeExchange('ex-1')).responseHeaders?.({ 'grpc-encoding': 'gzip' });
