@@ -19,7 +19,7 @@ import {
 import { LocalReply } from '../../pipeline/local-reply';
 import type { AuditSealing } from './audit-originals';
 import type { AuditSessions } from './audit-sessions';
-import { AuditTranscript } from './audit-transcript';
+import { AuditTranscript, type OriginalText } from './audit-transcript';
 import { decisionEvent, exchangeFinishedEvent, exchangeStartedEvent } from './audit-records';
 
 /** What the filter runs on, built once at start-up. */
@@ -154,7 +154,7 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
     const now = performance.now();
     const event = exchangeFinishedEvent(this.exchange, this.transcript, later.masked, now);
     const originals = this.settings.sealing?.responses.get(this.exchange)?.all() ?? [];
-    const sealedResponse = this.seal('response', originals.map(asText));
+    const sealedResponse = this.seal('response', originals);
     const sealedPrompt =
       later.originals.length === 0 ? undefined : this.seal('prompt', later.originals);
     const finished = { ...event, sealedResponse, sealedPrompt };
@@ -173,11 +173,12 @@ class AuditFilter<M extends ExchangeMessage> implements Filter<M> {
   /** The originals of one direction sealed to the security team, when sealing is on. */
   private seal(
     direction: SealedDirection,
-    texts: readonly MaskedTextRecord[],
+    originals: readonly OriginalText[],
   ): SealedRecord | undefined {
     const sealing = this.settings.sealing;
     if (sealing === undefined) return undefined;
     const { logId } = this.settings.log;
+    const texts = originals.map(asText);
     return sealOriginal(sealing.recipient, logId, this.exchange.id, direction, texts);
   }
 
@@ -198,6 +199,6 @@ export function auditFilterFactory<M extends ExchangeMessage>(
   };
 }
 
-function asText({ stream, bytes }: { stream: string; bytes: Buffer }): MaskedTextRecord {
+function asText({ stream, bytes }: OriginalText): MaskedTextRecord {
   return { stream, text: bytes.toString('utf8') };
 }

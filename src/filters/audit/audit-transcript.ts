@@ -13,6 +13,12 @@ const CUT_NUMBER_TAIL = /[\p{Nd}\s\-.\u00ad\u200b-\u200d\u2060\ufeff]+$/u;
 /** Bytes kept past the budget so a card number the cut crosses is still whole when masked. */
 const CUT_MARGIN_BYTES = 256;
 
+/** A text as it came, unmasked: for a sealed original only, never for a frame in the clear. */
+export interface OriginalText {
+  readonly stream: string;
+  readonly bytes: Buffer;
+}
+
 /** First room of a text's buffer; it doubles as pieces fill it. */
 const INITIAL_TEXT_BYTES = 256;
 
@@ -66,19 +72,19 @@ export class TextStreams {
   }
 
   /** Every text, each as one buffer (a view of the text's own, valid until the next `add`). */
-  all(): { stream: string; bytes: Buffer }[] {
+  all(): OriginalText[] {
     return this.texts.map(whole);
   }
 
   /** The texts that came since the last call: a stream's later requests. */
-  takeNew(): { stream: string; bytes: Buffer }[] {
+  takeNew(): OriginalText[] {
     const fresh = this.texts.slice(this.taken).map(whole);
     this.taken = this.texts.length;
     return fresh;
   }
 }
 
-function whole(text: Text): { stream: string; bytes: Buffer } {
+function whole(text: Text): OriginalText {
   return { stream: text.stream, bytes: text.bytes.subarray(0, text.length) };
 }
 
@@ -142,10 +148,9 @@ export class AuditTranscript {
    * The prompt texts that came since the last call, masked, with their originals for a sealed
    * record: the whole prompt at the start of an exchange, a stream's later requests at its end.
    */
-  takePrompt(): { masked: MaskedTextRecord[]; originals: MaskedTextRecord[] } {
+  takePrompt(): { masked: MaskedTextRecord[]; originals: OriginalText[] } {
     const texts = this.prompt.takeNew();
-    const originals = texts.map(({ stream, bytes }) => ({ stream, text: bytes.toString('utf8') }));
-    return { masked: this.masked(texts, this.promptCut), originals };
+    return { masked: this.masked(texts, this.promptCut), originals: texts };
   }
 
   /**
@@ -175,11 +180,6 @@ export class AuditTranscript {
     return { texts, pieces: kept ?? this.pieces };
   }
 
-  /** The response texts as they came, for a sealed original; never for a frame in the clear. */
-  originalResponse(): MaskedTextRecord[] {
-    return this.response.all().map(({ stream, bytes }) => ({ stream, text: bytes.toString() }));
-  }
-
   /** How much of `bytes` fits the budget, plus the margin that lets a cut number be masked. */
   private take(bytes: Buffer): number {
     const room = this.maxBytes + CUT_MARGIN_BYTES - this.kept;
@@ -188,7 +188,7 @@ export class AuditTranscript {
     return length;
   }
 
-  private masked(texts: { stream: string; bytes: Buffer }[], cut: boolean): MaskedTextRecord[] {
+  private masked(texts: readonly OriginalText[], cut: boolean): MaskedTextRecord[] {
     const out: MaskedTextRecord[] = [];
     let budget = this.maxBytes;
     for (const { stream, bytes } of texts) {
