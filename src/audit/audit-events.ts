@@ -112,8 +112,12 @@ export interface ExchangeFinishedEvent {
   readonly status: number;
   readonly detail?: string;
   readonly response?: readonly MaskedTextRecord[];
-  /** The pieces of the response as objects: read from older frames only (see `ResponsePieces`). */
+  /** The pieces of the response as chunk messages, in frames written before the lists below. */
   readonly chunks?: readonly ResponseChunkRecord[];
+  /**
+   * Per piece of the response, in order: the index of its text in `response`, its length in
+   * bytes and when it left, in ms after the exchange started (see `recordedChunks`).
+   */
   readonly chunkTexts?: readonly number[];
   readonly chunkLengths?: readonly number[];
   readonly chunkAtMs?: readonly number[];
