@@ -259,17 +259,16 @@ class ContextWindow {
     return this.buffer.subarray(this.size - this.length);
   }
 
-  /** Appends `text[0, end)`, keeping the last `size` bytes. */
+  /**
+   * Appends `text[0, end)`, keeping the last `size` bytes. Byte by byte: a window is a few dozen
+   * bytes and a token a few, where a view of the text to copy from costs more than the copy.
+   */
   append(text: Uint8Array, end: number): void {
     const { buffer, size } = this;
-    if (end >= size) {
-      buffer.set(text.subarray(end - size, end));
-      this.length = size;
-      return;
-    }
-    buffer.copyWithin(0, end, size);
-    buffer.set(text.subarray(0, end), size - end);
-    this.length = Math.min(size, this.length + end);
+    const kept = Math.min(end, size);
+    buffer.copyWithin(0, kept, size);
+    for (let i = 0; i < kept; i++) buffer[size - kept + i] = text[end - kept + i]!;
+    this.length = Math.min(size, this.length + kept);
   }
 
   clear(): void {
