@@ -46,6 +46,9 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * the stream; unknown field names are ignored. Never throws.
  */
 export function parseSseBlock(bytes: Buffer, atStreamStart: boolean): SseEventBytes {
+  const single = atStreamStart ? undefined : singleDataBlock(bytes);
+  if (single !== undefined) return single;
+
   const fields = new BlockFields();
   let pos = atStreamStart && bytes.subarray(0, 3).equals(BOM) ? 3 : 0;
   // Line ends are found with indexOf (memchr); a CR is rare, so its position is kept until passed.
@@ -61,6 +64,28 @@ export function parseSseBlock(bytes: Buffer, atStreamStart: boolean): SseEventBy
 
   const { type, data, id, retry, hasField } = fields;
   return { bytes, type: type === '' ? 'message' : type, data, id, retry, commentOnly: !hasField };
+}
+
+/**
+ * The block as what model servers write for every token, `data:` and one value, then LF LF,
+ * read without a line loop; undefined for any other block. Its value holds no CR or LF: the
+ * first LF is the one that ends the line, and a CR anywhere would have ended it earlier.
+ */
+function singleDataBlock(bytes: Buffer): SseEventBytes | undefined {
+  const length = bytes.length;
+  if (length < 7 || bytes[length - 1] !== LF || bytes[length - 2] !== LF) return undefined;
+  if (!isName(bytes, 0, DATA_NAME) || bytes[4] !== COLON) return undefined;
+  const end = length - 2;
+  if (bytes.indexOf(LF, 5) !== end || bytes.indexOf(CR, 5) !== -1) return undefined;
+  const value = bytes[5] === SPACE ? 6 : 5;
+  return {
+    bytes,
+    type: 'message',
+    data: [{ start: value, end }],
+    id: undefined,
+    retry: undefined,
+    commentOnly: false,
+  };
 }
 
 /** The event's data: its data values decoded as UTF-8 and joined with LF (§9.2.6). */

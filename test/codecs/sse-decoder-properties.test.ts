@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 
 import { SseDecoder, type SseEventBytes } from '../../src/codecs/sse-decoder';
+import { parseSseBlock } from '../../src/codecs/sse-event';
 
 const RUNS = { seed: 20250611, numRuns: 400 };
 
@@ -104,6 +105,25 @@ test('every data range lies inside its event and holds no line end', () => {
           assert.ok(!value.includes(0x0a) && !value.includes(0x0d));
         }
       }
+    }),
+    RUNS,
+  );
+});
+
+/** Blocks of one data line, the shape read without the line loop, among blocks of any shape. */
+const dataBlockArb = fc.oneof(
+  blockArb,
+  fc
+    .tuple(fc.constantFrom('data:', 'data: ', 'data:  '), valueArb, EOL, EOL)
+    .map(([name, value, eol, blank]) => `${name}${value}${eol}${blank}`),
+);
+
+test('a block reads the same with and without the one-data-line shortcut', () => {
+  fc.assert(
+    fc.property(dataBlockArb, (text) => {
+      const bytes = Buffer.from(text);
+      // At the stream's start a block is always read line by line (a BOM may lead it).
+      assert.deepEqual(view(parseSseBlock(bytes, false)), view(parseSseBlock(bytes, true)));
     }),
     RUNS,
   );
