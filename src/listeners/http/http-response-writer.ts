@@ -23,6 +23,13 @@ export class HttpResponseWriter {
   /** Body bytes written in this tick, not yet handed to the socket. */
   private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
+  /**
+   * The last views written in this tick that lie next to each other in memory: the first of
+   * them, and the length of them all. They become one buffer when the run ends, not one per
+   * view.
+   */
+  private runFirst: Buffer | undefined;
+  private runLength = 0;
   /** The body length the head declared, and the body bytes written so far. */
   private declaredLength: number | undefined;
   private bodyBytes = 0;
@@ -60,20 +67,35 @@ export class HttpResponseWriter {
   write(chunk: Buffer): boolean {
     if (chunk.length === 0) return true;
     this.corkForTick();
-    const last = this.pending[this.pending.length - 1];
-    if (last !== undefined && adjoins(last, chunk)) {
-      this.pending[this.pending.length - 1] = joined(last, chunk);
+    const first = this.runFirst;
+    if (first !== undefined && continues(first, this.runLength, chunk)) {
+      this.runLength += chunk.length;
     } else {
-      this.pending.push(chunk);
+      this.endRun();
+      this.runFirst = chunk;
+      this.runLength = chunk.length;
     }
     this.pendingBytes += chunk.length;
     this.bodyBytes += chunk.length;
     return this.socket.writableLength + this.pendingBytes < this.socket.writableHighWaterMark;
   }
 
+  /** Moves the run of adjoining views into `pending` as one buffer. */
+  private endRun(): void {
+    const first = this.runFirst;
+    if (first === undefined) return;
+    const length = this.runLength;
+    this.pending.push(
+      length === first.length ? first : Buffer.from(first.buffer, first.byteOffset, length),
+    );
+    this.runFirst = undefined;
+    this.runLength = 0;
+  }
+
   /** Writes what this tick gathered, framed as one chunk when the framing is chunked. */
   private flush(): void {
     if (this.pendingBytes === 0) return;
+    this.endRun();
     if (this.socket.destroyed) {
       // The client went away during the tick: nobody will read these bytes.
       this.pending.length = 0;
@@ -128,13 +150,7 @@ export class HttpResponseWriter {
   }
 }
 
-/** Whether `next` starts in memory where `previous` ends: together they are one view. */
-function adjoins(previous: Buffer, next: Buffer): boolean {
-  return (
-    previous.buffer === next.buffer && previous.byteOffset + previous.length === next.byteOffset
-  );
-}
-
-function joined(previous: Buffer, next: Buffer): Buffer {
-  return Buffer.from(previous.buffer, previous.byteOffset, previous.length + next.length);
+/** Whether `next` starts in memory where the `length` bytes from `first` end. */
+function continues(first: Buffer, length: number, next: Buffer): boolean {
+  return first.buffer === next.buffer && first.byteOffset + length === next.byteOffset;
 }

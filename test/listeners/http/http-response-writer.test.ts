@@ -42,6 +42,27 @@ test('writes of one tick leave as one chunk of chunked framing, in order', async
   );
 });
 
+test('a view next to an earlier one in memory keeps its place behind a chunk between them', async (t) => {
+  const { socket, received } = await socketPair(t);
+  const writer = new HttpResponseWriter(socket);
+  const upstreamRead = Buffer.from('data: a\n\ndata: b\n\ndata: c\n\n');
+
+  writer.writeHead(200, [], 'chunked');
+  writer.write(upstreamRead.subarray(0, 9));
+  writer.write(Buffer.from('data: masked\n\n'));
+  writer.write(upstreamRead.subarray(9, 18));
+  writer.write(upstreamRead.subarray(18));
+  writer.write(upstreamRead.subarray(0, 9));
+  writer.end();
+  socket.end();
+
+  assert.equal(
+    await received,
+    'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n' +
+      '32\r\ndata: a\n\ndata: masked\n\ndata: b\n\ndata: c\n\ndata: a\n\n\r\n0\r\n\r\n',
+  );
+});
+
 test('writes of later ticks are chunks of their own', async (t) => {
   const { socket, received } = await socketPair(t);
   const writer = new HttpResponseWriter(socket);
