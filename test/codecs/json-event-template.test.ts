@@ -69,6 +69,21 @@ test('refuses an event whose bytes before or after the string differ', () => {
   assert.equal(template.match(Buffer.from(BEFORE.slice(0, -3))), undefined);
 });
 
+test('refuses a tail of the same length that differs in one byte, short or long', () => {
+  // A tail longer than 64 bytes is compared natively, a shorter one byte by byte.
+  const longAfter =
+    '"},"logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":null}\n\n';
+  for (const after of [AFTER, longAfter]) {
+    const template = new JsonEventTemplate();
+    template.remember(Buffer.from(BEFORE + 'Hello' + after), BEFORE.length, BEFORE.length + 5);
+    assert.ok(template.match(Buffer.from(BEFORE + 'x' + after)) !== undefined);
+    for (const at of [1, after.length >> 1, after.length - 1]) {
+      const changed = after.slice(0, at) + '~' + after.slice(at + 1);
+      assert.equal(template.match(Buffer.from(BEFORE + 'x' + changed)), undefined);
+    }
+  }
+});
+
 test('matches nothing before remember and after forget', () => {
   const template = new JsonEventTemplate();
   assert.equal(template.match(event('Hello')), undefined);
