@@ -67,7 +67,7 @@ class HttpTextCodec implements TextCodec<HttpMessage> {
       case 'whole-body':
         return this.bodyTexts(message.frame, message.headers);
       case 'body-chunk':
-        return { pieces: [{ bytes: message.frame, stream: BODY_STREAM }], ...NO_END };
+        return unending([{ bytes: message.frame, stream: BODY_STREAM }]);
       default:
         return undefined;
     }
@@ -77,11 +77,10 @@ class HttpTextCodec implements TextCodec<HttpMessage> {
     const repeated = this.template.match(message.frame);
     if (repeated !== undefined) {
       const bytes = message.frame.subarray(repeated.start, repeated.end);
-      return { pieces: [{ bytes, stream: this.templateStream }], ...NO_END };
+      return unending([{ bytes, stream: this.templateStream }]);
     }
     const texts = this.decodeEvent(message);
-    if (texts === undefined)
-      return { pieces: [{ bytes: message.frame, stream: BODY_STREAM }], ...NO_END };
+    if (texts === undefined) return unending([{ bytes: message.frame, stream: BODY_STREAM }]);
     this.rememberShape(message.frame, texts);
     const pieces = jsonTextPieces(message.frame, texts.pieces, rebuildEvent);
     const { endedStreams, endsAll, usage } = texts;
@@ -149,6 +148,14 @@ class HttpTextCodec implements TextCodec<HttpMessage> {
 }
 
 const NO_END = { endedStreams: [], endsAll: false } as const;
+
+/**
+ * The texts of a frame that ends no stream, the common case: written out rather than spread
+ * from NO_END, which costs a chat stream's every event about 100 ns.
+ */
+function unending(pieces: readonly TextPiece[]): FrameTexts<HttpMessage> {
+  return { pieces, endedStreams: NO_END.endedStreams, endsAll: false };
+}
 
 /** An event's text spans and the streams it ends. */
 interface EventSpans {

@@ -126,7 +126,8 @@ export class FrameHoldback<M extends { frame: Buffer }> {
    */
   add(message: M, texts: FrameTexts<M> | undefined): M[] {
     texts ??= NO_TEXTS;
-    const frame: HeldFrame<M> = { message, texts, waiting: 0, since: 0 };
+    // Made only once a piece is held: a frame that leaves at once, the common case, needs none.
+    let frame: HeldFrame<M> | undefined;
     for (const piece of texts.pieces) {
       if (piece.stream === undefined) {
         maskText(piece.bytes, this.policy, this.ended);
@@ -136,6 +137,7 @@ export class FrameHoldback<M extends { frame: Buffer }> {
       // With no piece held anywhere, a piece released at once was decided at once: it needs no
       // owner (a clean token, the common case, then costs no map entry).
       if (this.owners.size === 0 && released.length === 1 && released[0] === piece.bytes) continue;
+      frame ??= { message, texts, waiting: 0, since: 0 };
       frame.waiting++;
       this.owners.set(piece.bytes, frame);
       this.settle(released);
@@ -147,7 +149,10 @@ export class FrameHoldback<M extends { frame: Buffer }> {
     }
 
     // Nothing before it and nothing of it held: the frame leaves at once.
-    if (frame.waiting === 0 && this.queue.length === 0) return [this.finished(frame)];
+    if ((frame === undefined || frame.waiting === 0) && this.queue.length === 0) {
+      return [finished(message, texts)];
+    }
+    frame ??= { message, texts, waiting: 0, since: 0 };
     this.queue.push(frame);
     this.queuedBytes += message.frame.length;
     const out = this.release();
@@ -206,18 +211,18 @@ export class FrameHoldback<M extends { frame: Buffer }> {
       const frame = this.queue.shift()!;
       this.queuedBytes -= frame.message.frame.length;
       if (frame.since !== 0) this.noteWait(performance.now() - frame.since);
-      out.push(this.finished(frame));
+      out.push(finished(frame.message, frame.texts));
     }
     return out;
-  }
-
-  /** The message a frame leaves as: itself, or what its codec makes of its masked pieces. */
-  private finished({ message, texts }: HeldFrame<M>): M {
-    return texts.finish === undefined ? message : texts.finish(message);
   }
 
   private noteWait(ms: number): void {
     this.heldMs += ms;
     this.maxHeldMs = Math.max(this.maxHeldMs, ms);
   }
+}
+
+/** The message a frame leaves as: itself, or what its codec makes of its masked pieces. */
+function finished<M>(message: M, texts: FrameTexts<M>): M {
+  return texts.finish === undefined ? message : texts.finish(message);
 }
