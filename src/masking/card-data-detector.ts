@@ -146,10 +146,10 @@ class CardDataScan {
   private visitNumber(pos: number): number | typeof UNDECIDED {
     if (isDigit(this.bytes.at(pos - 1))) return pos + 1;
     const card = this.cardAt(pos);
-    const quiet = this.quietEnd(pos);
-    if (quiet >= 0) return card !== undefined && card.start <= pos ? card.end : quiet;
-    const plain = this.plainEnd(pos);
-    if (plain >= 0) return card !== undefined && card.start <= pos ? card.end : plain;
+    const end = asciiDigitsEnd(this.text, pos);
+    if (this.isQuiet(pos, end) || this.isPlain(pos, end)) {
+      return card !== undefined && card.start <= pos ? card.end : end;
+    }
     // Track data first: its PAN is often a card number too, and the data after it is not.
     const track = readTrack(this.bytes, pos, this.text.length, this.start.final);
     if (track === TRACK_UNDECIDED) return UNDECIDED;
@@ -166,19 +166,16 @@ class CardDataScan {
   }
 
   /**
-   * The end of the digits from `pos` when nothing labels them and they are too short to begin a
-   * track, else -1: then no code can start there whatever its shape, as a code needs a keyword
-   * or a card number (or an expiry after one) right before it. Both are read backwards, from
-   * bytes already decided, so this holds in a stream too; a number that the end of a non-final
-   * text cuts short is left to the full reads. Most numbers of digit-dense text end here.
+   * Whether the ASCII digits [pos, end) are neither labelled nor long enough to begin a track:
+   * then no code can start there whatever its shape, as a code needs a keyword or a card number
+   * (or an expiry after one) right before it. Both are read backwards, from bytes already
+   * decided, so this holds in a stream too; a number that the end of a non-final text cuts short
+   * is left to the full reads. Most numbers of digit-dense text are settled here.
    */
-  private quietEnd(pos: number): number {
-    const { text } = this;
-    let end = pos;
-    while (end < text.length && text[end]! >= 0x30 && text[end]! <= 0x39) end++;
-    if (end - pos >= MIN_TRACK_PAN_DIGITS || (end >= text.length && !this.start.final)) return -1;
-    if (this.anchored(pos) || keywordBefore(this.bytes, pos) !== undefined) return -1;
-    return end;
+  private isQuiet(pos: number, end: number): boolean {
+    if (end - pos >= MIN_TRACK_PAN_DIGITS) return false;
+    if (end >= this.text.length && !this.start.final) return false;
+    return !this.anchored(pos) && keywordBefore(this.bytes, pos) === undefined;
   }
 
   /** Whether a card number, or an expiry date after one, ends right before `pos`. */
@@ -188,21 +185,19 @@ class CardDataScan {
   }
 
   /**
-   * The end of the digits from `pos` when they can be neither track data nor a code, else -1; a
-   * direct read that settles most numbers of digit-dense text without the full reads below. Not
-   * a code: 1, 2 or 5 digits with no `/` or `-` after, or more than 5. Not a track: no `^` or `=`
-   * after. Near the end of a non-final text it answers -1, as the full reads may be undecided.
+   * Whether the ASCII digits [pos, end) can be neither track data nor a code, read from what
+   * follows them. Not a code: 1, 2 or 5 digits with no `/` or `-` after, or more than 5. Not a
+   * track: no `^` or `=` after. Near the end of a non-final text it answers false, as the full
+   * reads may be undecided.
    */
-  private plainEnd(pos: number): number {
+  private isPlain(pos: number, end: number): boolean {
     const { text } = this;
-    let end = pos;
-    while (end < text.length && text[end]! >= 0x30 && text[end]! <= 0x39) end++;
-    if (end >= text.length || (end + 2 > text.length && !this.start.final)) return -1;
+    if (end >= text.length || (end + 2 > text.length && !this.start.final)) return false;
     const next = text[end]!;
-    if (next === 0x5e || next === 0x3d) return -1;
+    if (next === 0x5e || next === 0x3d) return false;
     const digits = end - pos;
-    if (digits > 5) return end;
-    return digits === 3 || digits === 4 || next === 0x2f || next === 0x2d ? -1 : end;
+    if (digits > 5) return true;
+    return !(digits === 3 || digits === 4 || next === 0x2f || next === 0x2d);
   }
 
   /** The first card number that ends after `pos` (moving past earlier ones), if any. */
@@ -314,6 +309,13 @@ function isAnchorGap(bytes: ContextBytes, anchor: number, pos: number): boolean 
 function digitsEnd(bytes: ContextBytes, pos: number, max = Infinity): number {
   let at = pos;
   while (at - pos <= max && isDigit(bytes.at(at))) at++;
+  return at;
+}
+
+/** The end of the ASCII digits of `text` from `pos`, read in the text alone. */
+function asciiDigitsEnd(text: Uint8Array, pos: number): number {
+  let at = pos;
+  while (at < text.length && isDigit(text[at]!)) at++;
   return at;
 }
 
